@@ -1,0 +1,132 @@
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a line sits in its file.
+public struct LinePosition: Sendable, Hashable {
+    /// 1-based line number, counting every `\n`-terminated line from the start of the file.
+    public var lineNumber: Int
+    /// Byte offset of the line's first byte.
+    public var offset: Int64
+}
+
+/// One complete line met while reading, or one too long to hold.
+enum LineEvent {
+    /// The bytes of a line, without its `\n`; valid only during the callback.
+    case line(UnsafeBufferPointer<UInt8>, LinePosition)
+    /// A line longer than the reader's limit; its bytes were skipped.
+    case oversized(LinePosition, length: Int64)
+}
+
+/// What a pass over a file found after its last complete line.
+struct LineReadEnd {
+    /// Offset just past the last complete line's `\n`.
+    var endOffset: Int64
+    /// The number the next complete line will have.
+    var nextLineNumber: Int
+    /// Bytes after the last `\n`: a line still being written, or a crashed writer's remains.
+    var unterminatedTailLength: Int64
+}
+
+/// Reads the complete, `\n`-terminated lines of a file in bounded memory.
+///
+/// Memory is one buffer of ``chunkSize`` bytes, grown only to hold a single line up to
+/// ``maximumLineLength``; a longer line is reported as oversized and skipped, never held. Lines
+/// end at `\n` only (a `\r` stays part of the line, as JSON whitespace).
+struct LineReader {
+    static let chunkSize = 1 << 20
+    static let defaultMaximumLineLength = 16 << 20
+
+    let descriptor: FileDescriptor
+    var maximumLineLength = Self.defaultMaximumLineLength
+
+    /// Reads from `start` to the end of the file as it is now, calling `body` for each line.
+    func read<Failure: Error>(
+        from start: Int64,
+        firstLineNumber: Int,
+        _ body: (LineEvent) throws(Failure) -> Void
+    ) throws(LineReadFailure<Failure>) -> LineReadEnd {
+        var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+        var filled = 0  // valid bytes in buffer
+        var bufferOffset = start  // file offset of buffer[0]
+        var lineNumber = firstLineNumber
+        var discarding: (position: LinePosition, length: Int64)?  // inside an oversized line
+
+        while true {
+            if filled == buffer.count {
+                if discarding == nil && buffer.count < self.maximumLineLength {
+                    buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, self.maximumLineLength - buffer.count)))
+                } else {
+                    // The pending line is too long to hold: skip it until its end.
+                    if discarding == nil {
+                        discarding = (LinePosition(lineNumber: lineNumber, offset: bufferOffset), 0)
+                    }
+                    discarding?.length += Int64(filled)
+                    bufferOffset += Int64(filled)
+                    filled = 0
+                }
+            }
+            let readOffset = bufferOffset + Int64(filled)
+            let count = buffer.withUnsafeMutableBytes { raw in
+                pread(self.descriptor.rawValue, raw.baseAddress.map { $0 + filled }, raw.count - filled, off_t(readOffset))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(OpLogError(code: .io, message: "cannot read the log", cause: Errno(rawValue: errno)))
+            }
+            if count == 0 {
+                let tail = Int64(filled) + (discarding?.length ?? 0)
+                return LineReadEnd(
+                    endOffset: discarding?.position.offset ?? bufferOffset,
+                    nextLineNumber: lineNumber,
+                    unterminatedTailLength: tail
+                )
+            }
+            let scanFrom = filled
+            filled += count
+            var lineStart = 0
+            do throws(Failure) {
+                try buffer.withUnsafeBufferPointer { (bytes: UnsafeBufferPointer<UInt8>) throws(Failure) in
+                    guard let base = bytes.baseAddress else { preconditionFailure("the read buffer is never empty") }
+                    var index = scanFrom
+                    while index < filled {
+                        guard let found = memchr(base + index, 0x0A, filled - index) else { break }
+                        let newline = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                        if let skipped = discarding {
+                            try body(.oversized(skipped.position, length: skipped.length + Int64(newline)))
+                            discarding = nil
+                        } else {
+                            let position = LinePosition(lineNumber: lineNumber, offset: bufferOffset + Int64(lineStart))
+                            try body(.line(UnsafeBufferPointer(rebasing: bytes[lineStart..<newline]), position))
+                        }
+                        lineNumber += 1
+                        lineStart = newline + 1
+                        index = newline + 1
+                    }
+                }
+            } catch {
+                throw .body(error)
+            }
+            // Keep the unfinished line at the front of the buffer.
+            if lineStart > 0 {
+                let pending = filled - lineStart
+                buffer.withUnsafeMutableBytes { raw in
+                    guard pending > 0, let base = raw.baseAddress else { return }
+                    memmove(base, base + lineStart, pending)
+                }
+                bufferOffset += Int64(lineStart)
+                filled = pending
+            }
+        }
+    }
+}
+
+/// Why a ``LineReader`` pass stopped early.
+enum LineReadFailure<Body: Error>: Error {
+    case io(OpLogError)
+    case body(Body)
+}

@@ -1,0 +1,294 @@
+/// A syntax error found by ``JSONParser``: what was wrong and at which byte.
+struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    var reason: String
+    var offset: Int
+
+    var description: String { "\(self.reason) at byte \(self.offset)" }
+}
+
+/// A strict, allocation-light JSON parser over a byte buffer.
+///
+/// It accepts RFC 8259 JSON under the I-JSON restrictions that RFC 8785 (JCS) relies on: valid
+/// UTF-8, no lone surrogates, no duplicate keys, numbers within `Double`'s range, nesting at most
+/// ``maximumDepth`` deep (so hostile input cannot exhaust the stack). It is hand-written because
+/// canonicalisation needs the exact number tokens and duplicate-key checks that Foundation's
+/// parser does not expose, and because scanning a large log must validate values it does not
+/// need without building them (``skipValue()``).
+struct JSONParser {
+    static let maximumDepth = 128
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position: Int = 0
+    private var depth = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    var isAtEnd: Bool { self.position >= self.bytes.count }
+
+    // MARK: - Documents
+
+    /// Parses a whole document: one value, optional surrounding whitespace, nothing else.
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
+        self.skipWhitespace()
+        let value = try self.parseValue()
+        try self.expectEnd()
+        return value
+    }
+
+    /// Fails unless only whitespace remains.
+    mutating func expectEnd() throws(JSONSyntaxError) {
+        self.skipWhitespace()
+        guard self.isAtEnd else { throw self.error("unexpected data after the JSON value") }
+    }
+
+    // MARK: - Values
+
+    mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
+        guard let byte = self.peek() else { throw self.error("unexpected end of input") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            var members: [JSONObject.Member] = []
+            try self.parseObject { (parser: inout JSONParser, key: String) throws(JSONSyntaxError) in
+                members.append(JSONObject.Member(key: key, value: try parser.parseValue()))
+            }
+            return .object(JSONObject(members))
+        case UInt8(ascii: "["):
+            var elements: [JSONValue] = []
+            try self.parseArray { (parser: inout JSONParser) throws(JSONSyntaxError) in
+                elements.append(try parser.parseValue())
+            }
+            return .array(elements)
+        case UInt8(ascii: "\""):
+            return .string(try self.parseString())
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try self.expectLiteral("null")
+            return .null
+        default:
+            let range = try self.scanNumber()
+            return .number(JSONNumber(validatedText: String(decoding: self.bytes[range], as: UTF8.self)))
+        }
+    }
+
+    /// Validates one value and moves past it without building it.
+    mutating func skipValue() throws(JSONSyntaxError) {
+        guard let byte = self.peek() else { throw self.error("unexpected end of input") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            try self.parseObject { (parser: inout JSONParser, _: String) throws(JSONSyntaxError) in
+                try parser.skipValue()
+            }
+        case UInt8(ascii: "["):
+            try self.parseArray { (parser: inout JSONParser) throws(JSONSyntaxError) in try parser.skipValue() }
+        case UInt8(ascii: "\""):
+            try self.skipString()
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+        case UInt8(ascii: "n"):
+            try self.expectLiteral("null")
+        default:
+            _ = try self.scanNumber()
+        }
+    }
+
+    /// Parses an object, calling `member` with each key; `member` must consume the value.
+    /// Rejects duplicate keys.
+    mutating func parseObject(
+        _ member: (inout JSONParser, String) throws(JSONSyntaxError) -> Void
+    ) throws(JSONSyntaxError) {
+        try self.enterContainer()
+        self.position += 1  // "{"
+        self.skipWhitespace()
+        var keys = DuplicateKeyDetector()
+        if self.peek() == UInt8(ascii: "}") {
+            self.position += 1
+            self.depth -= 1
+            return
+        }
+        while true {
+            guard self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
+            let keyOffset = self.position
+            let key = try self.parseString()
+            guard keys.insert(key) else {
+                throw JSONSyntaxError(reason: "duplicate key \"\(key)\"", offset: keyOffset)
+            }
+            self.skipWhitespace()
+            guard self.peek() == UInt8(ascii: ":") else { throw self.error("expected ':'") }
+            self.position += 1
+            self.skipWhitespace()
+            try member(&self, key)
+            self.skipWhitespace()
+            switch self.peek() {
+            case UInt8(ascii: ","):
+                self.position += 1
+                self.skipWhitespace()
+            case UInt8(ascii: "}"):
+                self.position += 1
+                self.depth -= 1
+                return
+            default:
+                throw self.error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Parses an array, calling `element` for each element; `element` must consume it.
+    mutating func parseArray(_ element: (inout JSONParser) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
+        try self.enterContainer()
+        self.position += 1  // "["
+        self.skipWhitespace()
+        if self.peek() == UInt8(ascii: "]") {
+            self.position += 1
+            self.depth -= 1
+            return
+        }
+        while true {
+            try element(&self)
+            self.skipWhitespace()
+            switch self.peek() {
+            case UInt8(ascii: ","):
+                self.position += 1
+                self.skipWhitespace()
+            case UInt8(ascii: "]"):
+                self.position += 1
+                self.depth -= 1
+                return
+            default:
+                throw self.error("expected ',' or ']'")
+            }
+        }
+    }
+
+    // MARK: - Scalars
+
+    /// Parses an integer literal (no fraction, no exponent) that fits an `Int`.
+    mutating func parseInteger() throws(JSONSyntaxError) -> Int {
+        let start = self.position
+        let range = try self.scanNumber()
+        var value = 0
+        var index = range.lowerBound
+        let isNegative = self.bytes[index] == UInt8(ascii: "-")
+        if isNegative { index += 1 }
+        while index < range.upperBound {
+            let digit = self.bytes[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { throw JSONSyntaxError(reason: "expected an integer", offset: start) }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int(digit))
+            guard !overflow1, !overflow2 else { throw JSONSyntaxError(reason: "integer out of range", offset: start) }
+            value = sum
+            index += 1
+        }
+        return isNegative ? -value : value
+    }
+
+    /// Scans a number token against the JSON grammar and returns its byte range.
+    mutating func scanNumber() throws(JSONSyntaxError) -> Range<Int> {
+        let start = self.position
+        var hasExponentOrFraction = false
+        if self.peek() == UInt8(ascii: "-") { self.position += 1 }
+        switch self.peek() {
+        case UInt8(ascii: "0"):
+            self.position += 1
+        case let byte? where byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9"):
+            self.skipDigits()
+        default:
+            throw JSONSyntaxError(reason: "unexpected character", offset: start)
+        }
+        if self.peek() == UInt8(ascii: ".") {
+            self.position += 1
+            guard self.skipDigits() > 0 else { throw self.error("expected a digit after '.'") }
+            hasExponentOrFraction = true
+        }
+        if let byte = self.peek(), byte | 0x20 == UInt8(ascii: "e") {
+            self.position += 1
+            if self.peek() == UInt8(ascii: "+") || self.peek() == UInt8(ascii: "-") { self.position += 1 }
+            guard self.skipDigits() > 0 else { throw self.error("expected a digit in the exponent") }
+            hasExponentOrFraction = true
+        }
+        let range = start..<self.position
+        // Only an exponent or a very long literal can exceed Double's range.
+        if hasExponentOrFraction || range.count > 300 {
+            let value = Double(String(decoding: self.bytes[range], as: UTF8.self)) ?? .infinity
+            guard value.isFinite else { throw JSONSyntaxError(reason: "number out of range", offset: start) }
+        }
+        return range
+    }
+
+    @discardableResult
+    private mutating func skipDigits() -> Int {
+        let start = self.position
+        while let byte = self.peek(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+            self.position += 1
+        }
+        return self.position - start
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
+        let count = literal.utf8CodeUnitCount
+        guard self.position + count <= self.bytes.count else { throw self.error("unexpected end of input") }
+        let matches = literal.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { self.bytes[self.position + $0] == expected[$0] }
+        }
+        guard matches else { throw self.error("unexpected character") }
+        self.position += count
+    }
+
+    // MARK: - Helpers
+
+    @inline(__always)
+    func peek() -> UInt8? {
+        self.position < self.bytes.count ? self.bytes[self.position] : nil
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while self.position < self.bytes.count {
+            switch self.bytes[self.position] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                self.position += 1
+            default:
+                return
+            }
+        }
+    }
+
+    private mutating func enterContainer() throws(JSONSyntaxError) {
+        self.depth += 1
+        guard self.depth <= Self.maximumDepth else {
+            throw self.error("nesting deeper than \(Self.maximumDepth) levels")
+        }
+    }
+
+    func error(_ reason: String) -> JSONSyntaxError {
+        JSONSyntaxError(reason: self.isAtEnd ? "unexpected end of input" : reason, offset: self.position)
+    }
+}
+
+/// Remembers the keys of one object and reports a repeat, in O(1) per key once it is large.
+private struct DuplicateKeyDetector {
+    private var few: [String] = []
+    private var many: Set<String>?
+
+    /// Records `key`; returns `false` if it was already recorded.
+    mutating func insert(_ key: String) -> Bool {
+        if self.many != nil {
+            return self.many?.insert(key).inserted ?? false
+        }
+        if self.few.contains(key) { return false }
+        self.few.append(key)
+        if self.few.count > 16 {
+            self.many = Set(self.few)
+            self.few = []
+        }
+        return true
+    }
+}

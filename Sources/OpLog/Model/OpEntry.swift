@@ -1,0 +1,105 @@
+/// One entry of a Muse op log, with the exact bytes of the line it came from.
+///
+/// ``line`` is what gets written back or shipped: a replica reproduces its origin's line byte for
+/// byte, unknown fields and escape spellings included. The typed fields are read from it.
+/// Required fields: `op_id`, `actor_id`, `lamport_ts` (a non-negative integer),
+/// `parent_op_ids` (an array of op ids), `domain` (a string) and `domain_op` (any JSON value);
+/// `created_at`, `intent_id` and `reservation_id` must be strings when present and read as `""`
+/// when absent.
+public struct OpEntry: Sendable, Hashable {
+    /// The line's bytes, without its terminating `\n`.
+    public let line: [UInt8]
+    public let opID: OpID
+    public let actorID: String
+    public let lamportTimestamp: Int
+    public let parentOpIDs: [OpID]
+    public let domain: String
+    /// The domain operation, verbatim (object member order and number text kept).
+    public let domainOp: JSONValue
+    /// ISO 8601 wall-clock time, informational only.
+    public let createdAt: String
+    public let intentID: String
+    public let reservationID: String
+
+    /// Decodes an entry from one line (without its `\n`).
+    ///
+    /// - Throws: `OpLogError` with code `.invalidJSON` if the line is not JSON, `.invalidEntry`
+    ///   if it is JSON but not an entry. The `op_id` is not verified here; see
+    ///   ``verifyContentID()``.
+    public init(line: some Collection<UInt8>) throws(OpLogError) {
+        let bytes = Array(line)
+        let fields = try bytes.withUnsafeBufferPointer { buffer throws(OpLogError) in
+            try EntryFields.decode(buffer, keepingDomainOp: true)
+        }
+        self.line = bytes
+        self.opID = fields.opID
+        self.actorID = fields.actorID
+        self.lamportTimestamp = fields.lamportTimestamp
+        self.parentOpIDs = fields.parentOpIDs
+        self.domain = fields.domain
+        self.domainOp = fields.domainOp ?? .null
+        self.createdAt = fields.createdAt
+        self.intentID = fields.intentID
+        self.reservationID = fields.reservationID
+    }
+
+    /// Makes a new content-addressed entry, laid out as Muse lays out its lines.
+    ///
+    /// The line is Python's `json.dumps(entry, separators=(",", ":"))` of the fields in Muse's
+    /// order, and `op_id` is the ``ContentID`` of the rest.
+    public static func make(
+        actorID: String,
+        lamportTimestamp: Int,
+        parentOpIDs: [OpID] = [],
+        domain: String,
+        domainOp: JSONValue,
+        createdAt: String,
+        intentID: String = "",
+        reservationID: String = ""
+    ) -> OpEntry {
+        let content = JSONObject([
+            "actor_id": .string(actorID),
+            "lamport_ts": .number(JSONNumber(lamportTimestamp)),
+            "parent_op_ids": .array(parentOpIDs.map { .string($0.rawValue) }),
+            "domain": .string(domain),
+            "domain_op": domainOp,
+            "created_at": .string(createdAt),
+            "intent_id": .string(intentID),
+            "reservation_id": .string(reservationID),
+        ])
+        let opID = ContentID.compute(for: content)
+        let object = JSONObject([JSONObject.Member(key: "op_id", value: .string(opID.rawValue))] + content.members)
+        let line = PythonJSON.compact(.object(object))
+        guard let entry = try? OpEntry(line: line) else {
+            preconditionFailure("an entry made from typed fields always decodes")
+        }
+        return entry
+    }
+
+    /// The content id the line's content hashes to, whatever its `op_id` says.
+    public func computedContentID() -> OpID {
+        guard case .object(let object)? = try? JSONValue(parsing: self.line) else {
+            preconditionFailure("an OpEntry's line was validated as a JSON object when it was decoded")
+        }
+        return ContentID.compute(for: object)
+    }
+
+    /// Checks that an id claiming `sha256:` matches the content; other ids pass unchecked.
+    ///
+    /// - Throws: `OpLogError` with code `.contentIDMismatch`, naming both ids.
+    public func verifyContentID() throws(OpLogError) {
+        guard self.opID.isContentAddressed else { return }
+        let computed = self.computedContentID()
+        guard computed == self.opID else {
+            throw OpLogError(
+                code: .contentIDMismatch,
+                message: "op_id \(self.opID) does not match its content (\(computed))"
+            )
+        }
+    }
+
+    /// The key of the canonical order: (`lamport_ts`, `actor_id`, `op_id`).
+    public var canonicalKey: CanonicalKey {
+        CanonicalKey(lamportTimestamp: self.lamportTimestamp, actorID: self.actorID, opID: self.opID)
+    }
+}

@@ -1,0 +1,111 @@
+public import SystemPackage
+
+/// One session's op log, with the operations of Muse's `OpLog` class: append, next Lamport
+/// timestamp, read all, replay since checkpoint, structured delta, checkpoint, read checkpoint,
+/// and (``OpLogLayout/sessions()``) list sessions.
+///
+/// It reads and writes the same files as Muse, in the same formats, and stays correct while
+/// Muse's own writer appends to them. Where it differs from Muse, it is on purpose: replay and
+/// deltas use the canonical order, checkpoints carry a frontier so late entries from offline
+/// actors are still replayed, checkpoint files are replaced atomically, and new entries get
+/// content-addressed ids.
+public struct OpLog: Sendable {
+    public let log: SessionLog
+    private var clock = LamportClock()
+
+    /// The log of `sessionID` under the repository `root` (the folder holding `.muse/`).
+    public init(root: FilePath, sessionID: SessionID) {
+        self.log = SessionLog(layout: OpLogLayout(root: root), sessionID: sessionID)
+    }
+
+    public var sessionID: SessionID { self.log.sessionID }
+
+    /// The next Lamport timestamp: above every timestamp in the file now and every one this
+    /// value handed out before. Reads only what was appended since the last call.
+    public mutating func nextLamportTimestamp() throws(OpLogError) -> Int {
+        try self.clock.next(for: self.log)
+    }
+
+    /// Makes a content-addressed entry with the next Lamport timestamp and appends it.
+    ///
+    /// - Throws: `OpLogError` as ``SessionLog/append(lines:staleTailAge:synchronize:now:)``.
+    @discardableResult
+    public mutating func append(
+        actorID: String,
+        domain: String,
+        domainOp: JSONValue,
+        parentOpIDs: [OpID] = [],
+        intentID: String = "",
+        reservationID: String = "",
+        staleTailAge: Duration = SessionLog.defaultStaleTailAge,
+        now: WallClockTime = .now()
+    ) throws(OpLogError) -> OpEntry {
+        let entry = OpEntry.make(
+            actorID: actorID,
+            lamportTimestamp: try self.clock.candidate(for: self.log),
+            parentOpIDs: parentOpIDs,
+            domain: domain,
+            domainOp: domainOp,
+            createdAt: now.iso8601,
+            intentID: intentID,
+            reservationID: reservationID
+        )
+        try self.log.append(lines: [entry.line], staleTailAge: staleTailAge, now: now)
+        self.clock.markIssued(entry.lamportTimestamp)
+        return entry
+    }
+
+    /// Every entry, in file order. Lines that are not entries are skipped (see
+    /// ``SessionLog/readAll()`` for the report of what was skipped).
+    public func readAll() throws(OpLogError) -> [OpEntry] {
+        try self.log.readAll().entries
+    }
+
+    /// The entries the current checkpoint does not cover, in file order (all of them when there
+    /// is no checkpoint). See ``Checkpoint/covers(actorID:lamportTimestamp:)``.
+    public func entriesSinceCheckpoint() throws(OpLogError) -> [OpEntry] {
+        let entries = try self.readAll()
+        guard let checkpoint = try self.log.readCheckpoint() else { return entries }
+        return entries.filter { !checkpoint.covers(actorID: $0.actorID, lamportTimestamp: $0.lamportTimestamp) }
+    }
+
+    /// The entries since the checkpoint, in canonical order: what a commit must still apply.
+    public func replaySinceCheckpoint() throws(OpLogError) -> [OpEntry] {
+        try self.entriesSinceCheckpoint().canonicallySorted()
+    }
+
+    /// Muse's `to_structured_delta(domain)` over the entries since the checkpoint, in
+    /// canonical order.
+    public func structuredDelta(domain: String) throws(OpLogError) -> StructuredDelta {
+        StructuredDelta(domain: domain, entries: try self.entriesSinceCheckpoint())
+    }
+
+    /// Writes a checkpoint recording that every entry now in the file is in `snapshotID`.
+    ///
+    /// As Muse: `lamport_ts` is the highest timestamp in the file and `op_count` the number of
+    /// entries; in addition the frontier records each actor's highest timestamp. The file is
+    /// replaced atomically and the previous checkpoint kept in the history.
+    public func checkpoint(snapshotID: String, now: WallClockTime = .now()) throws(OpLogError) -> Checkpoint {
+        var frontier = Frontier()
+        var highest = 0
+        let summary = try self.log.scan { record in
+            frontier.include(actorID: record.actorID, lamportTimestamp: record.lamportTimestamp)
+            highest = max(highest, record.lamportTimestamp)
+        }
+        let checkpoint = Checkpoint.make(
+            sessionID: self.sessionID,
+            snapshotID: snapshotID,
+            lamportTimestamp: highest,
+            opCount: summary.entryCount,
+            createdAt: now.iso8601,
+            frontier: frontier
+        )
+        try self.log.writeCheckpoint(checkpoint)
+        return checkpoint
+    }
+
+    /// The current checkpoint, or `nil`.
+    public func readCheckpoint() throws(OpLogError) -> Checkpoint? {
+        try self.log.readCheckpoint()
+    }
+}
