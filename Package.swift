@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .target(
@@ -58,7 +59,11 @@ let package = Package(
         ),
         .testTarget(
             name: "OplogSyncCLITests",
-            dependencies: ["OpLog"],
+            dependencies: [
+                "OpLog",
+                "oplog-sync",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
