@@ -126,6 +126,29 @@ public struct SessionLog: Sendable, Hashable {
         return summary
     }
 
+    /// The bytes of the log in `range`, fewer if the file ends first; empty if it is missing.
+    public func readBytes(in range: Range<Int64>) throws(OpLogError) -> [UInt8] {
+        guard !range.isEmpty,
+            let directory = try self.layout.openSessionDirectory(self.sessionID, create: false),
+            let descriptor = try directory.openFile(Self.opsFileName, flags: O_RDONLY)
+        else { return [] }
+        defer { try? descriptor.close() }
+        var bytes = [UInt8](repeating: 0, count: range.count)
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { raw in
+                pread(descriptor.rawValue, raw.baseAddress.map { $0 + filled }, raw.count - filled, off_t(range.lowerBound) + off_t(filled))
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else {
+                throw OpLogError(code: .io, message: "cannot read \(self.opsPath)", cause: Errno(rawValue: errno))
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        return Array(bytes[0..<filled])
+    }
+
     /// The log file's identity and size now, or `nil` when it does not exist.
     public func fileStatus() throws(OpLogError) -> LogFileStatus? {
         guard let directory = try self.layout.openSessionDirectory(self.sessionID, create: false),

@@ -52,7 +52,7 @@ struct EntryFields {
                 case "op_id":
                     if let text = try string(key) {
                         do throws(OpLogError) { opID = try OpID(validating: text) } catch {
-                            if fieldError == nil { fieldError = error }
+                            if fieldError == nil { fieldError = entryError("field op_id: \(error.message)") }
                         }
                     }
                 case "actor_id":

@@ -1,0 +1,64 @@
+import Testing
+
+@testable import OpLog
+
+@Suite("Content ids")
+struct ContentIDTests {
+    /// Vectors computed independently with Python: sha256 of
+    /// `json.dumps(entry_without_op_id, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`,
+    /// which equals JCS for these values.
+    static let firstLine =
+        #"{"op_id":"sha256:d4715bb2ab2db5326bc73e98eb9468072002ab13089204aa97d4cf93c4989c98","actor_id":"alice","lamport_ts":1,"parent_op_ids":[],"domain":"music","domain_op":{"op":"insert","note":60,"text":"caf\u00e9 \u266b"},"created_at":"2026-01-01T00:00:00+00:00","intent_id":"","reservation_id":""}"#
+    static let secondLine =
+        #"{"op_id":"sha256:d919cb446b933d45b277911d63d9518cef2b8bede72621cb3ea60338158a2c9b","extra":{"z":1.5,"a":[1e21]},"actor_id":"alice","lamport_ts":2,"parent_op_ids":["sha256:d4715bb2ab2db5326bc73e98eb9468072002ab13089204aa97d4cf93c4989c98"],"domain":"music","domain_op":{"op":"insert","note":60,"text":"café ♫"},"created_at":"2026-01-01T00:00:00+00:00","intent_id":"","reservation_id":""}"#
+
+    @Test(arguments: [firstLine, secondLine])
+    func fixedVectorsVerify(line: String) throws {
+        let entry = try OpEntry(line: Array(line.utf8))
+        #expect(entry.computedContentID() == entry.opID)
+        try entry.verifyContentID()
+    }
+
+    @Test func makeProducesTheFixedVectorAndMuseLayout() throws {
+        let entry = OpEntry.make(
+            actorID: "alice",
+            lamportTimestamp: 1,
+            domain: "music",
+            domainOp: try JSONValue(parsing: #"{"op":"insert","note":60,"text":"café ♫"}"#),
+            createdAt: "2026-01-01T00:00:00+00:00"
+        )
+        #expect(entry.line.text == Self.firstLine)
+        #expect(entry.opID.rawValue == "sha256:d4715bb2ab2db5326bc73e98eb9468072002ab13089204aa97d4cf93c4989c98")
+    }
+
+    @Test func idIgnoresLayoutButNotContent() throws {
+        let base = try OpEntry(line: Array(Self.firstLine.utf8))
+        // Same content, different key order, spacing and number spelling: same id.
+        let relaid =
+            #"{ "domain_op": {"text":"café ♫", "note": 6.0e1, "op":"insert"}, "actor_id":"alice", "op_id":"x", "lamport_ts":1, "parent_op_ids":[], "domain":"music", "created_at":"2026-01-01T00:00:00+00:00", "intent_id":"", "reservation_id":"" }"#
+        #expect(try OpEntry(line: Array(relaid.utf8)).computedContentID() == base.opID)
+        // Any changed field changes the id.
+        let changed = Self.firstLine.replacingOccurrences("\"note\":60", with: "\"note\":61")
+        #expect(try OpEntry(line: Array(changed.utf8)).computedContentID() != base.opID)
+    }
+
+    @Test func tamperedSHA256IDIsRejectedAndOpaqueIDsPass() throws {
+        let tampered = Self.firstLine.replacingOccurrences("\"lamport_ts\":1", with: "\"lamport_ts\":7")
+        let entry = try OpEntry(line: Array(tampered.utf8))
+        #expect(throws: OpLogError.self) { try entry.verifyContentID() }
+        do {
+            try entry.verifyContentID()
+        } catch {
+            #expect(error.code == .contentIDMismatch)
+        }
+        let uuid = try OpEntry(line: Array(museLine(id: "0b5a3f4e-3c1a-4c4e-9d55-0c3b8c0c2b11", lamport: 3).utf8))
+        try uuid.verifyContentID()
+        #expect(!uuid.opID.isContentAddressed)
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: String, with replacement: String) -> String {
+        self.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,79 @@
+import Testing
+
+@testable import OpLog
+
+@Suite("JSON parser")
+struct JSONParserTests {
+    @Test(arguments: [
+        #"{}"#, #"[]"#, #"  {"a" : [1, -2.5e3, true, false, null, "x"]}  "#, #""\u0000""#, "0", "-0", "1E+2",
+        "\"\u{00E9}\u{1F3B5}\"", #"{"a":{"b":{"c":[[[]]]}}}"#, "\r\n\t[1]\r\n",
+    ])
+    func acceptsValidJSON(text: String) throws {
+        _ = try JSONValue(parsing: text)
+    }
+
+    @Test(arguments: [
+        ("", "empty"), ("{", "unterminated object"), (#"{"a":1,}"#, "trailing comma"), (#"{"a" 1}"#, "missing colon"),
+        (#"{"a":1}x"#, "trailing data"), (#"{"a":1}{"b":2}"#, "two values glued"), ("[1 2]", "missing comma"),
+        ("01", "leading zero"), ("1.", "bare point"), (".5", "leading point"), ("1e", "empty exponent"),
+        ("+1", "plus sign"), ("NaN", "NaN"), ("Infinity", "Infinity"), ("1e400", "out of range"),
+        (#"{"a":1,"a":2}"#, "duplicate key"), (#"{"a":1,"\u0061":2}"#, "duplicate key via escape"),
+        (#""\ud800""#, "lone high surrogate"), (#""\udc00""#, "lone low surrogate"), (#""\ud800\u0041""#, "unpaired high surrogate"),
+        (#""\x""#, "bad escape"), (#""\u12g4""#, "bad hex"), ("\"a\u{01}b\"", "raw control character"),
+        ("\"abc", "unterminated string"), ("tru", "truncated literal"), ("nul", "truncated null"),
+        ("'a'", "single quotes"),
+    ])
+    func rejectsInvalidJSON(text: String, reason: String) {
+        #expect(throws: OpLogError.self, "\(reason)") { try JSONValue(parsing: text) }
+    }
+
+    @Test(arguments: [
+        [0x22, 0xC3, 0x22] as [UInt8],  // truncated 2-byte sequence
+        [0x22, 0xC0, 0x80, 0x22],  // overlong NUL
+        [0x22, 0xED, 0xA0, 0x80, 0x22],  // encoded surrogate
+        [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],  // above U+10FFFF
+        [0x22, 0xFF, 0x22],
+        [0x22, 0x80, 0x22],  // lone continuation byte
+    ])
+    func rejectsInvalidUTF8(bytes: [UInt8]) {
+        #expect(throws: OpLogError.self) { try JSONValue(parsing: bytes) }
+    }
+
+    @Test func rejectsNestingDeeperThanTheLimit() throws {
+        let ok = String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)
+        _ = try JSONValue(parsing: ok)
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: OpLogError.self) { try JSONValue(parsing: deep) }
+    }
+
+    @Test func decodesEscapesAndKeepsNumberText() throws {
+        let value = try JSONValue(parsing: #"{"s":"a\"b\\c\/d\n\u00e9\ud83c\udfb5","n":4.50}"#)
+        #expect(value["s"] == .string("a\"b\\c/d\né🎵"))
+        guard case .number(let number)? = value["n"] else {
+            Issue.record("n is not a number")
+            return
+        }
+        #expect(number.text == "4.50")
+        #expect(number.doubleValue == 4.5)
+    }
+
+    @Test func duplicateKeysAreRejectedInLargeObjects() {
+        let members = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        #expect(throws: OpLogError.self) { try JSONValue(parsing: "{\(members),\"k7\":0}") }
+    }
+
+    /// Python's `json.dumps(..., separators=(",", ":"))` output must come back byte for byte.
+    @Test(arguments: [
+        #"{"op_id":"a","n":[1,2.5,-3e-05],"s":"caf\u00e9 \u266b \ud83c\udfb5 \"q\" \\ \n\t\u001f\u007f","o":{},"l":[],"b":[true,false,null]}"#
+    ])
+    func pythonCompactRoundTrip(line: String) throws {
+        let value = try JSONValue(parsing: line)
+        #expect(PythonJSON.compact(value).text == line)
+    }
+
+    @Test func pythonIndentedLayout() throws {
+        let value = try JSONValue(parsing: #"{"a":1,"b":[],"c":{},"d":[1,{"e":"\u00e9"}]}"#)
+        let expected = "{\n  \"a\": 1,\n  \"b\": [],\n  \"c\": {},\n  \"d\": [\n    1,\n    {\n      \"e\": \"\\u00e9\"\n    }\n  ]\n}"
+        #expect(PythonJSON.indented(value).text == expected)
+    }
+}

@@ -1,0 +1,76 @@
+import Testing
+
+@testable import OpLog
+
+@Suite("Entries")
+struct OpEntryTests {
+    @Test func decodesAMuseLineAndKeepsItsBytes() throws {
+        let line = #"{"op_id":"u-1","actor_id":"bot","lamport_ts":42,"parent_op_ids":["u-0"],"domain":"music","domain_op":{"op":"insert","pitch":60.50,"name":"\u00e9"},"created_at":"2026-01-01T00:00:00.5+00:00","intent_id":"i","reservation_id":"r","future_field":{"kept":[1,2]}}"#
+        let entry = try OpEntry(line: Array(line.utf8))
+        #expect(entry.line.text == line)
+        #expect(entry.opID.rawValue == "u-1")
+        #expect(entry.actorID == "bot")
+        #expect(entry.lamportTimestamp == 42)
+        #expect(entry.parentOpIDs.map(\.rawValue) == ["u-0"])
+        #expect(entry.domain == "music")
+        #expect(entry.domainOp["name"] == .string("é"))
+        #expect(PythonJSON.compact(entry.domainOp).text == #"{"op":"insert","pitch":60.50,"name":"\u00e9"}"#)
+        #expect(entry.intentID == "i")
+        #expect(entry.reservationID == "r")
+    }
+
+    @Test func optionalStringFieldsDefaultToEmpty() throws {
+        let entry = try OpEntry(line: Array(#"{"op_id":"a","actor_id":"x","lamport_ts":0,"parent_op_ids":[],"domain":"d","domain_op":null}"#.utf8))
+        #expect(entry.createdAt == "" && entry.intentID == "" && entry.reservationID == "")
+        #expect(entry.domainOp == .null)
+    }
+
+    static let invalidEntries: [(String, String)] = [
+        (#"[1,2]"#, "not an object"),
+        (#"{"actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "no op_id"),
+        (#"{"op_id":"a","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "no actor_id"),
+        (#"{"op_id":"a","actor_id":"x","parent_op_ids":[],"domain":"d","domain_op":{}}"#, "no lamport_ts"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"domain":"d","domain_op":{}}"#, "no parent_op_ids"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain_op":{}}"#, "no domain"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d"}"#, "no domain_op"),
+        (#"{"op_id":1,"actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "numeric op_id"),
+        (#"{"op_id":"","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "empty op_id"),
+        (#"{"op_id":"a\n","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "control char in op_id"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":-1,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "negative lamport"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1.5,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "fractional lamport"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":"1","parent_op_ids":[],"domain":"d","domain_op":{}}"#, "string lamport"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":99999999999999999999,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "huge lamport"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":"b","domain":"d","domain_op":{}}"#, "parents not array"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[1],"domain":"d","domain_op":{}}"#, "numeric parent"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":7,"domain_op":{}}"#, "numeric domain"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{},"intent_id":3}"#, "numeric intent"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{},"op_id":"b"}"#, "duplicate key"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{"a":1,"a":2}}"#, "nested duplicate"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}"#, "truncated"),
+        (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}}{"op_id":"b"}"#, "glued lines"),
+    ]
+
+    @Test(arguments: invalidEntries)
+    func rejectsLinesThatAreNotEntries(line: String, reason: String) {
+        #expect(throws: OpLogError.self, "\(reason)") { try OpEntry(line: Array(line.utf8)) }
+    }
+
+    /// The full decoder and the index scan must accept exactly the same lines.
+    @Test func fullDecodeAndIndexScanAgree() throws {
+        let directory = try TemporaryDirectory()
+        let valid = [museLine(id: "a", lamport: 1), museLine(id: "b", lamport: 2, parents: ["a"], op: #"{"deep":[{"x":[1,{"y":"\u00e9"}]}]}"#)]
+        var lines = valid + Self.invalidEntries.map(\.0)
+        lines.insert("   ", at: 1)
+        try directory.appendRaw(lines.joined(separator: "\n") + "\n", session: "s")
+        let log = try directory.log("s")
+        var scanned: [String] = []
+        let scanSummary = try log.scan { scanned.append($0.opID.rawValue) }
+        let (entries, fullSummary) = try log.readAll()
+        #expect(scanned == ["a", "b"])
+        #expect(entries.map(\.opID.rawValue) == ["a", "b"])
+        #expect(scanSummary.rejectedLineCount == Self.invalidEntries.count)
+        #expect(fullSummary.rejectedLines.map(\.position.lineNumber) == scanSummary.rejectedLines.map(\.position.lineNumber))
+        #expect(scanSummary.blankLineCount == 1)
+        #expect(scanSummary.rejectedLines.first?.position.lineNumber == 4)
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what oplog-sync needs to build and test on a Debian machine with Swift already on it:
+# libinotifytools (headers and library) and python3 (the Muse-like writer in the interop tests).
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+need=()
+if ! [ -f /usr/include/inotifytools/inotifytools.h ]; then need+=(libinotifytools0-dev); fi
+if ! command -v python3 >/dev/null 2>&1; then need+=(python3); fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "setup: swift is not on PATH; install Swift 6.1 or later (swift.org) first" >&2
+  exit 1
+fi
