@@ -4,16 +4,26 @@
 /// anyone: this process, Muse's writer, the replication agent), so the timestamp it returns is
 /// greater than every `lamport_ts` in the file at that moment (`max + 1`, DESIGN §3.6) and than
 /// every timestamp it returned before. A file that was replaced or truncated (another inode, a
-/// smaller size, or different bytes just before the point already read) is read again from the
-/// start.
+/// smaller size, or other bytes where the last entry read was) is read again from the start.
 public struct LamportClock: Sendable {
-    private var scannedOffset: Int64 = 0
-    private var nextLineNumber = 1
-    private var fileIdentity: (device: UInt64, inode: UInt64)?
+    private struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
     /// The start of the last entry read (up to 4 KiB of it), to notice a file replaced under a
     /// reused inode: entries differ in their first bytes (the op id comes first).
-    private var fingerprint: (range: Range<Int64>, bytes: [UInt8])?
-    private static let fingerprintLength: Int64 = 4096
+    private struct Fingerprint {
+        var range: Range<Int64>
+        var bytes: [UInt8]
+    }
+
+    private static let fingerprintLength = 4096
+
+    private var scannedOffset: Int64 = 0
+    private var nextLineNumber = 1
+    private var fileIdentity: FileIdentity?
+    private var fingerprint: Fingerprint?
     /// The highest timestamp seen in the file.
     public private(set) var highestSeen = 0
     /// The highest timestamp handed out.
@@ -23,7 +33,7 @@ public struct LamportClock: Sendable {
 
     /// Catches up with the file and returns the next timestamp.
     ///
-    /// - Complexity: O(bytes appended since the last call).
+    /// - Complexity: O(bytes appended since the last call), one open of the file.
     public mutating func next(for log: SessionLog) throws(OpLogError) -> Int {
         let timestamp = try self.candidate(for: log)
         self.markIssued(timestamp)
@@ -42,33 +52,55 @@ public struct LamportClock: Sendable {
         self.highestIssued = max(self.highestIssued, timestamp)
     }
 
-    /// Reads what was appended since the last look, or everything if the file changed identity
-    /// or shrank.
+    /// Records that this process appended `line` (with `lamportTimestamp`) and the file then
+    /// ended at `endOffset`. When nothing else was appended in between, the clock moves past the
+    /// line without reading it back; otherwise the next refresh reads the gap as usual.
+    public mutating func noteAppended(line: [UInt8], lamportTimestamp: Int, endOffset: Int64) {
+        let lineStart = endOffset - Int64(line.count) - 1
+        guard lineStart == self.scannedOffset else { return }
+        self.scannedOffset = endOffset
+        self.nextLineNumber += 1
+        self.highestSeen = max(self.highestSeen, lamportTimestamp)
+        let length = min(line.count, Self.fingerprintLength)
+        self.fingerprint = Fingerprint(
+            range: lineStart..<(lineStart + Int64(length)),
+            bytes: Array(line.prefix(length))
+        )
+    }
+
+    /// Reads what was appended since the last look, or everything if the file changed identity,
+    /// shrank, or no longer holds the last entry read where it was.
     public mutating func refresh(from log: SessionLog) throws(OpLogError) {
-        guard let status = try log.fileStatus() else {
-            self.resetFile()
-            return
+        let isPresent = try log.withOpenFile { file throws(OpLogError) in
+            try self.refresh(from: file)
+            return true
         }
-        if let identity = self.fileIdentity,
-            identity.device != status.device || identity.inode != status.inode || status.size < self.scannedOffset
-        {
+        if isPresent == nil { self.resetFile() }
+    }
+
+    private mutating func refresh(from file: OpenLogFile) throws(OpLogError) {
+        let status = try file.status()
+        let identity = FileIdentity(device: status.device, inode: status.inode)
+        if let known = self.fileIdentity, known != identity || status.size < self.scannedOffset {
             self.resetFile()
         }
-        if let fingerprint = self.fingerprint, try log.readBytes(in: fingerprint.range) != fingerprint.bytes {
+        if let fingerprint = self.fingerprint, try file.readBytes(in: fingerprint.range) != fingerprint.bytes {
             self.resetFile()
         }
-        self.fileIdentity = (status.device, status.inode)
+        self.fileIdentity = identity
+        guard status.size > self.scannedOffset else { return }
         var highest = self.highestSeen
         var lastEntry: Range<Int64>?
-        let summary = try log.scan(from: self.scannedOffset, firstLineNumber: self.nextLineNumber) { record in
+        let summary = try file.scan(from: self.scannedOffset, firstLineNumber: self.nextLineNumber) { record in
             highest = max(highest, record.lamportTimestamp)
-            lastEntry = record.position.offset..<(record.position.offset + min(Int64(record.length), Self.fingerprintLength))
+            let length = Int64(min(record.length, Self.fingerprintLength))
+            lastEntry = record.position.offset..<(record.position.offset + length)
         }
         self.highestSeen = highest
         self.scannedOffset = summary.endOffset
         self.nextLineNumber = summary.nextLineNumber
         if let lastEntry {
-            self.fingerprint = (lastEntry, try log.readBytes(in: lastEntry))
+            self.fingerprint = Fingerprint(range: lastEntry, bytes: try file.readBytes(in: lastEntry))
         }
     }
 

@@ -60,21 +60,37 @@ public struct LogVerifier: Sendable {
         let summary = try log.forEachEntry { entry, position in
             let line = position.lineNumber
             if let earlier = firstLine[entry.opID] {
-                findings.append(Finding(kind: .duplicateOpID, sessionID: session, lineNumber: line, message: "\(entry.opID) first seen on line \(earlier)"))
+                findings.append(
+                    Finding(
+                        kind: .duplicateOpID,
+                        sessionID: session,
+                        lineNumber: line,
+                        message: "\(entry.opID) first seen on line \(earlier)"
+                    )
+                )
             } else {
                 firstLine[entry.opID] = line
             }
             do throws(OpLogError) {
                 try entry.verifyContentID()
             } catch {
-                findings.append(Finding(kind: .contentIDMismatch, sessionID: session, lineNumber: line, message: error.message))
+                findings.append(
+                    Finding(kind: .contentIDMismatch, sessionID: session, lineNumber: line, message: error.message)
+                )
             }
             for parent in entry.parentOpIDs where firstLine[parent] == nil {
                 waiting[parent, default: []].append((entry.opID, line))
             }
         }
         for rejected in summary.rejectedLines {
-            findings.append(Finding(kind: .invalidLine, sessionID: session, lineNumber: rejected.position.lineNumber, message: rejected.reason.message))
+            findings.append(
+                Finding(
+                    kind: .invalidLine,
+                    sessionID: session,
+                    lineNumber: rejected.position.lineNumber,
+                    message: rejected.reason.message
+                )
+            )
         }
         if summary.rejectedLineCount > summary.rejectedLines.count {
             findings.append(
@@ -90,18 +106,33 @@ public struct LogVerifier: Sendable {
             for child in children {
                 if let parentLine = firstLine[parent] {
                     findings.append(
-                        Finding(kind: .childBeforeParent, sessionID: session, lineNumber: child.line, message: "\(child.child) precedes its parent \(parent) on line \(parentLine)")
+                        Finding(
+                            kind: .childBeforeParent,
+                            sessionID: session,
+                            lineNumber: child.line,
+                            message: "\(child.child) precedes its parent \(parent) on line \(parentLine)"
+                        )
                     )
                 } else {
                     findings.append(
-                        Finding(kind: .missingParent, sessionID: session, lineNumber: child.line, message: "\(child.child) names parent \(parent), which is not in the session")
+                        Finding(
+                            kind: .missingParent,
+                            sessionID: session,
+                            lineNumber: child.line,
+                            message: "\(child.child) names parent \(parent), which is not in the session"
+                        )
                     )
                 }
             }
         }
         if summary.hasUnterminatedTail {
             findings.append(
-                Finding(kind: .unterminatedTail, sessionID: session, lineNumber: summary.nextLineNumber, message: "\(summary.unterminatedTailLength) bytes without a final newline")
+                Finding(
+                    kind: .unterminatedTail,
+                    sessionID: session,
+                    lineNumber: summary.nextLineNumber,
+                    message: "\(summary.unterminatedTailLength) bytes without a final newline"
+                )
             )
         }
         return findings.sorted { ($0.lineNumber, $0.description) < ($1.lineNumber, $1.description) }

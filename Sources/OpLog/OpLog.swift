@@ -50,8 +50,9 @@ public struct OpLog: Sendable {
             intentID: intentID,
             reservationID: reservationID
         )
-        try self.log.append(lines: [entry.line], staleTailAge: staleTailAge, now: now)
+        let end = try self.log.append(lines: [entry.line], staleTailAge: staleTailAge, now: now)
         self.clock.markIssued(entry.lamportTimestamp)
+        self.clock.noteAppended(line: entry.line, lamportTimestamp: entry.lamportTimestamp, endOffset: end)
         return entry
     }
 

@@ -40,8 +40,10 @@ struct CheckpointTests {
         #expect(!checkpoint.covers(actorID: "anyone", lamportTimestamp: 6))
     }
 
-    @Test(arguments: ["", "{", "[]", #"{"session_id":"s"}"#, #"{"session_id":"s","snapshot_id":"x","lamport_ts":-1,"op_count":0}"#,
-        #"{"session_id":"s","snapshot_id":"x","lamport_ts":1,"op_count":0,"frontier":[]}"#])
+    @Test(arguments: [
+        "", "{", "[]", #"{"session_id":"s"}"#, #"{"session_id":"s","snapshot_id":"x","lamport_ts":-1,"op_count":0}"#,
+        #"{"session_id":"s","snapshot_id":"x","lamport_ts":1,"op_count":0,"frontier":[]}"#,
+    ])
     func invalidCheckpointsAreRejected(text: String) {
         #expect(throws: OpLogError.self) { try Checkpoint(bytes: Array(text.utf8)) }
     }

@@ -5,7 +5,8 @@ import Testing
 @Suite("Entries")
 struct OpEntryTests {
     @Test func decodesAMuseLineAndKeepsItsBytes() throws {
-        let line = #"{"op_id":"u-1","actor_id":"bot","lamport_ts":42,"parent_op_ids":["u-0"],"domain":"music","domain_op":{"op":"insert","pitch":60.50,"name":"\u00e9"},"created_at":"2026-01-01T00:00:00.5+00:00","intent_id":"i","reservation_id":"r","future_field":{"kept":[1,2]}}"#
+        let line =
+            #"{"op_id":"u-1","actor_id":"bot","lamport_ts":42,"parent_op_ids":["u-0"],"domain":"music","domain_op":{"op":"insert","pitch":60.50,"name":"\u00e9"},"created_at":"2026-01-01T00:00:00.5+00:00","intent_id":"i","reservation_id":"r","future_field":{"kept":[1,2]}}"#
         let entry = try OpEntry(line: Array(line.utf8))
         #expect(entry.line.text == line)
         #expect(entry.opID.rawValue == "u-1")

@@ -61,7 +61,8 @@ struct SessionLogTests {
 
     @Test func unknownFieldsAndEscapesSurviveByteForByte() throws {
         let directory = try TemporaryDirectory()
-        let source = #"{"op_id":"u1","actor_id":"\u00e9mile","lamport_ts":1,"parent_op_ids":[],"domain":"music","domain_op":{"op":"insert","t":"\ud83c\udfb5\u266b","x":1.50,"y":1E3},"created_at":"","intent_id":"","reservation_id":"","v2_field":{"nested":[true,null]}}"#
+        let source =
+            #"{"op_id":"u1","actor_id":"\u00e9mile","lamport_ts":1,"parent_op_ids":[],"domain":"music","domain_op":{"op":"insert","t":"\ud83c\udfb5\u266b","x":1.50,"y":1E3},"created_at":"","intent_id":"","reservation_id":"","v2_field":{"nested":[true,null]}}"#
         try directory.appendRaw(source + "\n", session: "s")
         let entries = try directory.log("s").readAll().entries
         #expect(entries.count == 1)
@@ -73,7 +74,8 @@ struct SessionLogTests {
 
     @Test func linesAreReportedWithLineNumbersAndBlankLinesSkipped() throws {
         let directory = try TemporaryDirectory()
-        let text = [museLine(id: "a", lamport: 1), "", "not json", "  \r", museLine(id: "b", lamport: 2), "{\"op_id\":\"c\"}"]
+        let text =
+            [museLine(id: "a", lamport: 1), "", "not json", "  \r", museLine(id: "b", lamport: 2), "{\"op_id\":\"c\"}"]
             .joined(separator: "\n") + "\n"
         try directory.appendRaw(text, session: "s")
         let summary = try directory.log("s").scan { _ in }

@@ -59,7 +59,9 @@ struct LineReader {
         while true {
             if filled == buffer.count {
                 if discarding == nil && buffer.count < self.maximumLineLength {
-                    buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, self.maximumLineLength - buffer.count)))
+                    buffer.append(
+                        contentsOf: repeatElement(0, count: min(buffer.count, self.maximumLineLength - buffer.count))
+                    )
                 } else {
                     // The pending line is too long to hold: skip it until its end.
                     if discarding == nil {
@@ -72,7 +74,12 @@ struct LineReader {
             }
             let readOffset = bufferOffset + Int64(filled)
             let count = buffer.withUnsafeMutableBytes { raw in
-                pread(self.descriptor.rawValue, raw.baseAddress.map { $0 + filled }, raw.count - filled, off_t(readOffset))
+                pread(
+                    self.descriptor.rawValue,
+                    raw.baseAddress.map { $0 + filled },
+                    raw.count - filled,
+                    off_t(readOffset)
+                )
             }
             if count < 0 {
                 if errno == EINTR { continue }

@@ -31,7 +31,9 @@ final class SafeDirectory: Sendable {
         let fd = path.withPlatformString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard fd >= 0 else {
             let error = Errno(rawValue: errno)
-            let why = error == .noSuchFileOrDirectory ? "does not exist" : (error == .notDirectory ? "is not a folder" : "cannot be opened")
+            let why =
+                error == .noSuchFileOrDirectory
+                ? "does not exist" : (error == .notDirectory ? "is not a folder" : "cannot be opened")
             throw OpLogError(code: .io, message: "root \(path) \(why)", cause: error)
         }
         return SafeDirectory(descriptor: FileDescriptor(rawValue: fd), path: path)
@@ -58,7 +60,10 @@ final class SafeDirectory: Sendable {
             case .noSuchFileOrDirectory:
                 return nil
             case .tooManySymbolicLinkLevels, .notDirectory:
-                throw OpLogError(code: .unsafePath, message: "\(childPath) is a symbolic link or not a folder; not following it")
+                throw OpLogError(
+                    code: .unsafePath,
+                    message: "\(childPath) is a symbolic link or not a folder; not following it"
+                )
             default:
                 throw OpLogError(code: .io, message: "cannot open \(childPath)", cause: error)
             }
@@ -76,7 +81,10 @@ final class SafeDirectory: Sendable {
         case .noSuchFileOrDirectory where flags & O_CREAT == 0:
             return nil
         case .tooManySymbolicLinkLevels:
-            throw OpLogError(code: .unsafePath, message: "\(self.path.appending(name)) is a symbolic link; not following it")
+            throw OpLogError(
+                code: .unsafePath,
+                message: "\(self.path.appending(name)) is a symbolic link; not following it"
+            )
         default:
             throw OpLogError(code: .io, message: "cannot open \(self.path.appending(name))", cause: error)
         }

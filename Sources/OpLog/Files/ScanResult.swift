@@ -50,6 +50,13 @@ public struct ScanSummary: Sendable {
     /// Whether the file ends in a line without its `\n`.
     public var hasUnterminatedTail: Bool { self.unterminatedTailLength > 0 }
 
+    public init() {}
+
+    init(endOffset: Int64, nextLineNumber: Int) {
+        self.endOffset = endOffset
+        self.nextLineNumber = nextLineNumber
+    }
+
     mutating func reject(_ position: LinePosition, _ reason: OpLogError) {
         self.rejectedLineCount += 1
         if self.rejectedLines.count < Self.maximumReportedRejections {

@@ -20,7 +20,7 @@ extension SessionLog {
     ///   - staleTailAge: how long a tail must be unchanged to count as abandoned.
     ///   - synchronize: `fdatasync` before returning, so the lines survive a power loss.
     ///   - now: the current wall-clock time, compared with the file's modification time.
-    /// - Returns: the offset at which the file ended after the write.
+    /// - Returns: the offset just past the written bytes.
     /// - Throws: `OpLogError` with code `.tailInProgress`, `.unsafePath` or `.io`.
     /// - Complexity: O(bytes written), one `write(2)` (plus one `fdatasync` when asked).
     @discardableResult
@@ -63,7 +63,8 @@ extension SessionLog {
                 throw OpLogError(code: .io, message: "cannot sync \(self.opsPath)", cause: Errno(rawValue: errno))
             }
         }
-        let end = lseek(descriptor.rawValue, 0, SEEK_END)
+        // With O_APPEND the offset after write(2) is the end of our own bytes, whoever appends next.
+        let end = lseek(descriptor.rawValue, 0, SEEK_CUR)
         return Int64(end)
     }
 }

@@ -75,12 +75,19 @@ extension SessionLog {
             let count = chunk.withUnsafeMutableBytes { read(descriptor.rawValue, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw OpLogError(code: .io, message: "cannot read \(directory.path.appending(name))", cause: Errno(rawValue: errno))
+                throw OpLogError(
+                    code: .io,
+                    message: "cannot read \(directory.path.appending(name))",
+                    cause: Errno(rawValue: errno)
+                )
             }
             if count == 0 { return bytes }
             bytes += chunk[0..<count]
             guard bytes.count <= Self.maximumSmallFileSize else {
-                throw OpLogError(code: .io, message: "\(directory.path.appending(name)) is larger than \(Self.maximumSmallFileSize) bytes")
+                throw OpLogError(
+                    code: .io,
+                    message: "\(directory.path.appending(name)) is larger than \(Self.maximumSmallFileSize) bytes"
+                )
             }
         }
     }
@@ -96,7 +103,11 @@ extension SessionLog {
             throw OpLogError(code: .io, message: "cannot append to \(directory.path.appending(name))", cause: error)
         }
         guard fdatasync(descriptor.rawValue) == 0 else {
-            throw OpLogError(code: .io, message: "cannot sync \(directory.path.appending(name))", cause: Errno(rawValue: errno))
+            throw OpLogError(
+                code: .io,
+                message: "cannot sync \(directory.path.appending(name))",
+                cause: Errno(rawValue: errno)
+            )
         }
     }
 
@@ -115,13 +126,25 @@ extension SessionLog {
         do {
             try descriptor.writeAll(bytes)
         } catch {
-            throw OpLogError(code: .io, message: "cannot write \(directory.path.appending(temporaryName))", cause: error)
+            throw OpLogError(
+                code: .io,
+                message: "cannot write \(directory.path.appending(temporaryName))",
+                cause: error
+            )
         }
         guard fsync(descriptor.rawValue) == 0 else {
-            throw OpLogError(code: .io, message: "cannot sync \(directory.path.appending(temporaryName))", cause: Errno(rawValue: errno))
+            throw OpLogError(
+                code: .io,
+                message: "cannot sync \(directory.path.appending(temporaryName))",
+                cause: Errno(rawValue: errno)
+            )
         }
         guard renameat(directory.descriptor.rawValue, temporaryName, directory.descriptor.rawValue, name) == 0 else {
-            throw OpLogError(code: .io, message: "cannot rename into \(directory.path.appending(name))", cause: Errno(rawValue: errno))
+            throw OpLogError(
+                code: .io,
+                message: "cannot rename into \(directory.path.appending(name))",
+                cause: Errno(rawValue: errno)
+            )
         }
         isRenamed = true
         try directory.synchronize()

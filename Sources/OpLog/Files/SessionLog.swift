@@ -33,6 +33,18 @@ public struct SessionLog: Sendable, Hashable {
 
     // MARK: - Reading
 
+    /// Opens `ops.jsonl` for reading and calls `body` with it; returns `nil` without calling it
+    /// when the session or the file does not exist. One open serves several reads.
+    func withOpenFile<Result>(
+        _ body: (OpenLogFile) throws(OpLogError) -> Result
+    ) throws(OpLogError) -> Result? {
+        guard let directory = try self.layout.openSessionDirectory(self.sessionID, create: false),
+            let descriptor = try directory.openFile(Self.opsFileName, flags: O_RDONLY)
+        else { return nil }
+        defer { try? descriptor.close() }
+        return try body(OpenLogFile(descriptor: descriptor, path: self.opsPath))
+    }
+
     /// Streams the entries' index records from `start` (a line boundary, 0 for the whole file)
     /// to the last complete line, without building `domain_op` values or holding the file.
     ///
@@ -44,30 +56,23 @@ public struct SessionLog: Sendable, Hashable {
         firstLineNumber: Int = 1,
         _ body: (OpIndexRecord) throws(OpLogError) -> Void
     ) throws(OpLogError) -> ScanSummary {
-        try self.readLines(from: start, firstLineNumber: firstLineNumber) { bytes, position throws(OpLogError) in
-            let fields = try EntryFields.decode(bytes, keepingDomainOp: false)
-            try body(
-                OpIndexRecord(
-                    opID: fields.opID,
-                    actorID: fields.actorID,
-                    lamportTimestamp: fields.lamportTimestamp,
-                    parentOpIDs: fields.parentOpIDs,
-                    position: position,
-                    length: bytes.count
-                )
-            )
-        }
+        try self.withOpenFile { file throws(OpLogError) in
+            try file.scan(from: start, firstLineNumber: firstLineNumber, body)
+        } ?? ScanSummary(endOffset: start, nextLineNumber: firstLineNumber)
     }
 
-    /// Streams fully decoded entries from `start`, in file order; otherwise as ``scan(from:firstLineNumber:_:)``.
+    /// Streams fully decoded entries from `start`, in file order; otherwise as
+    /// ``scan(from:firstLineNumber:_:)``.
     public func forEachEntry(
         from start: Int64 = 0,
         firstLineNumber: Int = 1,
         _ body: (OpEntry, LinePosition) throws(OpLogError) -> Void
     ) throws(OpLogError) -> ScanSummary {
-        try self.readLines(from: start, firstLineNumber: firstLineNumber) { bytes, position throws(OpLogError) in
-            try body(try OpEntry(line: bytes), position)
-        }
+        try self.withOpenFile { file throws(OpLogError) in
+            try file.readLines(from: start, firstLineNumber: firstLineNumber) { bytes, position throws(OpLogError) in
+                try body(try OpEntry(line: bytes), position)
+            }
+        } ?? ScanSummary(endOffset: start, nextLineNumber: firstLineNumber)
     }
 
     /// All entries in file order, with what was skipped.
@@ -77,85 +82,14 @@ public struct SessionLog: Sendable, Hashable {
         return (entries, summary)
     }
 
-    /// The shared loop: decode errors from `decode` reject the line; an error thrown by the
-    /// caller's own body inside `decode` stops the pass.
-    private func readLines(
-        from start: Int64,
-        firstLineNumber: Int,
-        _ decode: (UnsafeBufferPointer<UInt8>, LinePosition) throws(OpLogError) -> Void
-    ) throws(OpLogError) -> ScanSummary {
-        var summary = ScanSummary()
-        summary.endOffset = start
-        summary.nextLineNumber = firstLineNumber
-        guard let directory = try self.layout.openSessionDirectory(self.sessionID, create: false),
-            let descriptor = try directory.openFile(Self.opsFileName, flags: O_RDONLY)
-        else { return summary }
-        defer { try? descriptor.close() }
-        let reader = LineReader(descriptor: descriptor)
-        let end: LineReadEnd
-        do throws(LineReadFailure<OpLogError>) {
-            end = try reader.read(from: start, firstLineNumber: firstLineNumber) { event throws(OpLogError) in
-                summary.lineCount += 1
-                switch event {
-                case .oversized(let position, let length):
-                    summary.reject(
-                        position,
-                        OpLogError(code: .invalidEntry, message: "line of \(length) bytes exceeds the \(reader.maximumLineLength)-byte limit")
-                    )
-                case .line(let bytes, let position):
-                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                        summary.blankLineCount += 1
-                        return
-                    }
-                    do throws(OpLogError) {
-                        try decode(bytes, position)
-                        summary.entryCount += 1
-                    } catch where error.code == .invalidJSON || error.code == .invalidEntry {
-                        summary.reject(position, error)
-                    }
-                }
-            }
-        } catch {
-            switch error {
-            case .io(let failure), .body(let failure): throw failure
-            }
-        }
-        summary.endOffset = end.endOffset
-        summary.nextLineNumber = end.nextLineNumber
-        summary.unterminatedTailLength = end.unterminatedTailLength
-        return summary
-    }
-
     /// The bytes of the log in `range`, fewer if the file ends first; empty if it is missing.
     public func readBytes(in range: Range<Int64>) throws(OpLogError) -> [UInt8] {
-        guard !range.isEmpty,
-            let directory = try self.layout.openSessionDirectory(self.sessionID, create: false),
-            let descriptor = try directory.openFile(Self.opsFileName, flags: O_RDONLY)
-        else { return [] }
-        defer { try? descriptor.close() }
-        var bytes = [UInt8](repeating: 0, count: range.count)
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { raw in
-                pread(descriptor.rawValue, raw.baseAddress.map { $0 + filled }, raw.count - filled, off_t(range.lowerBound) + off_t(filled))
-            }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else {
-                throw OpLogError(code: .io, message: "cannot read \(self.opsPath)", cause: Errno(rawValue: errno))
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        return Array(bytes[0..<filled])
+        try self.withOpenFile { file throws(OpLogError) in try file.readBytes(in: range) } ?? []
     }
 
     /// The log file's identity and size now, or `nil` when it does not exist.
     public func fileStatus() throws(OpLogError) -> LogFileStatus? {
-        guard let directory = try self.layout.openSessionDirectory(self.sessionID, create: false),
-            let descriptor = try directory.openFile(Self.opsFileName, flags: O_RDONLY)
-        else { return nil }
-        defer { try? descriptor.close() }
-        return try LogFileStatus(descriptor: descriptor, path: self.opsPath)
+        try self.withOpenFile { file throws(OpLogError) in try file.status() }
     }
 }
 

@@ -30,14 +30,24 @@ public enum PythonJSON {
         case .string(let string):
             Self.appendString(string, to: &output)
         case .array(let elements):
-            Self.appendContainer(open: "[", close: "]", count: elements.count, indent: indent, level: level, to: &output) {
-                index, output in
+            Self.appendContainer(
+                open: "[",
+                close: "]",
+                count: elements.count,
+                indent: indent,
+                level: level,
+                to: &output
+            ) {
+                index,
+                output in
                 Self.append(elements[index], indent: indent, level: level + 1, to: &output)
             }
         case .object(let object):
             let members = object.members
-            Self.appendContainer(open: "{", close: "}", count: members.count, indent: indent, level: level, to: &output) {
-                index, output in
+            Self.appendContainer(open: "{", close: "}", count: members.count, indent: indent, level: level, to: &output)
+            {
+                index,
+                output in
                 Self.appendString(members[index].key, to: &output)
                 output.append(contentsOf: (indent == nil ? ":" : ": ").utf8)
                 Self.append(members[index].value, indent: indent, level: level + 1, to: &output)

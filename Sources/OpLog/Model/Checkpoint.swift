@@ -53,7 +53,8 @@ public struct Checkpoint: Sendable, Hashable {
         case .object(let members)?:
             var frontier = Frontier()
             for member in members.members {
-                guard case .number(let number) = member.value, let timestamp = number.integerValue, timestamp >= 0 else {
+                guard case .number(let number) = member.value, let timestamp = number.integerValue, timestamp >= 0
+                else {
                     throw invalid("frontier entry \(SessionID.quoted(member.key)) must be a non-negative integer")
                 }
                 frontier.include(actorID: member.key, lamportTimestamp: timestamp)
@@ -103,7 +104,9 @@ public struct Checkpoint: Sendable, Hashable {
     /// `snapshot_id`) wins, and the file bytes break any remaining tie so the choice is total.
     public static func precedes(_ lhs: Checkpoint, _ rhs: Checkpoint) -> Bool {
         if lhs.lamportTimestamp != rhs.lamportTimestamp { return lhs.lamportTimestamp < rhs.lamportTimestamp }
-        if lhs.snapshotID != rhs.snapshotID { return lhs.snapshotID.utf8.lexicographicallyPrecedes(rhs.snapshotID.utf8) }
+        if lhs.snapshotID != rhs.snapshotID {
+            return lhs.snapshotID.utf8.lexicographicallyPrecedes(rhs.snapshotID.utf8)
+        }
         return lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }
 }

@@ -24,7 +24,8 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
         else {
             throw OpLogError(
                 code: .invalidOpID,
-                message: "op id \(SessionID.quoted(text)) must be 1 to \(Self.maximumLength) bytes without control characters"
+                message:
+                    "op id \(SessionID.quoted(text)) must be 1 to \(Self.maximumLength) bytes without control characters"
             )
         }
         self.rawValue = text

@@ -19,7 +19,8 @@ public struct StructuredDelta: Sendable, Hashable {
         for op in self.ops {
             counts[Self.kind(of: op), default: 0] += 1
         }
-        let parts = counts
+        let parts =
+            counts
             .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             .map { "\($0.value) \($0.key)" }
         self.summary = parts.isEmpty ? "no ops" : parts.joined(separator: ", ")
@@ -27,7 +28,9 @@ public struct StructuredDelta: Sendable, Hashable {
 
     /// `{"domain":…,"ops":[…],"summary":…}` in Python's compact layout.
     public var jsonValue: JSONValue {
-        .object(JSONObject(["domain": .string(self.domain), "ops": .array(self.ops), "summary": .string(self.summary)]))
+        .object(
+            JSONObject(["domain": .string(self.domain), "ops": .array(self.ops), "summary": .string(self.summary)])
+        )
     }
 
     private static func kind(of op: JSONValue) -> String {

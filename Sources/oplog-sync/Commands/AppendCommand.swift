@@ -33,7 +33,10 @@ struct AppendCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Domain tag, such as music or code.", valueName: "domain"))
     var domain: String
 
-    @Option(name: .long, help: ArgumentHelp("The domain op as JSON, or - to read one per line from stdin.", valueName: "json"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The domain op as JSON, or - to read one per line from stdin.", valueName: "json")
+    )
     var op: String
 
     @Option(name: .long, help: ArgumentHelp("A causal parent's op_id (repeatable).", valueName: "op-id"))
@@ -45,7 +48,13 @@ struct AppendCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Coordination reservation id.", valueName: "id"))
     var reservation: String = ""
 
-    @Option(name: .long, help: ArgumentHelp("Seconds an unfinished last line must stay unchanged before it is treated as a crashed writer's.", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds an unfinished last line must stay unchanged before it is treated as a crashed writer's.",
+            valueName: "seconds"
+        )
+    )
     var staleTailSeconds: Double = 10
 
     func validate() throws {
@@ -82,7 +91,10 @@ struct AppendCommand: ParsableCommand {
                 do {
                     domainOp = try JSONValue(parsing: line)
                 } catch {
-                    throw OpLogError(code: .invalidJSON, message: "stdin line \(lineNumber) is not valid JSON: \(error.message)")
+                    throw OpLogError(
+                        code: .invalidJSON,
+                        message: "stdin line \(lineNumber) is not valid JSON: \(error.message)"
+                    )
                 }
                 output.writeLine(try self.append(domainOp, parents: parents, to: &log).opID.rawValue)
             }

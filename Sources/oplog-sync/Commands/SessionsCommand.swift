@@ -6,7 +6,8 @@ struct SessionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessions",
         abstract: "List the sessions under ROOT/.muse/op_log/, one id per line, sorted.",
-        discussion: "A root without .muse/op_log/ has no sessions. Folders whose names are not valid session ids are not listed."
+        discussion:
+            "A root without .muse/op_log/ has no sessions. Folders whose names are not valid session ids are not listed."
     )
 
     @OptionGroup var rootOptions: RootOptions
