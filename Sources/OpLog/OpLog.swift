@@ -65,7 +65,11 @@ public struct OpLog: Sendable {
     /// The entries the current checkpoint does not cover, in file order (all of them when there
     /// is no checkpoint). See ``Checkpoint/covers(actorID:lamportTimestamp:)``.
     public func entriesSinceCheckpoint() throws(OpLogError) -> [OpEntry] {
-        let entries = try self.readAll()
+        try self.entriesSinceCheckpoint(of: self.readAll())
+    }
+
+    /// Those of `entries` that the current checkpoint does not cover, in the order given.
+    public func entriesSinceCheckpoint(of entries: [OpEntry]) throws(OpLogError) -> [OpEntry] {
         guard let checkpoint = try self.log.readCheckpoint() else { return entries }
         return entries.filter { !checkpoint.covers(actorID: $0.actorID, lamportTimestamp: $0.lamportTimestamp) }
     }

@@ -51,6 +51,11 @@ struct OpEntryTests {
         (#"{"op_id":"a","actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}}{"op_id":"b"}"#, "glued lines"),
     ]
 
+    @Test func anEntrySpanningLinesIsRejected() {
+        let line = "{\"op_id\":\"a\",\n\"actor_id\":\"x\",\"lamport_ts\":1,\"parent_op_ids\":[],\"domain\":\"d\",\"domain_op\":{}}"
+        #expect { try OpEntry(line: Array(line.utf8)) } throws: { ($0 as? OpLogError)?.code == .invalidEntry }
+    }
+
     @Test(arguments: invalidEntries)
     func rejectsLinesThatAreNotEntries(line: String, reason: String) {
         #expect(throws: OpLogError.self, "\(reason)") { try OpEntry(line: Array(line.utf8)) }

@@ -59,6 +59,15 @@ struct SessionLogTests {
         #expect(bytes == lines.flatMap { $0 + [UInt8(ascii: "\n")] })
     }
 
+    @Test func aLineWithANewlineIsRefusedAndNothingIsWritten() throws {
+        let directory = try TemporaryDirectory()
+        try directory.appendRaw(museLine(id: "a", lamport: 1) + "\n", session: "s")
+        let before = try directory.opsBytes("s")
+        let lines = [Array(museLine(id: "b", lamport: 2).utf8), Array("{\"x\":\n1}".utf8)]
+        #expect { try directory.log("s").append(lines: lines) } throws: { ($0 as? OpLogError)?.code == .invalidEntry }
+        #expect(try directory.opsBytes("s") == before)
+    }
+
     @Test func unknownFieldsAndEscapesSurviveByteForByte() throws {
         let directory = try TemporaryDirectory()
         let source =

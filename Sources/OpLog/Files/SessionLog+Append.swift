@@ -21,7 +21,8 @@ extension SessionLog {
     ///   - synchronize: `fdatasync` before returning, so the lines survive a power loss.
     ///   - now: the current wall-clock time, compared with the file's modification time.
     /// - Returns: the offset just past the written bytes.
-    /// - Throws: `OpLogError` with code `.tailInProgress`, `.unsafePath` or `.io`.
+    /// - Throws: `OpLogError` with code `.tailInProgress`, `.unsafePath` or `.io`; `.invalidEntry`
+    ///   if a line contains `\n` (nothing is written then).
     /// - Complexity: O(bytes written), one `write(2)` (plus one `fdatasync` when asked).
     @discardableResult
     public func append(
@@ -30,7 +31,9 @@ extension SessionLog {
         synchronize: Bool = false,
         now: WallClockTime = .now()
     ) throws(OpLogError) -> Int64 {
-        precondition(lines.allSatisfy { !$0.contains(UInt8(ascii: "\n")) }, "a line must not contain a newline")
+        if let index = lines.firstIndex(where: { $0.contains(UInt8(ascii: "\n")) }) {
+            throw OpLogError(code: .invalidEntry, message: "line \(index + 1) of the batch contains a newline")
+        }
         guard let directory = try self.layout.openSessionDirectory(self.sessionID, create: true),
             let descriptor = try directory.openFile(Self.opsFileName, flags: O_RDWR | O_APPEND | O_CREAT)
         else { preconditionFailure("opening with create either succeeds or throws") }

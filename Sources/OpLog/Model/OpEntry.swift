@@ -24,10 +24,13 @@ public struct OpEntry: Sendable, Hashable {
     /// Decodes an entry from one line (without its `\n`).
     ///
     /// - Throws: `OpLogError` with code `.invalidJSON` if the line is not JSON, `.invalidEntry`
-    ///   if it is JSON but not an entry. The `op_id` is not verified here; see
+    ///   if it is JSON but not an entry or spans more than one line (contains `\n`). The `op_id` is not verified here; see
     ///   ``verifyContentID()``.
     public init(line: some Collection<UInt8>) throws(OpLogError) {
         let bytes = Array(line)
+        guard !bytes.contains(UInt8(ascii: "\n")) else {
+            throw OpLogError(code: .invalidEntry, message: "an entry must be a single line")
+        }
         let fields = try bytes.withUnsafeBufferPointer { buffer throws(OpLogError) in
             try EntryFields.decode(buffer, keepingDomainOp: true)
         }

@@ -20,9 +20,9 @@ struct DeltaCommand: ParsableCommand {
 
     func run() throws {
         let log = try self.sessionOptions.opLog
-        let (_, summary) = try log.log.readAll()
+        let (entries, summary) = try log.log.readAll()
         reportSkippedLines(summary, session: log.sessionID)
-        let delta = try log.structuredDelta(domain: self.domain)
+        let delta = StructuredDelta(domain: self.domain, entries: try log.entriesSinceCheckpoint(of: entries))
         var output = StandardOutput()
         output.writeLine(PythonJSON.compact(delta.jsonValue))
         output.flush()

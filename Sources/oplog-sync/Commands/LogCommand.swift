@@ -29,10 +29,7 @@ struct LogCommand: ParsableCommand {
         let log = try self.sessionOptions.opLog
         let (all, summary) = try log.log.readAll()
         reportSkippedLines(summary, session: log.sessionID)
-        var entries = all
-        if self.sinceCheckpoint, let checkpoint = try log.readCheckpoint() {
-            entries = entries.filter { !checkpoint.covers(actorID: $0.actorID, lamportTimestamp: $0.lamportTimestamp) }
-        }
+        var entries = self.sinceCheckpoint ? try log.entriesSinceCheckpoint(of: all) : all
         if self.canonical { entries = entries.canonicallySorted() }
         var output = StandardOutput()
         for entry in entries { output.writeLine(entry.line) }
