@@ -31,6 +31,22 @@ struct ContentIDTests {
         #expect(entry.opID.rawValue == "sha256:d4715bb2ab2db5326bc73e98eb9468072002ab13089204aa97d4cf93c4989c98")
     }
 
+    /// A made entry equals what decoding its own line gives, unusual text included.
+    @Test func madeEntryEqualsItsDecodedLine() throws {
+        let made = OpEntry.make(
+            actorID: "\u{E9}mile \"q\" \u{1F3B5}",
+            lamportTimestamp: 12,
+            parentOpIDs: [try OpID(validating: "p-1"), try OpID(validating: "sha256:00")],
+            domain: "code",
+            domainOp: try JSONValue(parsing: #"{"op":"x","n":[1.50,-0,1E3],"s":"\u0000\t"}"#),
+            createdAt: "2026-01-01T00:00:00.000001+00:00",
+            intentID: "intent",
+            reservationID: "res"
+        )
+        #expect(try OpEntry(line: made.line) == made)
+        try made.verifyContentID()
+    }
+
     @Test func idIgnoresLayoutButNotContent() throws {
         let base = try OpEntry(line: Array(Self.firstLine.utf8))
         // Same content, different key order, spacing and number spelling: same id.

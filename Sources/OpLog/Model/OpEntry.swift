@@ -50,6 +50,7 @@ public struct OpEntry: Sendable, Hashable {
     ///
     /// The line is Python's `json.dumps(entry, separators=(",", ":"))` of the fields in Muse's
     /// order, and `op_id` is the ``ContentID`` of the rest.
+    /// - Precondition: `lamportTimestamp >= 0`.
     public static func make(
         actorID: String,
         lamportTimestamp: Int,
@@ -60,6 +61,7 @@ public struct OpEntry: Sendable, Hashable {
         intentID: String = "",
         reservationID: String = ""
     ) -> OpEntry {
+        precondition(lamportTimestamp >= 0, "Lamport timestamps are non-negative")
         let content = JSONObject([
             "actor_id": .string(actorID),
             "lamport_ts": .number(JSONNumber(lamportTimestamp)),
@@ -72,11 +74,42 @@ public struct OpEntry: Sendable, Hashable {
         ])
         let opID = ContentID.compute(for: content)
         let object = JSONObject([JSONObject.Member(key: "op_id", value: .string(opID.rawValue))] + content.members)
-        let line = PythonJSON.compact(.object(object))
-        guard let entry = try? OpEntry(line: line) else {
-            preconditionFailure("an entry made from typed fields always decodes")
-        }
-        return entry
+        return OpEntry(
+            line: PythonJSON.compact(.object(object)),
+            opID: opID,
+            actorID: actorID,
+            lamportTimestamp: lamportTimestamp,
+            parentOpIDs: parentOpIDs,
+            domain: domain,
+            domainOp: domainOp,
+            createdAt: createdAt,
+            intentID: intentID,
+            reservationID: reservationID
+        )
+    }
+
+    private init(
+        line: [UInt8],
+        opID: OpID,
+        actorID: String,
+        lamportTimestamp: Int,
+        parentOpIDs: [OpID],
+        domain: String,
+        domainOp: JSONValue,
+        createdAt: String,
+        intentID: String,
+        reservationID: String
+    ) {
+        self.line = line
+        self.opID = opID
+        self.actorID = actorID
+        self.lamportTimestamp = lamportTimestamp
+        self.parentOpIDs = parentOpIDs
+        self.domain = domain
+        self.domainOp = domainOp
+        self.createdAt = createdAt
+        self.intentID = intentID
+        self.reservationID = reservationID
     }
 
     /// The content id the line's content hashes to, whatever its `op_id` says.
