@@ -47,6 +47,12 @@ public struct LamportClock: Sendable {
         return max(self.highestSeen, self.highestIssued) + 1
     }
 
+    /// As ``candidate(for:)``, reading through a file already open.
+    mutating func candidate(from file: OpenLogFile) throws(OpLogError) -> Int {
+        try self.refresh(from: file)
+        return max(self.highestSeen, self.highestIssued) + 1
+    }
+
     /// Records that `timestamp` was used, so later timestamps are above it.
     public mutating func markIssued(_ timestamp: Int) {
         self.highestIssued = max(self.highestIssued, timestamp)
@@ -78,7 +84,8 @@ public struct LamportClock: Sendable {
         if isPresent == nil { self.resetFile() }
     }
 
-    private mutating func refresh(from file: OpenLogFile) throws(OpLogError) {
+    /// As ``refresh(from:)``, reading through a file already open.
+    mutating func refresh(from file: OpenLogFile) throws(OpLogError) {
         let status = try file.status()
         let identity = FileIdentity(device: status.device, inode: status.inode)
         if let known = self.fileIdentity, known != identity || status.size < self.scannedOffset {

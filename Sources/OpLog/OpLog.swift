@@ -12,6 +12,8 @@ public import SystemPackage
 public struct OpLog: Sendable {
     public let log: SessionLog
     private var clock = LamportClock()
+    /// The log kept open between appends; reopened when the path no longer names it.
+    private var appendHandle: AppendHandle?
 
     /// The log of `sessionID` under the repository `root` (the folder holding `.muse/`).
     public init(root: FilePath, sessionID: SessionID) {
@@ -23,7 +25,20 @@ public struct OpLog: Sendable {
     /// The next Lamport timestamp: above every timestamp in the file now and every one this
     /// value handed out before. Reads only what was appended since the last call.
     public mutating func nextLamportTimestamp() throws(OpLogError) -> Int {
-        try self.clock.next(for: self.log)
+        if let handle = self.appendHandle, handle.isCurrent {
+            let timestamp = try self.clock.candidate(from: handle.file)
+            self.clock.markIssued(timestamp)
+            return timestamp
+        }
+        return try self.clock.next(for: self.log)
+    }
+
+    /// The open log, reopened if the file was replaced or removed since the last append.
+    private mutating func currentAppendHandle() throws(OpLogError) -> AppendHandle {
+        if let handle = self.appendHandle, handle.isCurrent { return handle }
+        let handle = try AppendHandle(opening: self.log)
+        self.appendHandle = handle
+        return handle
     }
 
     /// Makes a content-addressed entry with the next Lamport timestamp and appends it.
@@ -40,9 +55,10 @@ public struct OpLog: Sendable {
         staleTailAge: Duration = SessionLog.defaultStaleTailAge,
         now: WallClockTime = .now()
     ) throws(OpLogError) -> OpEntry {
+        let handle = try self.currentAppendHandle()
         let entry = OpEntry.make(
             actorID: actorID,
-            lamportTimestamp: try self.clock.candidate(for: self.log),
+            lamportTimestamp: try self.clock.candidate(from: handle.file),
             parentOpIDs: parentOpIDs,
             domain: domain,
             domainOp: domainOp,
@@ -50,7 +66,7 @@ public struct OpLog: Sendable {
             intentID: intentID,
             reservationID: reservationID
         )
-        let end = try self.log.append(lines: [entry.line], staleTailAge: staleTailAge, now: now)
+        let end = try handle.append(lines: [entry.line], staleTailAge: staleTailAge, synchronize: false, now: now)
         self.clock.markIssued(entry.lamportTimestamp)
         self.clock.noteAppended(line: entry.line, lamportTimestamp: entry.lamportTimestamp, endOffset: end)
         return entry

@@ -51,6 +51,21 @@ struct LamportClockTests {
         #expect(clock.highestSeen == 70)
     }
 
+    /// A long-lived writer keeps its file open; when the path is replaced it must write to the
+    /// new file, with a timestamp above the new file's.
+    @Test func aLongLivedWriterFollowsAReplacedFile() throws {
+        let directory = try TemporaryDirectory()
+        var log = try directory.opLog("s")
+        _ = try log.append(actorID: "me", domain: "d", domainOp: .null)
+        let path = directory.sessionFolder("s") + "/ops.jsonl"
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".old")
+        try directory.appendRaw(museLine(id: "n", lamport: 30) + "\n", session: "s")
+        let entry = try log.append(actorID: "me", domain: "d", domainOp: .null)
+        #expect(entry.lamportTimestamp == 31)
+        #expect(try directory.opsBytes("s").text.hasSuffix(entry.line.text + "\n"))
+        #expect(try directory.contents(".muse/op_log/s/ops.jsonl.old").text.split(separator: "\n").count == 1)
+    }
+
     @Test func aFailedAppendDoesNotConsumeATimestamp() throws {
         let directory = try TemporaryDirectory()
         try directory.appendRaw(museLine(id: "a", lamport: 4) + "\n{\"half", session: "s")
