@@ -20,7 +20,8 @@ public struct LamportClock: Sendable {
 
     private static let fingerprintLength = 4096
 
-    private var scannedOffset: Int64 = 0
+    /// Offset just past the last complete line read: the file has no unfinished tail if it ends here.
+    private(set) var scannedOffset: Int64 = 0
     private var nextLineNumber = 1
     private var fileIdentity: FileIdentity?
     private var fingerprint: Fingerprint?
@@ -49,7 +50,7 @@ public struct LamportClock: Sendable {
 
     /// As ``candidate(for:)``, reading through a file already open.
     mutating func candidate(from file: OpenLogFile) throws(OpLogError) -> Int {
-        try self.refresh(from: file)
+        try self.refresh(from: file, isInodePinned: true)
         return max(self.highestSeen, self.highestIssued) + 1
     }
 
@@ -78,24 +79,28 @@ public struct LamportClock: Sendable {
     /// shrank, or no longer holds the last entry read where it was.
     public mutating func refresh(from log: SessionLog) throws(OpLogError) {
         let isPresent = try log.withOpenFile { file throws(OpLogError) in
-            try self.refresh(from: file)
+            try self.refresh(from: file, isInodePinned: false)
             return true
         }
         if isPresent == nil { self.resetFile() }
     }
 
     /// As ``refresh(from:)``, reading through a file already open.
-    mutating func refresh(from file: OpenLogFile) throws(OpLogError) {
-        let status = try file.status()
-        let identity = FileIdentity(device: status.device, inode: status.inode)
-        if let known = self.fileIdentity, known != identity || status.size < self.scannedOffset {
-            self.resetFile()
-        }
-        if let fingerprint = self.fingerprint, try file.readBytes(in: fingerprint.range) != fingerprint.bytes {
+    ///
+    /// `isInodePinned` says the caller held the file open since the last refresh, so the inode
+    /// number cannot have been reused by a replacement file; then an unchanged size means an
+    /// unchanged append-only file and nothing is read.
+    mutating func refresh(from file: OpenLogFile, isInodePinned: Bool) throws(OpLogError) {
+        let (device, inode, size) = try file.identityAndSize()
+        let identity = FileIdentity(device: device, inode: inode)
+        if let known = self.fileIdentity, known != identity || size < self.scannedOffset {
             self.resetFile()
         }
         self.fileIdentity = identity
-        guard status.size > self.scannedOffset else { return }
+        if isInodePinned && size == self.scannedOffset { return }
+        if let fingerprint = self.fingerprint, try file.readBytes(in: fingerprint.range) != fingerprint.bytes {
+            self.resetFile()
+        }
         var highest = self.highestSeen
         var lastEntry: Range<Int64>?
         let summary = try file.scan(from: self.scannedOffset, firstLineNumber: self.nextLineNumber) { record in

@@ -37,6 +37,8 @@ public struct OpLog: Sendable {
     private mutating func currentAppendHandle() throws(OpLogError) -> AppendHandle {
         if let handle = self.appendHandle, handle.isCurrent { return handle }
         let handle = try AppendHandle(opening: self.log)
+        // The clock's view predates this descriptor, so check it in full once.
+        try self.clock.refresh(from: handle.file, isInodePinned: false)
         self.appendHandle = handle
         return handle
     }
@@ -66,7 +68,13 @@ public struct OpLog: Sendable {
             intentID: intentID,
             reservationID: reservationID
         )
-        let end = try handle.append(lines: [entry.line], staleTailAge: staleTailAge, synchronize: false, now: now)
+        let end = try handle.append(
+            lines: [entry.line],
+            staleTailAge: staleTailAge,
+            synchronize: false,
+            now: now,
+            knownCompleteEnd: self.clock.scannedOffset
+        )
         self.clock.markIssued(entry.lamportTimestamp)
         self.clock.noteAppended(line: entry.line, lamportTimestamp: entry.lamportTimestamp, endOffset: end)
         return entry

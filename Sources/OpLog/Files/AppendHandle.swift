@@ -15,6 +15,8 @@ import Darwin
 final class AppendHandle: Sendable {
     let descriptor: FileDescriptor
     let path: FilePath
+    /// `path` as a C string, for the `lstat` on every append.
+    private let cPath: [CChar]
     private let device: UInt64
     private let inode: UInt64
 
@@ -31,6 +33,7 @@ final class AppendHandle: Sendable {
         }
         self.descriptor = descriptor
         self.path = log.opsPath
+        self.cPath = log.opsPath.withPlatformString { Array(UnsafeBufferPointer(start: $0, count: strlen($0) + 1)) }
         self.device = UInt64(info.st_dev)
         self.inode = UInt64(info.st_ino)
     }
@@ -45,32 +48,40 @@ final class AppendHandle: Sendable {
     /// Whether the log's path still names this file (not replaced, removed or made a link).
     var isCurrent: Bool {
         var info = stat()
-        let result = self.path.withPlatformString { lstat($0, &info) }
+        let result = lstat(self.cPath, &info)
         return result == 0 && UInt64(info.st_dev) == self.device && UInt64(info.st_ino) == self.inode
     }
 
     /// Appends complete lines in one `write(2)`; see ``SessionLog/append(lines:staleTailAge:synchronize:now:)``.
+    ///
+    /// `knownCompleteEnd`, when given, is an offset known to end a complete line (where a reader
+    /// stopped): if the file still ends there, its last byte is not read again.
     func append(
         lines: [[UInt8]],
         staleTailAge: Duration,
         synchronize: Bool,
-        now: WallClockTime
+        now: WallClockTime,
+        knownCompleteEnd: Int64?
     ) throws(OpLogError) -> Int64 {
         if let index = lines.firstIndex(where: { $0.contains(UInt8(ascii: "\n")) }) {
             throw OpLogError(code: .invalidEntry, message: "line \(index + 1) of the batch contains a newline")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(lines.reduce(1) { $0 + $1.count + 1 })
-        let status = try self.file.status()
-        if status.hasUnterminatedTail {
-            let age = now.duration(since: status.modificationTime)
-            guard age >= staleTailAge else {
-                throw OpLogError(
-                    code: .tailInProgress,
-                    message: "\(self.path) ends in an unfinished line changed \(age) ago; a writer may be mid-append"
-                )
+        let (_, _, size) = try self.file.identityAndSize()
+        if size != knownCompleteEnd {
+            let status = try self.file.status()
+            if status.hasUnterminatedTail {
+                let age = now.duration(since: status.modificationTime)
+                guard age >= staleTailAge else {
+                    throw OpLogError(
+                        code: .tailInProgress,
+                        message:
+                            "\(self.path) ends in an unfinished line changed \(age) ago; a writer may be mid-append"
+                    )
+                }
+                bytes.append(UInt8(ascii: "\n"))
             }
-            bytes.append(UInt8(ascii: "\n"))
         }
         for line in lines {
             bytes.append(contentsOf: line)

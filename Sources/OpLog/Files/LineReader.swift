@@ -50,7 +50,13 @@ struct LineReader {
         firstLineNumber: Int,
         _ body: (LineEvent) throws(Failure) -> Void
     ) throws(LineReadFailure<Failure>) -> LineReadEnd {
-        var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+        // Size the buffer to what there is to read (small for a refresh that catches up a few
+        // lines), at most one chunk; it grows only to hold one long line. Its bytes are written by
+        // read(2) before they are looked at, so it is not zero-filled.
+        var info = stat()
+        let remaining =
+            fstat(self.descriptor.rawValue, &info) == 0 ? Int64(info.st_size) - start : Int64(Self.chunkSize)
+        var buffer = Self.uninitializedBuffer(count: Int(min(max(remaining + 1, 4096), Int64(Self.chunkSize))))
         var filled = 0  // valid bytes in buffer
         var bufferOffset = start  // file offset of buffer[0]
         var lineNumber = firstLineNumber
@@ -59,9 +65,11 @@ struct LineReader {
         while true {
             if filled == buffer.count {
                 if discarding == nil && buffer.count < self.maximumLineLength {
-                    buffer.append(
-                        contentsOf: repeatElement(0, count: min(buffer.count, self.maximumLineLength - buffer.count))
-                    )
+                    var grown = Self.uninitializedBuffer(count: min(2 * buffer.count, self.maximumLineLength))
+                    grown.withUnsafeMutableBytes { target in
+                        buffer.withUnsafeBytes { source in target.copyMemory(from: source) }
+                    }
+                    buffer = grown
                 } else {
                     // The pending line is too long to hold: skip it until its end.
                     if discarding == nil {
@@ -129,6 +137,13 @@ struct LineReader {
                 filled = pending
             }
         }
+    }
+}
+
+extension LineReader {
+    /// A byte array of `count` bytes whose contents are unspecified (not zero-filled).
+    static func uninitializedBuffer(count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { _, initializedCount in initializedCount = count }
     }
 }
 

@@ -104,6 +104,15 @@ struct OpenLogFile {
         return Array(bytes[0..<filled])
     }
 
+    /// The file's device, inode and size now (one `fstat`, no read).
+    func identityAndSize() throws(OpLogError) -> (device: UInt64, inode: UInt64, size: Int64) {
+        var info = stat()
+        guard fstat(self.descriptor.rawValue, &info) == 0 else {
+            throw OpLogError(code: .io, message: "cannot stat \(self.path)", cause: Errno(rawValue: errno))
+        }
+        return (UInt64(info.st_dev), UInt64(info.st_ino), Int64(info.st_size))
+    }
+
     /// The file's identity, size and tail now.
     func status() throws(OpLogError) -> LogFileStatus {
         try LogFileStatus(descriptor: self.descriptor, path: self.path)

@@ -27,7 +27,8 @@ extension SessionLog {
             lines: lines,
             staleTailAge: staleTailAge,
             synchronize: synchronize,
-            now: now
+            now: now,
+            knownCompleteEnd: nil
         )
     }
 }

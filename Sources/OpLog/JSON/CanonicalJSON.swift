@@ -22,7 +22,11 @@ public enum CanonicalJSON {
         case .bool(let flag):
             output.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number):
-            output.append(contentsOf: ECMAScriptNumber.format(number.doubleValue).utf8)
+            if let integer = Self.smallIntegerText(number.text) {
+                output.append(contentsOf: integer)  // exact in a double, so already canonical
+            } else {
+                output.append(contentsOf: ECMAScriptNumber.format(number.doubleValue).utf8)
+            }
         case .string(let string):
             Self.appendString(string, to: &output)
         case .array(let elements):
@@ -34,7 +38,10 @@ public enum CanonicalJSON {
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             output.append(UInt8(ascii: "{"))
-            let sorted = object.members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+            var sorted = object.members
+            if !sorted.isEmpty && !zip(sorted, sorted.dropFirst()).allSatisfy({ Self.keyPrecedes($0.key, $1.key) }) {
+                sorted.sort { Self.keyPrecedes($0.key, $1.key) }
+            }
             for (index, member) in sorted.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 Self.appendString(member.key, to: &output)
@@ -45,8 +52,35 @@ public enum CanonicalJSON {
         }
     }
 
+    /// RFC 8785 key order: by UTF-16 code units. For ASCII keys that equals byte order, which is
+    /// cheaper to compare.
+    static func keyPrecedes(_ lhs: String, _ rhs: String) -> Bool {
+        if lhs.utf8.allSatisfy({ $0 < 0x80 }) && rhs.utf8.allSatisfy({ $0 < 0x80 }) {
+            return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+        }
+        return lhs.utf16.lexicographicallyPrecedes(rhs.utf16)
+    }
+
+    /// The text of an integer literal of at most 15 digits (exactly representable, so its
+    /// ECMAScript form is the digits themselves), `-0` as `0`; `nil` for anything else.
+    static func smallIntegerText(_ text: String) -> Substring.UTF8View? {
+        var digits = text.utf8[...]
+        if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.count <= 15, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        if digits.first == UInt8(ascii: "0") {
+            return digits.count == 1 ? digits : nil  // "0" or "-0"; a leading zero is not JSON
+        }
+        return text.utf8[...]
+    }
+
     static func appendString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        // Most strings need no escape at all: copy them whole.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.append(contentsOf: string.utf8)
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)

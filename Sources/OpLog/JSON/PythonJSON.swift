@@ -85,6 +85,13 @@ public enum PythonJSON {
     /// Appends `string` as Python's `ensure_ascii` encoder writes it.
     public static func appendString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        // Printable ASCII without quotes or backslashes is written as is: copy it whole.
+        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+        {
+            output.append(contentsOf: string.utf8)
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         for unit in string.utf16 {
             switch unit {
             case UInt16(UInt8(ascii: "\"")): output.append(contentsOf: #"\""#.utf8)

@@ -31,6 +31,11 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.rawValue = text
     }
 
+    /// An id known to be valid by construction (a content id this library computed).
+    init(trusted text: String) {
+        self.rawValue = text
+    }
+
     /// Whether the id claims to be a content id (starts with `sha256:`); such ids are verified
     /// against the entry's content wherever an entry is received.
     public var isContentAddressed: Bool {
