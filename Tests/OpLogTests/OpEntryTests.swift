@@ -20,6 +20,21 @@ struct OpEntryTests {
         #expect(entry.reservationID == "r")
     }
 
+    /// Field names spelled with escapes are the same names, in the full decode and in the scan.
+    @Test func escapedFieldNamesAreRecognised() throws {
+        let line = #"{"op\u005fid":"a","actor_id":"x","lamport\u005Fts":3,"parent_op_ids":[],"domain":"d","domain_op":{"k":1,"\u006b2":2}}"#
+        let entry = try OpEntry(line: Array(line.utf8))
+        #expect(entry.opID.rawValue == "a" && entry.lamportTimestamp == 3)
+        let duplicate = #"{"op_id":"a","op\u005fid":"b","actor_id":"x","lamport_ts":3,"parent_op_ids":[],"domain":"d","domain_op":{}}"#
+        #expect(throws: OpLogError.self) { try OpEntry(line: Array(duplicate.utf8)) }
+        let directory = try TemporaryDirectory()
+        try directory.appendRaw(line + "\n" + duplicate + "\n", session: "s")
+        var ids: [String] = []
+        let summary = try directory.log("s").scan { ids.append($0.opID.rawValue) }
+        #expect(ids == ["a"])
+        #expect(summary.rejectedLines.map(\.position.lineNumber) == [2])
+    }
+
     @Test func optionalStringFieldsDefaultToEmpty() throws {
         let entry = try OpEntry(line: Array(#"{"op_id":"a","actor_id":"x","lamport_ts":0,"parent_op_ids":[],"domain":"d","domain_op":null}"#.utf8))
         #expect(entry.createdAt == "" && entry.intentID == "" && entry.reservationID == "")

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension JSONParser {
     /// Parses a string token (the parser is at its opening quote) into a `String`.
     ///
@@ -49,6 +55,41 @@ extension JSONParser {
     /// Validates a string token (the parser is at its opening quote) and moves past it.
     mutating func skipString() throws(JSONSyntaxError) {
         _ = try self.scanString()
+    }
+
+    /// Validates a string token used as a key and returns where its content is.
+    mutating func scanKey() throws(JSONSyntaxError) -> JSONKey {
+        let contentStart = self.position + 1
+        let (end, hasEscape) = try self.scanString()
+        return JSONKey(range: contentStart..<end, hasEscape: hasEscape)
+    }
+
+    /// The decoded text of a key found by ``scanKey()``.
+    func string(of key: JSONKey) -> String {
+        guard key.hasEscape else { return String(decoding: self.bytes[key.range], as: UTF8.self) }
+        var copy = JSONParser(self.bytes)
+        copy.position = key.range.lowerBound - 1
+        // The key was validated when it was scanned, so decoding it again cannot fail.
+        return (try? copy.parseString()) ?? ""
+    }
+
+    /// Whether a key equals `literal` (an ASCII name without escapes).
+    func key(_ key: JSONKey, equals literal: StaticString) -> Bool {
+        if key.hasEscape { return self.string(of: key) == literal.description }
+        guard key.range.count == literal.utf8CodeUnitCount else { return false }
+        return literal.withUTF8Buffer { expected in
+            guard let base = self.bytes.baseAddress, let expectedBase = expected.baseAddress else {
+                return expected.isEmpty
+            }
+            return memcmp(base + key.range.lowerBound, expectedBase, expected.count) == 0
+        }
+    }
+
+    /// Whether the bytes in two ranges of the buffer are equal.
+    func bytesEqual(_ lhs: Range<Int>, _ rhs: Range<Int>) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        guard let base = self.bytes.baseAddress else { return true }
+        return memcmp(base + lhs.lowerBound, base + rhs.lowerBound, lhs.count) == 0
     }
 
     /// Validates a string token and moves past it; returns the index of the closing quote and

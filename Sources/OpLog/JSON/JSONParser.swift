@@ -50,8 +50,8 @@ struct JSONParser {
         switch byte {
         case UInt8(ascii: "{"):
             var members: [JSONObject.Member] = []
-            try self.parseObject { (parser: inout JSONParser, key: String) throws(JSONSyntaxError) in
-                members.append(JSONObject.Member(key: key, value: try parser.parseValue()))
+            try self.parseObject { (parser: inout JSONParser, key: JSONKey) throws(JSONSyntaxError) in
+                members.append(JSONObject.Member(key: parser.string(of: key), value: try parser.parseValue()))
             }
             return .object(JSONObject(members))
         case UInt8(ascii: "["):
@@ -82,7 +82,7 @@ struct JSONParser {
         guard let byte = self.peek() else { throw self.error("unexpected end of input") }
         switch byte {
         case UInt8(ascii: "{"):
-            try self.parseObject { (parser: inout JSONParser, _: String) throws(JSONSyntaxError) in
+            try self.parseObject { (parser: inout JSONParser, _: JSONKey) throws(JSONSyntaxError) in
                 try parser.skipValue()
             }
         case UInt8(ascii: "["):
@@ -100,10 +100,11 @@ struct JSONParser {
         }
     }
 
-    /// Parses an object, calling `member` with each key; `member` must consume the value.
-    /// Rejects duplicate keys.
+    /// Parses an object, calling `member` with each key (as found in the buffer: decode it with
+    /// ``string(of:)`` or compare it with ``key(_:equals:)``); `member` must consume the value.
+    /// Rejects duplicate keys, without allocating for objects of up to eight unescaped keys.
     mutating func parseObject(
-        _ member: (inout JSONParser, String) throws(JSONSyntaxError) -> Void
+        _ member: (inout JSONParser, JSONKey) throws(JSONSyntaxError) -> Void
     ) throws(JSONSyntaxError) {
         try self.enterContainer()
         self.position += 1  // "{"
@@ -117,9 +118,9 @@ struct JSONParser {
         while true {
             guard self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
             let keyOffset = self.position
-            let key = try self.parseString()
-            guard keys.insert(key) else {
-                throw JSONSyntaxError(reason: "duplicate key \"\(key)\"", offset: keyOffset)
+            let key = try self.scanKey()
+            guard keys.insert(key, in: self) else {
+                throw JSONSyntaxError(reason: "duplicate key \"\(self.string(of: key))\"", offset: keyOffset)
             }
             self.skipWhitespace()
             guard self.peek() == UInt8(ascii: ":") else { throw self.error("expected ':'") }
@@ -273,22 +274,53 @@ struct JSONParser {
     }
 }
 
-/// Remembers the keys of one object and reports a repeat, in O(1) per key once it is large.
-private struct DuplicateKeyDetector {
-    private var few: [String] = []
-    private var many: Set<String>?
+/// An object key as found in the buffer: the bytes between its quotes.
+struct JSONKey {
+    var range: Range<Int>
+    /// Whether the bytes hold escapes (then they must be decoded to compare).
+    var hasEscape: Bool
+}
 
-    /// Records `key`; returns `false` if it was already recorded.
-    mutating func insert(_ key: String) -> Bool {
-        if self.many != nil {
-            return self.many?.insert(key).inserted ?? false
+/// Remembers the keys of one object and reports a repeat. Up to eight unescaped keys are kept
+/// as byte ranges in inline storage (no allocation); past that, or once a key has an escape,
+/// decoded keys go into a set.
+private struct DuplicateKeyDetector {
+    private static let inlineCapacity = 8
+    private var inlineCount = 0
+    private var inline:
+        (Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>) =
+            (0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0)
+    private var decoded: Set<String>?
+
+    /// Records `key`; returns `false` if an equal key was already recorded.
+    mutating func insert(_ key: JSONKey, in parser: JSONParser) -> Bool {
+        if self.decoded == nil && !key.hasEscape && self.inlineCount < Self.inlineCapacity {
+            for index in 0..<self.inlineCount where parser.bytesEqual(self.inlineRange(index), key.range) {
+                return false
+            }
+            withUnsafeMutableBytes(of: &self.inline) { raw in
+                raw.storeBytes(
+                    of: key.range,
+                    toByteOffset: self.inlineCount * MemoryLayout<Range<Int>>.stride,
+                    as: Range<Int>.self
+                )
+            }
+            self.inlineCount += 1
+            return true
         }
-        if self.few.contains(key) { return false }
-        self.few.append(key)
-        if self.few.count > 16 {
-            self.many = Set(self.few)
-            self.few = []
+        var decoded =
+            self.decoded
+            ?? Set(
+                (0..<self.inlineCount).map { parser.string(of: JSONKey(range: self.inlineRange($0), hasEscape: false)) }
+            )
+        let isNew = decoded.insert(parser.string(of: key)).inserted
+        self.decoded = decoded
+        return isNew
+    }
+
+    private func inlineRange(_ index: Int) -> Range<Int> {
+        withUnsafeBytes(of: self.inline) { raw in
+            raw.load(fromByteOffset: index * MemoryLayout<Range<Int>>.stride, as: Range<Int>.self)
         }
-        return true
     }
 }

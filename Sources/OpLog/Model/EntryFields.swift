@@ -2,7 +2,8 @@
 ///
 /// One decoder serves both the full decode (``OpEntry/init(line:)``) and the index scan
 /// (``OpIndexRecord``), which skips `domain_op` without building it, so both accept exactly the
-/// same lines.
+/// same lines. With `keepingDomainOp` unset, `domain`, `created_at`, `intent_id` and
+/// `reservation_id` are checked but read as `""`.
 struct EntryFields {
     var opID: OpID
     var actorID: String
@@ -37,42 +38,44 @@ struct EntryFields {
             guard parser.peek() == UInt8(ascii: "{") else {
                 throw JSONSyntaxError(reason: "an entry must be a JSON object", offset: parser.position)
             }
-            try parser.parseObject { (parser: inout JSONParser, key: String) throws(JSONSyntaxError) in
+            try parser.parseObject { (parser: inout JSONParser, key: JSONKey) throws(JSONSyntaxError) in
                 // A wrongly typed field is an entry error, but the rest of the line must still be
-                // valid JSON, so remember it and keep parsing.
-                func string(_ name: String) throws(JSONSyntaxError) -> String? {
+                // valid JSON, so remember it and keep parsing. Strings the index scan does not
+                // need are checked but not built.
+                func string(_ name: StaticString, keep: Bool = true) throws(JSONSyntaxError) -> String? {
                     guard parser.peek() == UInt8(ascii: "\"") else {
                         if fieldError == nil { fieldError = entryError("field \(name) must be a string") }
                         try parser.skipValue()
                         return nil
                     }
-                    return try parser.parseString()
+                    if keep { return try parser.parseString() }
+                    try parser.skipString()
+                    return ""
                 }
-                switch key {
-                case "op_id":
-                    if let text = try string(key) {
+                if parser.key(key, equals: "op_id") {
+                    if let text = try string("op_id") {
                         do throws(OpLogError) { opID = try OpID(validating: text) } catch {
                             if fieldError == nil { fieldError = entryError("field op_id: \(error.message)") }
                         }
                     }
-                case "actor_id":
-                    actorID = try string(key)
-                case "lamport_ts":
+                } else if parser.key(key, equals: "actor_id") {
+                    actorID = try string("actor_id")
+                } else if parser.key(key, equals: "lamport_ts") {
                     lamportTimestamp = try Self.nonNegativeInteger(&parser, fieldError: &fieldError)
-                case "parent_op_ids":
+                } else if parser.key(key, equals: "parent_op_ids") {
                     parentOpIDs = try Self.opIDArray(&parser, fieldError: &fieldError)
-                case "domain":
-                    domain = try string(key)
-                case "domain_op":
+                } else if parser.key(key, equals: "domain") {
+                    domain = try string("domain", keep: keepingDomainOp)
+                } else if parser.key(key, equals: "domain_op") {
                     hasDomainOp = true
                     if keepingDomainOp { domainOp = try parser.parseValue() } else { try parser.skipValue() }
-                case "created_at":
-                    createdAt = try string(key) ?? ""
-                case "intent_id":
-                    intentID = try string(key) ?? ""
-                case "reservation_id":
-                    reservationID = try string(key) ?? ""
-                default:
+                } else if parser.key(key, equals: "created_at") {
+                    createdAt = try string("created_at", keep: keepingDomainOp) ?? ""
+                } else if parser.key(key, equals: "intent_id") {
+                    intentID = try string("intent_id", keep: keepingDomainOp) ?? ""
+                } else if parser.key(key, equals: "reservation_id") {
+                    reservationID = try string("reservation_id", keep: keepingDomainOp) ?? ""
+                } else {
                     try parser.skipValue()
                 }
             }

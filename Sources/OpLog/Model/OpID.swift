@@ -20,7 +20,8 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(validating text: String) throws(OpLogError) {
         let bytes = text.utf8
         guard !bytes.isEmpty, bytes.count <= Self.maximumLength,
-            !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F })
+            !(bytes.withContiguousStorageIfAvailable { $0.contains { $0 < 0x20 || $0 == 0x7F } }
+                ?? bytes.contains { $0 < 0x20 || $0 == 0x7F })
         else {
             throw OpLogError(
                 code: .invalidOpID,
