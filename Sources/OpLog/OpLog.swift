@@ -58,7 +58,7 @@ public struct OpLog: Sendable {
         now: WallClockTime = .now()
     ) throws(OpLogError) -> OpEntry {
         let handle = try self.currentAppendHandle()
-        let entry = OpEntry.make(
+        let entry = try OpEntry.make(
             actorID: actorID,
             lamportTimestamp: try self.clock.candidate(from: handle.file),
             parentOpIDs: parentOpIDs,

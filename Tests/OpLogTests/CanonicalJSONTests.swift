@@ -5,7 +5,7 @@ import Testing
 @Suite("RFC 8785 canonical JSON")
 struct CanonicalJSONTests {
     private func canonical(_ json: String) throws -> String {
-        CanonicalJSON.encode(try JSONValue(parsing: json)).text
+        try CanonicalJSON.encode(try JSONValue(parsing: json)).text
     }
 
     /// RFC 8785 §3.2.4's example: escapes, number forms and literals.

@@ -66,6 +66,25 @@ struct CheckpointTests {
         #expect(museRule.map(\.opID.rawValue) == ["a11"])
     }
 
+    /// Muse rewrites checkpoint.json in place: a reader that catches it half-written waits for
+    /// the writer, and a file that stays broken is an error, not "no checkpoint".
+    @Test func halfWrittenCheckpointIsWaitedForThenRefused() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.appendRaw(museLine(id: "a", lamport: 1) + "\n", session: "s")
+        let path = directory.sessionFolder("s") + "/checkpoint.json"
+        let full = "{\n  \"session_id\": \"s\",\n  \"snapshot_id\": \"x\",\n  \"lamport_ts\": 1,\n  \"op_count\": 1,\n  \"created_at\": \"t\"\n}\n"
+        try Data(full.prefix(20).utf8).write(to: URL(fileURLWithPath: path))
+        let log = try directory.log("s")
+        #expect(throws: OpLogError.self) { try log.readCheckpoint(patience: .milliseconds(50)) }
+        async let finished: Void = {
+            try await Task.sleep(for: .milliseconds(100))  // the "writer" finishing its write
+            try Data(full.utf8).write(to: URL(fileURLWithPath: path))
+        }()
+        let checkpoint = try log.readCheckpoint(patience: .seconds(30))
+        try await finished
+        #expect(checkpoint?.snapshotID == "x")
+    }
+
     @Test func checkpointReplacesAtomicallyAndKeepsHistory() throws {
         let directory = try TemporaryDirectory()
         try directory.appendRaw(museLine(id: "a", lamport: 1) + "\n", session: "s")

@@ -11,13 +11,13 @@ struct LogVerifierTests {
     }
 
     @Test func cleanLogHasNoProblems() throws {
-        let made = OpEntry.make(actorID: "a", lamportTimestamp: 1, domain: "d", domainOp: .null, createdAt: "t")
-        let child = OpEntry.make(actorID: "a", lamportTimestamp: 2, parentOpIDs: [made.opID], domain: "d", domainOp: .null, createdAt: "t")
+        let made = try OpEntry.make(actorID: "a", lamportTimestamp: 1, domain: "d", domainOp: .null, createdAt: "t")
+        let child = try OpEntry.make(actorID: "a", lamportTimestamp: 2, parentOpIDs: [made.opID], domain: "d", domainOp: .null, createdAt: "t")
         #expect(try self.findings([made.line.text, child.line.text, museLine(id: "uuid-1", lamport: 3)]).isEmpty)
     }
 
     @Test func findsEachKindOfProblemWithItsLine() throws {
-        let made = OpEntry.make(actorID: "a", lamportTimestamp: 1, domain: "d", domainOp: .null, createdAt: "t")
+        let made = try OpEntry.make(actorID: "a", lamportTimestamp: 1, domain: "d", domainOp: .null, createdAt: "t")
         let tampered = made.line.text.replacingOccurrences("\"lamport_ts\":1", with: "\"lamport_ts\":2")
         let findings = try self.findings(
             [

@@ -35,6 +35,42 @@ struct OpEntryTests {
         #expect(summary.rejectedLines.map(\.position.lineNumber) == [2])
     }
 
+    /// A Muse entry holding NaN (Python writes it) is an entry: read, counted by the clock, and
+    /// verifiable when its id is opaque; a `sha256:` id on such an entry cannot be verified.
+    @Test func entriesWithNaNAreReadButCannotCarryContentIDs() throws {
+        let directory = try TemporaryDirectory()
+        try directory.appendRaw(museLine(id: "u1", lamport: 1, op: #"{"op":"velocity","v":NaN}"#) + "\n", session: "s")
+        try directory.appendRaw(museLine(id: "u2", lamport: 2, op: #"{"op":"x","g":-Infinity}"#) + "\n", session: "s")
+        var log = try directory.opLog("s")
+        #expect(try log.readAll().map(\.opID.rawValue) == ["u1", "u2"])
+        #expect(try log.append(actorID: "me", domain: "music", domainOp: .null).lamportTimestamp == 3)
+        #expect(try LogVerifier().verify(directory.log("s")).filter(\.isProblem).isEmpty)
+        #expect(try log.structuredDelta(domain: "music").summary == "1 unknown, 1 velocity, 1 x")
+        let claimed = museLine(id: "sha256:" + String(repeating: "0", count: 64), lamport: 4, op: #"{"v":NaN}"#)
+        let entry = try OpEntry(line: Array(claimed.utf8))
+        #expect { try entry.verifyContentID() } throws: { ($0 as? OpLogError)?.code == .contentIDMismatch }
+        #expect(throws: OpLogError.self) {
+            try OpEntry.make(actorID: "a", lamportTimestamp: 1, domain: "d", domainOp: try JSONValue(parsing: "NaN"), createdAt: "t")
+        }
+    }
+
+    /// Ids and actors that differ only in Unicode normalisation are different (as in Python).
+    @Test func canonicallyEquivalentSpellingsStayDistinct() throws {
+        let composed = "op-\u{E9}"
+        let decomposed = "op-e\u{301}"
+        #expect(composed == decomposed, "Swift's String equality merges them")
+        #expect(try OpID(validating: composed) != OpID(validating: decomposed))
+        #expect(Set([try OpID(validating: composed), try OpID(validating: decomposed)]).count == 2)
+        let frontier = Frontier(["\u{E9}": 3])
+        #expect(frontier.covers(actorID: "\u{E9}", lamportTimestamp: 3))
+        #expect(!frontier.covers(actorID: "e\u{301}", lamportTimestamp: 1))
+        let first = CanonicalKey(lamportTimestamp: 1, actorID: "e\u{301}", opID: try OpID(validating: "b"))
+        let second = CanonicalKey(lamportTimestamp: 1, actorID: "\u{E9}", opID: try OpID(validating: "a"))
+        #expect(first < second && !(second < first), "byte order: 0x65 ('e') before 0xC3")
+        let keys = try JSONValue(parsing: "{\"\u{E9}\":1,\"e\u{301}\":2}")
+        #expect(keys["\u{E9}"] == .number(JSONNumber(1)))
+    }
+
     @Test func optionalStringFieldsDefaultToEmpty() throws {
         let entry = try OpEntry(line: Array(#"{"op_id":"a","actor_id":"x","lamport_ts":0,"parent_op_ids":[],"domain":"d","domain_op":null}"#.utf8))
         #expect(entry.createdAt == "" && entry.intentID == "" && entry.reservationID == "")

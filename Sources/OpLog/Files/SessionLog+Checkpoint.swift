@@ -9,13 +9,24 @@ import Darwin
 extension SessionLog {
     /// The session's current checkpoint, or `nil` when it has none.
     ///
-    /// - Throws: `OpLogError` `.invalidCheckpoint` when `checkpoint.json` exists but is not a
-    ///   checkpoint (Muse rewrites it in place, so a read racing its write can see this).
-    public func readCheckpoint() throws(OpLogError) -> Checkpoint? {
-        guard let directory = try self.layout.openSessionDirectory(self.sessionID, create: false),
-            let bytes = try Self.readSmallFile(Self.checkpointFileName, in: directory)
-        else { return nil }
-        return try Checkpoint(bytes: bytes)
+    /// Muse rewrites `checkpoint.json` in place, so a read can catch it empty or half-written;
+    /// such a file is read again (every 5 ms, for up to `patience`) before it counts as invalid.
+    /// - Throws: `OpLogError` `.invalidCheckpoint` when `checkpoint.json` stays something other
+    ///   than a checkpoint for `patience`.
+    public func readCheckpoint(patience: Duration = .milliseconds(500)) throws(OpLogError) -> Checkpoint? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + patience
+        while true {
+            guard let directory = try self.layout.openSessionDirectory(self.sessionID, create: false),
+                let bytes = try Self.readSmallFile(Self.checkpointFileName, in: directory)
+            else { return nil }
+            do throws(OpLogError) {
+                return try Checkpoint(bytes: bytes)
+            } catch {
+                guard clock.now < deadline else { throw error }
+            }
+            usleep(5_000)
+        }
     }
 
     /// Every checkpoint recorded in the history, oldest first; lines that do not decode are

@@ -7,15 +7,22 @@
 public enum CanonicalJSON {
     /// The canonical UTF-8 bytes of `value`.
     ///
+    /// - Throws: `OpLogError` `.invalidEntry` when `value` holds `NaN` or an infinite number,
+    ///   which RFC 8785 cannot encode.
     /// - Complexity: O(n log n) in the size of `value` (member sorting).
-    public static func encode(_ value: JSONValue) -> [UInt8] {
+    public static func encode(_ value: JSONValue) throws(OpLogError) -> [UInt8] {
         var output: [UInt8] = []
-        Self.append(value, to: &output)
+        var isEncodable = true
+        Self.append(value, to: &output, isEncodable: &isEncodable)
+        guard isEncodable else {
+            throw OpLogError(code: .invalidEntry, message: "NaN and Infinity have no canonical JSON form (RFC 8785)")
+        }
         return output
     }
 
-    /// Appends the canonical form of `value` to `output`.
-    public static func append(_ value: JSONValue, to output: inout [UInt8]) {
+    /// Appends the canonical form of `value` to `output`; clears `isEncodable` on a number that
+    /// has none.
+    static func append(_ value: JSONValue, to output: inout [UInt8], isEncodable: inout Bool) {
         switch value {
         case .null:
             output.append(contentsOf: "null".utf8)
@@ -24,6 +31,8 @@ public enum CanonicalJSON {
         case .number(let number):
             if let integer = Self.smallIntegerText(number.text) {
                 output.append(contentsOf: integer)  // exact in a double, so already canonical
+            } else if !number.isFinite {
+                isEncodable = false
             } else {
                 output.append(contentsOf: ECMAScriptNumber.format(number.doubleValue).utf8)
             }
@@ -33,32 +42,29 @@ public enum CanonicalJSON {
             output.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                Self.append(element, to: &output)
+                Self.append(element, to: &output, isEncodable: &isEncodable)
             }
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             output.append(UInt8(ascii: "{"))
             var sorted = object.members
-            if !sorted.isEmpty && !zip(sorted, sorted.dropFirst()).allSatisfy({ Self.keyPrecedes($0.key, $1.key) }) {
-                sorted.sort { Self.keyPrecedes($0.key, $1.key) }
+            // UTF-16 order equals byte order when every key is ASCII, and bytes compare faster.
+            let isASCII = sorted.allSatisfy { isASCIIOnly($0.key) }
+            let precedes: (JSONObject.Member, JSONObject.Member) -> Bool =
+                isASCII
+                ? { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                : { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+            if !zip(sorted, sorted.dropFirst()).allSatisfy(precedes) {
+                sorted.sort(by: precedes)
             }
             for (index, member) in sorted.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 Self.appendString(member.key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                Self.append(member.value, to: &output)
+                Self.append(member.value, to: &output, isEncodable: &isEncodable)
             }
             output.append(UInt8(ascii: "}"))
         }
-    }
-
-    /// RFC 8785 key order: by UTF-16 code units. For ASCII keys that equals byte order, which is
-    /// cheaper to compare.
-    static func keyPrecedes(_ lhs: String, _ rhs: String) -> Bool {
-        if lhs.utf8.allSatisfy({ $0 < 0x80 }) && rhs.utf8.allSatisfy({ $0 < 0x80 }) {
-            return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
-        }
-        return lhs.utf16.lexicographicallyPrecedes(rhs.utf16)
     }
 
     /// The text of an integer literal of at most 15 digits (exactly representable, so its
@@ -76,7 +82,7 @@ public enum CanonicalJSON {
     static func appendString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Most strings need no escape at all: copy them whole.
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !utf8Contains(string, where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             output.append(contentsOf: string.utf8)
             output.append(UInt8(ascii: "\""))
             return
@@ -96,6 +102,20 @@ public enum CanonicalJSON {
         }
         output.append(UInt8(ascii: "\""))
     }
+}
+
+/// Whether any UTF-8 byte of `string` satisfies `predicate`, over contiguous storage when the
+/// string has it (native strings do), which is much faster than iterating the view.
+@inline(__always)
+func utf8Contains(_ string: String, where predicate: (UInt8) -> Bool) -> Bool {
+    string.utf8.withContiguousStorageIfAvailable { $0.contains(where: predicate) }
+        ?? string.utf8.contains(where: predicate)
+}
+
+/// Whether `string` is all ASCII.
+@inline(__always)
+func isASCIIOnly(_ string: String) -> Bool {
+    !utf8Contains(string) { $0 >= 0x80 }
 }
 
 /// Appends `\uXXXX` with lowercase hex digits, as both JCS and Python write it.

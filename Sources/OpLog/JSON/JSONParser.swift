@@ -8,9 +8,11 @@ struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
 
 /// A strict, allocation-light JSON parser over a byte buffer.
 ///
-/// It accepts RFC 8259 JSON under the I-JSON restrictions that RFC 8785 (JCS) relies on: valid
-/// UTF-8, no lone surrogates, no duplicate keys, numbers within `Double`'s range, nesting at most
-/// ``maximumDepth`` deep (so hostile input cannot exhaust the stack). It is hand-written because
+/// It accepts RFC 8259 JSON under the I-JSON restrictions that RFC 8785 (JCS) relies on (valid
+/// UTF-8, no lone surrogates, no duplicate keys) and nesting at most ``maximumDepth`` deep (so
+/// hostile input cannot exhaust the stack). Like Python's `json` module, which writes Muse's
+/// files, it also reads `NaN`, `Infinity` and `-Infinity`, and numbers beyond `Double`'s range;
+/// such numbers have no canonical form (see ``CanonicalJSON``). It is hand-written because
 /// canonicalisation needs the exact number tokens and duplicate-key checks that Foundation's
 /// parser does not expose, and because scanning a large log must validate values it does not
 /// need without building them (``skipValue()``).
@@ -194,34 +196,33 @@ struct JSONParser {
     /// Scans a number token against the JSON grammar and returns its byte range.
     mutating func scanNumber() throws(JSONSyntaxError) -> Range<Int> {
         let start = self.position
-        var hasExponentOrFraction = false
         if self.peek() == UInt8(ascii: "-") { self.position += 1 }
         switch self.peek() {
         case UInt8(ascii: "0"):
             self.position += 1
         case let byte? where byte >= UInt8(ascii: "1") && byte <= UInt8(ascii: "9"):
             self.skipDigits()
+        case UInt8(ascii: "I"):
+            // Python's json module writes and reads Infinity, -Infinity and NaN; Muse's files
+            // can hold them, so they are read (as numbers that canonical JSON cannot encode).
+            try self.expectLiteral("Infinity")
+            return start..<self.position
+        case UInt8(ascii: "N") where self.position == start:
+            try self.expectLiteral("NaN")
+            return start..<self.position
         default:
             throw JSONSyntaxError(reason: "unexpected character", offset: start)
         }
         if self.peek() == UInt8(ascii: ".") {
             self.position += 1
             guard self.skipDigits() > 0 else { throw self.error("expected a digit after '.'") }
-            hasExponentOrFraction = true
         }
         if let byte = self.peek(), byte | 0x20 == UInt8(ascii: "e") {
             self.position += 1
             if self.peek() == UInt8(ascii: "+") || self.peek() == UInt8(ascii: "-") { self.position += 1 }
             guard self.skipDigits() > 0 else { throw self.error("expected a digit in the exponent") }
-            hasExponentOrFraction = true
         }
-        let range = start..<self.position
-        // Only an exponent or a very long literal can exceed Double's range.
-        if hasExponentOrFraction || range.count > 300 {
-            let value = Double(String(decoding: self.bytes[range], as: UTF8.self)) ?? .infinity
-            guard value.isFinite else { throw JSONSyntaxError(reason: "number out of range", offset: start) }
-        }
-        return range
+        return start..<self.position
     }
 
     @discardableResult
@@ -290,7 +291,7 @@ private struct DuplicateKeyDetector {
     private var inline:
         (Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>) =
             (0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0)
-    private var decoded: Set<String>?
+    private var decoded: Set<ExactText>?
 
     /// Records `key`; returns `false` if an equal key was already recorded.
     mutating func insert(_ key: JSONKey, in parser: JSONParser) -> Bool {
@@ -311,9 +312,11 @@ private struct DuplicateKeyDetector {
         var decoded =
             self.decoded
             ?? Set(
-                (0..<self.inlineCount).map { parser.string(of: JSONKey(range: self.inlineRange($0), hasEscape: false)) }
+                (0..<self.inlineCount).map {
+                    ExactText(parser.string(of: JSONKey(range: self.inlineRange($0), hasEscape: false)))
+                }
             )
-        let isNew = decoded.insert(parser.string(of: key)).inserted
+        let isNew = decoded.insert(ExactText(parser.string(of: key))).inserted
         self.decoded = decoded
         return isNew
     }

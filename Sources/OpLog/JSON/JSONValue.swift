@@ -2,8 +2,9 @@
 ///
 /// Object members keep their source order and numbers keep their source text, so a value
 /// parsed from a line and written out again in Python's compact form reproduces what Muse
-/// wrote. Duplicate object keys, lone surrogates, invalid UTF-8 and numbers outside the range
-/// of a `Double` are rejected when parsing (the I-JSON profile that RFC 8785 requires).
+/// wrote. Duplicate object keys, lone surrogates and invalid UTF-8 are rejected when parsing
+/// (the I-JSON profile that RFC 8785 requires); Python's `NaN` and `Infinity` are read, as
+/// Muse's reader reads them, but cannot be canonicalised.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -55,11 +56,14 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         self.text = String(value)
     }
 
-    /// The IEEE 754 double the text denotes (correctly rounded).
+    /// The IEEE 754 double the text denotes (correctly rounded; infinite beyond its range).
     public var doubleValue: Double {
-        // The text passed the JSON grammar and the range check, so this conversion succeeds.
+        // The text passed the grammar (JSON plus Python's NaN and Infinity), which Double parses.
         Double(self.text) ?? .nan
     }
+
+    /// Whether the number is finite, so that RFC 8785 can encode it.
+    public var isFinite: Bool { self.doubleValue.isFinite }
 
     /// The value as an `Int` when the text is an integer literal (no fraction or exponent)
     /// that fits, else `nil`.
@@ -104,11 +108,13 @@ public struct JSONObject: Sendable, Hashable {
 
     /// The value for `key`, or `nil`. O(n) in the number of members.
     public subscript(key: String) -> JSONValue? {
-        self.members.first { $0.key == key }?.value
+        let wanted = ExactText(key)
+        return self.members.first { ExactText($0.key) == wanted }?.value
     }
 
     /// A copy without the member named `key`.
     public func removing(_ key: String) -> JSONObject {
-        JSONObject(self.members.filter { $0.key != key })
+        let unwanted = ExactText(key)
+        return JSONObject(self.members.filter { ExactText($0.key) != unwanted })
     }
 }

@@ -86,8 +86,10 @@ public enum PythonJSON {
     public static func appendString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Printable ASCII without quotes or backslashes is written as is: copy it whole.
-        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-        {
+        let needsEscape = utf8Contains(string) {
+            $0 < 0x20 || $0 > 0x7E || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
+        }
+        if !needsEscape {
             output.append(contentsOf: string.utf8)
             output.append(UInt8(ascii: "\""))
             return

@@ -1,7 +1,8 @@
 /// The library's canonical order of entries: (`lamport_ts`, `actor_id`, `op_id`).
 ///
 /// Every replica orders the same entries the same way, whatever order its file holds them in.
-/// Actor ids and op ids compare by their UTF-8 bytes (that is, by code point), never by locale.
+/// Actor ids and op ids compare by their UTF-8 bytes (that is, by code point), never by locale or
+/// Unicode equivalence.
 public struct CanonicalKey: Hashable, Sendable, Comparable {
     public var lamportTimestamp: Int
     public var actorID: String
@@ -15,8 +16,19 @@ public struct CanonicalKey: Hashable, Sendable, Comparable {
 
     public static func < (lhs: CanonicalKey, rhs: CanonicalKey) -> Bool {
         if lhs.lamportTimestamp != rhs.lamportTimestamp { return lhs.lamportTimestamp < rhs.lamportTimestamp }
-        if lhs.actorID != rhs.actorID { return lhs.actorID.utf8.lexicographicallyPrecedes(rhs.actorID.utf8) }
+        if ExactText(lhs.actorID) != ExactText(rhs.actorID) { return ExactText.precedes(lhs.actorID, rhs.actorID) }
         return lhs.opID < rhs.opID
+    }
+
+    public static func == (lhs: CanonicalKey, rhs: CanonicalKey) -> Bool {
+        lhs.lamportTimestamp == rhs.lamportTimestamp && ExactText(lhs.actorID) == ExactText(rhs.actorID)
+            && lhs.opID == rhs.opID
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.lamportTimestamp)
+        ExactText(self.actorID).hash(into: &hasher)
+        hasher.combine(self.opID)
     }
 }
 

@@ -104,8 +104,8 @@ public struct Checkpoint: Sendable, Hashable {
     /// `snapshot_id`) wins, and the file bytes break any remaining tie so the choice is total.
     public static func precedes(_ lhs: Checkpoint, _ rhs: Checkpoint) -> Bool {
         if lhs.lamportTimestamp != rhs.lamportTimestamp { return lhs.lamportTimestamp < rhs.lamportTimestamp }
-        if lhs.snapshotID != rhs.snapshotID {
-            return lhs.snapshotID.utf8.lexicographicallyPrecedes(rhs.snapshotID.utf8)
+        if ExactText(lhs.snapshotID) != ExactText(rhs.snapshotID) {
+            return ExactText.precedes(lhs.snapshotID, rhs.snapshotID)
         }
         return lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

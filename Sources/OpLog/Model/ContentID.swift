@@ -8,8 +8,11 @@ public enum ContentID {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The content id of `object`, ignoring any `op_id` member it has.
-    public static func compute(for object: JSONObject) -> OpID {
-        let canonical = CanonicalJSON.encode(.object(object.removing("op_id")))
+    ///
+    /// - Throws: `OpLogError` `.invalidEntry` when the object holds `NaN` or `Infinity` (which
+    ///   Python writes, but canonical JSON cannot encode).
+    public static func compute(for object: JSONObject) throws(OpLogError) -> OpID {
+        let canonical = try CanonicalJSON.encode(.object(object.removing("op_id")))
         let digest = SHA256.hash(data: canonical)
         var text = Array(OpID.contentPrefix.utf8)
         text.reserveCapacity(text.count + 64)

@@ -3,32 +3,45 @@
 /// Checkpoints written by this library carry a frontier so that replay can return an offline
 /// actor's entries that arrive after the checkpoint with timestamps below its `lamport_ts`: an
 /// entry is covered only if its actor appears here with a timestamp at or above the entry's.
+/// Actor ids are matched by code point, never by Unicode equivalence.
 public struct Frontier: Hashable, Sendable {
-    /// Highest covered timestamp per actor id.
-    public private(set) var highestTimestamps: [String: Int]
+    private var timestamps: [ExactText: Int]
 
+    /// A frontier from actor ids and their highest covered timestamps.
     public init(_ highestTimestamps: [String: Int] = [:]) {
-        self.highestTimestamps = highestTimestamps
+        self.timestamps = [:]
+        for (actor, timestamp) in highestTimestamps {
+            self.include(actorID: actor, lamportTimestamp: timestamp)
+        }
     }
 
-    /// Records that `entry` is covered.
+    /// Highest covered timestamp per actor id.
+    public var highestTimestamps: [(actorID: String, lamportTimestamp: Int)] {
+        self.timestamps
+            .map { (actorID: $0.key.text, lamportTimestamp: $0.value) }
+            .sorted { ExactText.precedes($0.actorID, $1.actorID) }
+    }
+
+    /// Records that entries by `actorID` up to `lamportTimestamp` are covered.
     public mutating func include(actorID: String, lamportTimestamp: Int) {
-        if let current = self.highestTimestamps[actorID], current >= lamportTimestamp { return }
-        self.highestTimestamps[actorID] = lamportTimestamp
+        let key = ExactText(actorID)
+        if let current = self.timestamps[key], current >= lamportTimestamp { return }
+        self.timestamps[key] = lamportTimestamp
     }
 
     /// Whether an entry by `actorID` at `lamportTimestamp` is covered.
     public func covers(actorID: String, lamportTimestamp: Int) -> Bool {
-        guard let highest = self.highestTimestamps[actorID] else { return false }
+        guard let highest = self.timestamps[ExactText(actorID)] else { return false }
         return lamportTimestamp <= highest
     }
 
     /// The frontier as a JSON object, actors in code point order (so it encodes the same way
     /// on every replica).
     public var jsonValue: JSONValue {
-        let members = self.highestTimestamps
-            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            .map { JSONObject.Member(key: $0.key, value: .number(JSONNumber($0.value))) }
-        return .object(JSONObject(members))
+        .object(
+            JSONObject(
+                self.highestTimestamps.map { .init(key: $0.actorID, value: .number(JSONNumber($0.lamportTimestamp))) }
+            )
+        )
     }
 }

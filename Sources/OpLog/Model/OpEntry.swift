@@ -51,6 +51,8 @@ public struct OpEntry: Sendable, Hashable {
     /// The line is Python's `json.dumps(entry, separators=(",", ":"))` of the fields in Muse's
     /// order, and `op_id` is the ``ContentID`` of the rest.
     /// - Precondition: `lamportTimestamp >= 0`.
+    /// - Throws: `OpLogError` `.invalidEntry` when `domainOp` holds `NaN` or `Infinity`, which
+    ///   a content id cannot cover.
     public static func make(
         actorID: String,
         lamportTimestamp: Int,
@@ -60,7 +62,7 @@ public struct OpEntry: Sendable, Hashable {
         createdAt: String,
         intentID: String = "",
         reservationID: String = ""
-    ) -> OpEntry {
+    ) throws(OpLogError) -> OpEntry {
         precondition(lamportTimestamp >= 0, "Lamport timestamps are non-negative")
         let content = JSONObject([
             "actor_id": .string(actorID),
@@ -72,7 +74,7 @@ public struct OpEntry: Sendable, Hashable {
             "intent_id": .string(intentID),
             "reservation_id": .string(reservationID),
         ])
-        let opID = ContentID.compute(for: content)
+        let opID = try ContentID.compute(for: content)
         let object = JSONObject([JSONObject.Member(key: "op_id", value: .string(opID.rawValue))] + content.members)
         return OpEntry(
             line: PythonJSON.compact(.object(object)),
@@ -113,11 +115,13 @@ public struct OpEntry: Sendable, Hashable {
     }
 
     /// The content id the line's content hashes to, whatever its `op_id` says.
-    public func computedContentID() -> OpID {
+    ///
+    /// - Throws: `OpLogError` `.invalidEntry` when the entry holds `NaN` or `Infinity`.
+    public func computedContentID() throws(OpLogError) -> OpID {
         guard case .object(let object)? = try? JSONValue(parsing: self.line) else {
             preconditionFailure("an OpEntry's line was validated as a JSON object when it was decoded")
         }
-        return ContentID.compute(for: object)
+        return try ContentID.compute(for: object)
     }
 
     /// Checks that an id claiming `sha256:` matches the content; other ids pass unchecked.
@@ -125,7 +129,15 @@ public struct OpEntry: Sendable, Hashable {
     /// - Throws: `OpLogError` with code `.contentIDMismatch`, naming both ids.
     public func verifyContentID() throws(OpLogError) {
         guard self.opID.isContentAddressed else { return }
-        let computed = self.computedContentID()
+        let computed: OpID
+        do {
+            computed = try self.computedContentID()
+        } catch {
+            throw OpLogError(
+                code: .contentIDMismatch,
+                message: "op_id \(self.opID) cannot be verified: \(error.message)"
+            )
+        }
         guard computed == self.opID else {
             throw OpLogError(
                 code: .contentIDMismatch,

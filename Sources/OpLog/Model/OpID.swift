@@ -43,6 +43,15 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.rawValue.utf8.starts(with: Self.contentPrefix.utf8)
     }
 
+    /// Equal when the code points are equal (not merely canonically equivalent).
+    public static func == (lhs: OpID, rhs: OpID) -> Bool {
+        ExactText(lhs.rawValue) == ExactText(rhs.rawValue)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        ExactText(self.rawValue).hash(into: &hasher)
+    }
+
     /// Byte order of the UTF-8 text, the last key of the canonical order.
     public static func < (lhs: OpID, rhs: OpID) -> Bool {
         lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)

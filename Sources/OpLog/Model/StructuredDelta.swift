@@ -14,15 +14,16 @@ public struct StructuredDelta: Sendable, Hashable {
     /// Collapses `entries` (any order) to the delta for `domain`.
     public init(domain: String, entries: [OpEntry]) {
         self.domain = domain
-        self.ops = entries.canonicallySorted().filter { $0.domain == domain }.map(\.domainOp)
-        var counts: [String: Int] = [:]
+        let wanted = ExactText(domain)
+        self.ops = entries.canonicallySorted().filter { ExactText($0.domain) == wanted }.map(\.domainOp)
+        var counts: [ExactText: Int] = [:]
         for op in self.ops {
-            counts[Self.kind(of: op), default: 0] += 1
+            counts[ExactText(Self.kind(of: op)), default: 0] += 1
         }
         let parts =
             counts
-            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            .map { "\($0.value) \($0.key)" }
+            .sorted { ExactText.precedes($0.key.text, $1.key.text) }
+            .map { "\($0.value) \($0.key.text)" }
         self.summary = parts.isEmpty ? "no ops" : parts.joined(separator: ", ")
     }
 

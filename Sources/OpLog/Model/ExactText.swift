@@ -1,0 +1,24 @@
+/// Text compared and hashed by its Unicode code points (its UTF-8 bytes), as Python compares
+/// strings; Swift's `String` equality instead treats canonically equivalent spellings as equal
+/// (`"\u{E9}"` and `"e\u{301}"`), which would merge distinct ids, actors or keys.
+struct ExactText: Hashable, Sendable {
+    let text: String
+
+    init(_ text: String) {
+        self.text = text
+    }
+
+    static func == (lhs: ExactText, rhs: ExactText) -> Bool {
+        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(self.text.utf8.count)
+        for byte in self.text.utf8 { hasher.combine(byte) }
+    }
+
+    /// Code point order.
+    static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+}
