@@ -10,9 +10,19 @@ delta sorts by ``lamport_ts`` alone and summarises ``domain_op["op"]`` counts in
 
 Command line (all output on stdout as JSON):
   muse_like.py write ROOT SESSION ACTOR COUNT [--domain D]   append COUNT entries, one open/write each
-  muse_like.py read ROOT SESSION                            print read_all() as a JSON array
+  muse_like.py read ROOT SESSION [--jsonl]                  print read_all() as a JSON array (--jsonl: each
+      entry on its own line as Muse's writer lays it out, json.dumps(entry, separators=(",", ":")))
   muse_like.py delta ROOT SESSION DOMAIN                    print to_structured_delta(DOMAIN)
   muse_like.py checkpoint ROOT SESSION SNAPSHOT             write and print a checkpoint
+  muse_like.py read-checkpoint ROOT SESSION                 print read_checkpoint() (null if none)
+  muse_like.py replay ROOT SESSION                          print replay_since_checkpoint() as a JSON array
+  muse_like.py append ROOT SESSION ACTOR LAMPORT DOMAIN_OP [--domain D] [--parent ID]... [--extra OBJECT]
+      append one entry made by make_op_entry with the given lamport_ts and domain_op (JSON), plus
+      the members of the JSON object --extra (fields Muse does not know), and print its op_id
+
+Test helper (not Muse code, but Muse's own serialisation):
+  muse_like.py redump-checkpoint PATH                       print json.dumps(json.loads(file), indent=2) + "\n",
+      the bytes Muse's checkpoint() would write for the object the file holds
 """
 import datetime
 import json
@@ -141,6 +151,17 @@ def write(root, session, actor, count, domain="music"):
         log.append(make_op_entry(actor, domain, op, log.next_lamport_ts()))
 
 
+def _option_values(argv, name):
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == name]
+
+
+def append_one(root, session, actor, lamport_ts, domain_op, domain="music", parents=(), extra=None):
+    entry = make_op_entry(actor, domain, domain_op, lamport_ts, parent_op_ids=parents)
+    entry.update(extra or {})
+    OpLog(root, session).append(entry)
+    return entry["op_id"]
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -152,11 +173,27 @@ def main(argv):
             domain = argv[argv.index("--domain") + 1]
         write(argv[2], argv[3], argv[4], int(argv[5]), domain)
     elif command == "read":
-        print(json.dumps(OpLog(argv[2], argv[3]).read_all()))
+        entries = OpLog(argv[2], argv[3]).read_all()
+        if "--jsonl" in argv:
+            sys.stdout.write("".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries))
+        else:
+            print(json.dumps(entries))
     elif command == "delta":
         print(json.dumps(OpLog(argv[2], argv[3]).to_structured_delta(argv[4])))
     elif command == "checkpoint":
         print(json.dumps(OpLog(argv[2], argv[3]).checkpoint(argv[4])))
+    elif command == "read-checkpoint":
+        print(json.dumps(OpLog(argv[2], argv[3]).read_checkpoint()))
+    elif command == "replay":
+        print(json.dumps(OpLog(argv[2], argv[3]).replay_since_checkpoint()))
+    elif command == "append":
+        domain = (_option_values(argv, "--domain") or ["music"])[-1]
+        extra = json.loads((_option_values(argv, "--extra") or ["{}"])[-1])
+        parents = _option_values(argv, "--parent")
+        print(append_one(argv[2], argv[3], argv[4], int(argv[5]), json.loads(argv[6]), domain, parents, extra))
+    elif command == "redump-checkpoint":
+        text = pathlib.Path(argv[2]).read_text()
+        sys.stdout.write(json.dumps(json.loads(text), indent=2) + "\n")
     else:
         print(__doc__, file=sys.stderr)
         return 2
