@@ -63,6 +63,7 @@ let package = Package(
                 "OpLog",
                 "oplog-sync",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
