@@ -37,16 +37,16 @@ let benchmarks: @Sendable () -> Void = {
             try Floor.appendLines(lines, to: try MuseStyleLog.makeSessionFolder(root: root))
         }
     } setup: {
-        MuseStyleLog.contentAddressedLines(count: count, actorID: actorID).map { $0 + [UInt8(ascii: "\n")] }
+        try MuseStyleLog.contentAddressedLines(count: count, actorID: actorID).map { $0 + [UInt8(ascii: "\n")] }
     }
 
     // Making the entries alone, no I/O: content id (JCS + SHA-256) and the Python-style line,
     // with `created_at` formatted per entry as OpLog.append does.
     Benchmark("part.OpEntry.make") { benchmark, domainOps in
         var bytes = 0
-        let elapsed = Rates.measure(benchmark) {
+        let elapsed = try Rates.measure(benchmark) {
             for (index, domainOp) in domainOps.enumerated() {
-                let entry = OpEntry.make(
+                let entry = try OpEntry.make(
                     actorID: actorID,
                     lamportTimestamp: index + 1,
                     domain: MuseStyleLog.domain,
@@ -71,7 +71,7 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     } setup: {
-        MuseStyleLog.contentAddressedLines(count: count, actorID: actorID)
+        try MuseStyleLog.contentAddressedLines(count: count, actorID: actorID)
     }
 
     // The floor's write(2) per line, each followed by the stateless LamportClock.next, which
@@ -89,7 +89,7 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     } setup: {
-        MuseStyleLog.contentAddressedLines(count: count, actorID: actorID).map { $0 + [UInt8(ascii: "\n")] }
+        try MuseStyleLog.contentAddressedLines(count: count, actorID: actorID).map { $0 + [UInt8(ascii: "\n")] }
     }
 }
 

@@ -58,10 +58,10 @@ public enum MuseStyleLog {
 
     /// `count` content-addressed lines (without `\n`) as ``OpLog/append(actorID:domain:domainOp:parentOpIDs:intentID:reservationID:staleTailAge:now:)``
     /// makes them for one actor appending to an empty log: Lamport timestamps 1...count.
-    public static func contentAddressedLines(count: Int, actorID: String) -> [[UInt8]] {
+    public static func contentAddressedLines(count: Int, actorID: String) throws -> [[UInt8]] {
         let now = WallClockTime.now()
-        return (0..<count).map { index in
-            OpEntry.make(
+        return try (0..<count).map { index in
+            try OpEntry.make(
                 actorID: actorID,
                 lamportTimestamp: index + 1,
                 domain: Self.domain,

@@ -104,7 +104,7 @@ struct JSONParser {
 
     /// Parses an object, calling `member` with each key (as found in the buffer: decode it with
     /// ``string(of:)`` or compare it with ``key(_:equals:)``); `member` must consume the value.
-    /// Rejects duplicate keys, without allocating for objects of up to eight unescaped keys.
+    /// Rejects duplicate keys, without allocating for objects of up to sixteen unescaped keys.
     mutating func parseObject(
         _ member: (inout JSONParser, JSONKey) throws(JSONSyntaxError) -> Void
     ) throws(JSONSyntaxError) {
@@ -282,15 +282,21 @@ struct JSONKey {
     var hasEscape: Bool
 }
 
-/// Remembers the keys of one object and reports a repeat. Up to eight unescaped keys are kept
+/// Remembers the keys of one object and reports a repeat. Up to sixteen unescaped keys are kept
 /// as byte ranges in inline storage (no allocation); past that, or once a key has an escape,
 /// decoded keys go into a set.
 private struct DuplicateKeyDetector {
-    private static let inlineCapacity = 8
+    private static let inlineCapacity = 16
     private var inlineCount = 0
+    // Sixteen ranges: room for an entry's nine fields plus a few more without allocating.
     private var inline:
-        (Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>) =
-            (0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0)
+        (
+            Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>,
+            Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>
+        ) = (
+            0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0, 0..<0,
+            0..<0
+        )
     private var decoded: Set<ExactText>?
 
     /// Records `key`; returns `false` if an equal key was already recorded.

@@ -13,8 +13,13 @@ struct ExactText: Hashable, Sendable {
     }
 
     func hash(into hasher: inout Hasher) {
-        hasher.combine(self.text.utf8.count)
-        for byte in self.text.utf8 { hasher.combine(byte) }
+        let hashed: Void? = self.text.utf8.withContiguousStorageIfAvailable {
+            hasher.combine(bytes: UnsafeRawBufferPointer($0))
+        }
+        if hashed == nil {
+            for byte in self.text.utf8 { hasher.combine(byte) }
+        }
+        hasher.combine(0xFF as UInt8)  // not a UTF-8 byte: ends the text unambiguously
     }
 
     /// Code point order.
