@@ -47,6 +47,32 @@ struct ContentIDTests {
         try made.verifyContentID()
     }
 
+    /// `make` writes both forms directly; the general JSON-tree path must agree on random input.
+    @Test func madeEntriesAgreeWithTheGeneralPathOnRandomInput() throws {
+        var generator = SplitMix64(seed: 99)
+        let alphabet: [String] = ["a", "Z", "0", " ", "\"", "\\", "\n", "\u{1}", "\u{7F}", "é", "e\u{301}", "♫", "🎵", "\u{FB33}"]
+        func text() -> String {
+            (0..<Int(generator.next() % 6)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }.joined()
+        }
+        for _ in 0..<300 {
+            let domainOp = try JSONValue(
+                parsing: "{\"op\":\"k\",\"n\":[\(generator.next() % 1000),-1.5e-7,12.50],\(PythonJSON.compact(.string(text() + "x")).text):\(PythonJSON.compact(.string(text())).text)}"
+            )
+            let made = try OpEntry.make(
+                actorID: text(),
+                lamportTimestamp: Int(generator.next() % 1_000_000_000_000_000),
+                parentOpIDs: (0..<Int(generator.next() % 3)).map { try OpID(validating: "p\($0)" + text().filter { $0 != "\n" && $0 != "\u{1}" && $0 != "\u{7F}" }) },
+                domain: text(),
+                domainOp: domainOp,
+                createdAt: text(),
+                intentID: text(),
+                reservationID: text()
+            )
+            #expect(try made.computedContentID() == made.opID)
+            #expect(try OpEntry(line: made.line) == made)
+        }
+    }
+
     @Test func idIgnoresLayoutButNotContent() throws {
         let base = try OpEntry(line: Array(Self.firstLine.utf8))
         // Same content, different key order, spacing and number spelling: same id.

@@ -12,8 +12,12 @@ public enum ContentID {
     /// - Throws: `OpLogError` `.invalidEntry` when the object holds `NaN` or `Infinity` (which
     ///   Python writes, but canonical JSON cannot encode).
     public static func compute(for object: JSONObject) throws(OpLogError) -> OpID {
-        let canonical = try CanonicalJSON.encode(.object(object.removing("op_id")))
-        let digest = SHA256.hash(data: canonical)
+        try Self.compute(canonicalBytes: CanonicalJSON.encode(.object(object.removing("op_id"))))
+    }
+
+    /// The content id of an entry whose canonical form (without `op_id`) is `canonicalBytes`.
+    static func compute(canonicalBytes: [UInt8]) -> OpID {
+        let digest = SHA256.hash(data: canonicalBytes)
         var text = Array(OpID.contentPrefix.utf8)
         text.reserveCapacity(text.count + 64)
         for byte in digest {

@@ -64,20 +64,58 @@ public struct OpEntry: Sendable, Hashable {
         reservationID: String = ""
     ) throws(OpLogError) -> OpEntry {
         precondition(lamportTimestamp >= 0, "Lamport timestamps are non-negative")
-        let content = JSONObject([
-            "actor_id": .string(actorID),
-            "lamport_ts": .number(JSONNumber(lamportTimestamp)),
-            "parent_op_ids": .array(parentOpIDs.map { .string($0.rawValue) }),
-            "domain": .string(domain),
-            "domain_op": domainOp,
-            "created_at": .string(createdAt),
-            "intent_id": .string(intentID),
-            "reservation_id": .string(reservationID),
-        ])
-        let opID = try ContentID.compute(for: content)
-        let object = JSONObject([JSONObject.Member(key: "op_id", value: .string(opID.rawValue))] + content.members)
+        // Both forms are written directly, without building a JSON tree: this is the hot path
+        // of every local append. The canonical form lists the fields in RFC 8785 key order
+        // (all ASCII, so byte order); the line lists them in Muse's order.
+        let lamport = JSONValue.number(JSONNumber(lamportTimestamp))
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(256)
+        var isEncodable = true
+        func field(_ name: StaticString, _ text: String) {
+            canonical.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            CanonicalJSON.appendString(text, to: &canonical)
+        }
+        field(#"{"actor_id":"#, actorID)
+        field(#","created_at":"#, createdAt)
+        field(#","domain":"#, domain)
+        canonical.append(contentsOf: #","domain_op":"#.utf8)
+        CanonicalJSON.append(domainOp, to: &canonical, isEncodable: &isEncodable)
+        field(#","intent_id":"#, intentID)
+        canonical.append(contentsOf: #","lamport_ts":"#.utf8)
+        CanonicalJSON.append(lamport, to: &canonical, isEncodable: &isEncodable)
+        canonical.append(contentsOf: #","parent_op_ids":["#.utf8)
+        for (index, parent) in parentOpIDs.enumerated() {
+            if index > 0 { canonical.append(UInt8(ascii: ",")) }
+            CanonicalJSON.appendString(parent.rawValue, to: &canonical)
+        }
+        field(#"],"reservation_id":"#, reservationID)
+        canonical.append(UInt8(ascii: "}"))
+        guard isEncodable else {
+            throw OpLogError(code: .invalidEntry, message: "NaN and Infinity have no canonical JSON form (RFC 8785)")
+        }
+        let opID = ContentID.compute(canonicalBytes: canonical)
+
+        var line: [UInt8] = []
+        line.reserveCapacity(canonical.count + 90)
+        func pythonField(_ name: StaticString, _ text: String) {
+            line.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            PythonJSON.appendString(text, to: &line)
+        }
+        pythonField(#"{"op_id":"#, opID.rawValue)
+        pythonField(#","actor_id":"#, actorID)
+        line.append(contentsOf: #","lamport_ts":"#.utf8)
+        line.append(contentsOf: PythonJSON.compact(lamport))
+        line.append(contentsOf: #","parent_op_ids":"#.utf8)
+        line.append(contentsOf: PythonJSON.compact(.array(parentOpIDs.map { .string($0.rawValue) })))
+        pythonField(#","domain":"#, domain)
+        line.append(contentsOf: #","domain_op":"#.utf8)
+        line.append(contentsOf: PythonJSON.compact(domainOp))
+        pythonField(#","created_at":"#, createdAt)
+        pythonField(#","intent_id":"#, intentID)
+        pythonField(#","reservation_id":"#, reservationID)
+        line.append(UInt8(ascii: "}"))
         return OpEntry(
-            line: PythonJSON.compact(.object(object)),
+            line: line,
             opID: opID,
             actorID: actorID,
             lamportTimestamp: lamportTimestamp,
