@@ -55,6 +55,34 @@ struct JSONParserTests {
         #expect(throws: OpLogError.self) { try CanonicalJSON.encode(value) }
     }
 
+    /// The eight-bytes-at-a-time string scan must flag exactly the words a byte loop would.
+    @Test func wordScanMatchesTheByteRule() {
+        func naive(_ word: UInt64) -> Bool {
+            (0..<8).contains { shift in
+                let byte = UInt8(truncatingIfNeeded: word >> (8 * UInt64(shift)))
+                return byte == 0x22 || byte == 0x5C || byte < 0x20 || byte >= 0x80
+            }
+        }
+        var generator = SplitMix64(seed: 3)
+        let plain = UInt64(0x6161_6161_6161_6161)  // "aaaaaaaa"
+        for position in 0..<8 {
+            for byte in 0...255 {
+                let word = plain & ~(0xFF << (8 * UInt64(position))) | UInt64(byte) << (8 * UInt64(position))
+                #expect(JSONParser.wordNeedsAttention(word) == naive(word), "byte \(byte) at \(position)")
+            }
+        }
+        for _ in 0..<20_000 {
+            // Mostly printable bytes, so both answers occur often.
+            var word: UInt64 = 0
+            for shift in 0..<8 {
+                let random = generator.next()
+                let byte = random % 10 == 0 ? random >> 8 & 0xFF : 0x20 + (random >> 8) % 0x5F
+                word |= (byte & 0xFF) << (8 * UInt64(shift))
+            }
+            #expect(JSONParser.wordNeedsAttention(word) == naive(word))
+        }
+    }
+
     @Test func decodesEscapesAndKeepsNumberText() throws {
         let value = try JSONValue(parsing: #"{"s":"a\"b\\c\/d\n\u00e9\ud83c\udfb5","n":4.50}"#)
         #expect(value["s"] == .string("a\"b\\c/d\né🎵"))

@@ -101,6 +101,14 @@ extension JSONParser {
         var hasEscape = false
         let count = self.bytes.count
         while index < count {
+            // Skip eight plain bytes at a time (printable ASCII other than a quote or backslash),
+            // which is most of every string; anything else goes through the checks below.
+            if index + 8 <= count, let base = self.bytes.baseAddress,
+                !Self.wordNeedsAttention(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+                continue
+            }
             let byte = self.bytes[index]
             if byte == UInt8(ascii: "\"") {
                 self.position = index + 1
@@ -118,6 +126,21 @@ extension JSONParser {
             }
         }
         throw JSONSyntaxError(reason: "unterminated string", offset: self.position)
+    }
+
+    /// Whether any of the eight bytes in `word` is a quote, a backslash, a control character or
+    /// not ASCII (bit tricks over a 64-bit word: a byte's high bit is set in the result exactly
+    /// when it matches, borrows aside, which only ever add matches next to a real one).
+    @inline(__always)
+    static func wordNeedsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & highs != 0
     }
 
     /// Validates the escape at `index` (a backslash); returns the index after it.
