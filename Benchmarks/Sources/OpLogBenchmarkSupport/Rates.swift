@@ -19,7 +19,7 @@ public enum Rates {
     /// plus the standard metrics that show where time and allocations go.
     public static func configuration(maxIterations: Int, maxDuration: Duration) -> Benchmark.Configuration {
         Benchmark.Configuration(
-            metrics: [.throughput, .wallClock, .cpuTotal, .mallocCountTotal, .readSyscalls, .writeSyscalls]
+            metrics: [.throughput, .wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident, .readSyscalls, .writeSyscalls]
                 + [Self.linesPerSecond, Self.bytesPerSecond],
             timeUnits: .microseconds,
             units: [Self.linesPerSecond: .count, Self.bytesPerSecond: .count],
