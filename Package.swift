@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "OpLog", targets: ["OpLog"]),
+        .library(name: "OpLogWatch", targets: ["OpLogWatch"]),
         .executable(name: "oplog-sync", targets: ["oplog-sync"]),
     ],
     dependencies: [
@@ -37,6 +38,11 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["libinotifytools0-dev"])]
         ),
+        .target(
+            name: "OpLogWatch",
+            dependencies: ["OpLog", "CInotifyTools"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "oplog-sync",
             dependencies: [
@@ -53,8 +59,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "OpLogWatchTests",
+            dependencies: ["OpLogWatch", "OpLog"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CInotifyToolsTests",
-            dependencies: ["CInotifyTools"],
+            dependencies: ["CInotifyTools", "OpLogWatch"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -3,34 +3,19 @@
 /// Each call to ``next(for:)`` first reads only the lines appended since the previous call (by
 /// anyone: this process, Muse's writer, the replication agent), so the timestamp it returns is
 /// greater than every `lamport_ts` in the file at that moment (`max + 1`, DESIGN §3.6) and than
-/// every timestamp it returned before. A file that was replaced or truncated (another inode, a
-/// smaller size, or other bytes where the last entry read was) is read again from the start.
+/// every timestamp it returned before. A file that was replaced or truncated is read again from
+/// the start (see ``LogCursor``).
 public struct LamportClock: Sendable {
-    private struct FileIdentity: Equatable {
-        var device: UInt64
-        var inode: UInt64
-    }
-
-    /// The start of the last entry read (up to 4 KiB of it), to notice a file replaced under a
-    /// reused inode: entries differ in their first bytes (the op id comes first).
-    private struct Fingerprint {
-        var range: Range<Int64>
-        var bytes: [UInt8]
-    }
-
-    private static let fingerprintLength = 4096
-
-    /// Offset just past the last complete line read: the file has no unfinished tail if it ends here.
-    private(set) var scannedOffset: Int64 = 0
-    private var nextLineNumber = 1
-    private var fileIdentity: FileIdentity?
-    private var fingerprint: Fingerprint?
+    private var cursor = LogCursor()
     /// The highest timestamp seen in the file.
     public private(set) var highestSeen = 0
     /// The highest timestamp handed out.
     public private(set) var highestIssued = 0
 
     public init() {}
+
+    /// Offset just past the last complete line read: the file has no unfinished tail if it ends here.
+    var scannedOffset: Int64 { self.cursor.offset }
 
     /// Catches up with the file and returns the next timestamp.
     ///
@@ -63,16 +48,9 @@ public struct LamportClock: Sendable {
     /// ended at `endOffset`. When nothing else was appended in between, the clock moves past the
     /// line without reading it back; otherwise the next refresh reads the gap as usual.
     public mutating func noteAppended(line: [UInt8], lamportTimestamp: Int, endOffset: Int64) {
-        let lineStart = endOffset - Int64(line.count) - 1
-        guard lineStart == self.scannedOffset else { return }
-        self.scannedOffset = endOffset
-        self.nextLineNumber += 1
-        self.highestSeen = max(self.highestSeen, lamportTimestamp)
-        let length = min(line.count, Self.fingerprintLength)
-        self.fingerprint = Fingerprint(
-            range: lineStart..<(lineStart + Int64(length)),
-            bytes: Array(line.prefix(length))
-        )
+        if self.cursor.noteAppended(line: line, endOffset: endOffset) {
+            self.highestSeen = max(self.highestSeen, lamportTimestamp)
+        }
     }
 
     /// Reads what was appended since the last look, or everything if the file changed identity,
@@ -82,45 +60,25 @@ public struct LamportClock: Sendable {
             try self.refresh(from: file, isInodePinned: false)
             return true
         }
-        if isPresent == nil { self.resetFile() }
+        if isPresent == nil {
+            self.cursor.reset()
+            self.highestSeen = 0
+        }
     }
 
-    /// As ``refresh(from:)``, reading through a file already open.
-    ///
-    /// `isInodePinned` says the caller held the file open since the last refresh, so the inode
-    /// number cannot have been reused by a replacement file; then an unchanged size means an
-    /// unchanged append-only file and nothing is read.
+    /// As ``refresh(from:)``, reading through a file already open; see
+    /// ``LogCursor/prepare(_:isInodePinned:)`` for `isInodePinned`.
     mutating func refresh(from file: OpenLogFile, isInodePinned: Bool) throws(OpLogError) {
-        let (device, inode, size) = try file.identityAndSize()
-        let identity = FileIdentity(device: device, inode: inode)
-        if let known = self.fileIdentity, known != identity || size < self.scannedOffset {
-            self.resetFile()
-        }
-        self.fileIdentity = identity
-        if isInodePinned && size == self.scannedOffset { return }
-        if let fingerprint = self.fingerprint, try file.readBytes(in: fingerprint.range) != fingerprint.bytes {
-            self.resetFile()
-        }
+        let (wasReset, hasNewBytes) = try self.cursor.prepare(file, isInodePinned: isInodePinned)
+        if wasReset { self.highestSeen = 0 }
+        guard hasNewBytes else { return }
         var highest = self.highestSeen
-        var lastEntry: Range<Int64>?
-        let summary = try file.scan(from: self.scannedOffset, firstLineNumber: self.nextLineNumber) { record in
+        var lastEntry: (offset: Int64, length: Int)?
+        let summary = try file.scan(from: self.cursor.offset, firstLineNumber: self.cursor.nextLineNumber) { record in
             highest = max(highest, record.lamportTimestamp)
-            let length = Int64(min(record.length, Self.fingerprintLength))
-            lastEntry = record.position.offset..<(record.position.offset + length)
+            lastEntry = (record.position.offset, record.length)
         }
         self.highestSeen = highest
-        self.scannedOffset = summary.endOffset
-        self.nextLineNumber = summary.nextLineNumber
-        if let lastEntry {
-            self.fingerprint = Fingerprint(range: lastEntry, bytes: try file.readBytes(in: lastEntry))
-        }
-    }
-
-    private mutating func resetFile() {
-        self.scannedOffset = 0
-        self.nextLineNumber = 1
-        self.fileIdentity = nil
-        self.fingerprint = nil
-        self.highestSeen = 0
+        try self.cursor.commit(summary, lastEntry: lastEntry, file: file)
     }
 }

@@ -2,10 +2,17 @@ import CInotifyTools
 import Foundation
 import Testing
 
+@testable import OpLogWatch
+
 /// Proves the system-library target links libinotifytools and that it reports a real write.
 @Suite("libinotifytools")
 struct CInotifyToolsTests {
-    @Test func watchesAFolderAndSeesAWrite() throws {
+    @Test func watchesAFolderAndSeesAWrite() async throws {
+        // libinotifytools is process-global: wait for the watcher tests to release it.
+        try await InotifyToolsOwnership.withClaim { try self.watchAndWrite() }
+    }
+
+    private func watchAndWrite() throws {
         let folder = NSTemporaryDirectory() + "/inotify-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer {

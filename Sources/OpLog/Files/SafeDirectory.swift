@@ -133,6 +133,14 @@ public struct OpLogLayout: Sendable, Hashable {
     /// `ROOT/.muse/op_log/<session>`.
     public func sessionPath(_ session: SessionID) -> FilePath { self.opLogPath.appending(session.rawValue) }
 
+    /// Creates `ROOT/.muse/op_log/` if it is missing (the root itself must exist).
+    ///
+    /// - Throws: `OpLogError` `.io` for a missing root, `.unsafePath` for a linked `.muse` or
+    ///   `op_log`.
+    public func createOpLogDirectory() throws(OpLogError) {
+        _ = try self.openOpLogDirectory(create: true)
+    }
+
     /// Opens `ROOT/.muse/op_log`, or returns `nil` if it does not exist and `create` is unset.
     func openOpLogDirectory(create: Bool) throws(OpLogError) -> SafeDirectory? {
         let root = try SafeDirectory.openRoot(self.root)

@@ -1,0 +1,60 @@
+/// Reads a session's new complete entries as they are appended, one batch per call.
+///
+/// Each ``readNew()`` returns the entries appended since the previous call, in file order,
+/// never an unfinished last line. When the file was replaced or truncated, the batch starts
+/// again from the beginning of the new file and says so (``Batch/wasReset``): the caller must
+/// then treat every entry as possibly known (deduplicate by op id), never re-ship blindly.
+public struct SessionTail: Sendable {
+    /// What one ``readNew()`` found.
+    public struct Batch: Sendable {
+        /// New entries, in file order.
+        public var entries: [OpEntry] = []
+        /// What the pass skipped (lines that are not entries) and where it stopped.
+        public var summary: ScanSummary
+        /// Whether the file was replaced or truncated since the previous call, so `entries`
+        /// start from the top of the file.
+        public var wasReset = false
+    }
+
+    public let log: SessionLog
+    private var cursor = LogCursor()
+
+    public init(log: SessionLog) {
+        self.log = log
+    }
+
+    /// Offset just past the last complete line read.
+    public var offset: Int64 { self.cursor.offset }
+
+    /// The entries appended since the last call.
+    ///
+    /// - Complexity: O(bytes appended since the last call); memory O(those entries).
+    public mutating func readNew() throws(OpLogError) -> Batch {
+        let batch = try self.log.withOpenFile { file throws(OpLogError) -> Batch in
+            let (wasReset, hasNewBytes) = try self.cursor.prepare(file, isInodePinned: false)
+            var batch = Batch(
+                summary: ScanSummary(endOffset: self.cursor.offset, nextLineNumber: self.cursor.nextLineNumber)
+            )
+            batch.wasReset = wasReset
+            guard hasNewBytes else { return batch }
+            var lastEntry: (offset: Int64, length: Int)?
+            var entries: [OpEntry] = []
+            batch.summary = try file.readLines(from: self.cursor.offset, firstLineNumber: self.cursor.nextLineNumber) {
+                bytes,
+                position throws(OpLogError) in
+                entries.append(try OpEntry(line: bytes))
+                lastEntry = (position.offset, bytes.count)
+            }
+            batch.entries = entries
+            try self.cursor.commit(batch.summary, lastEntry: lastEntry, file: file)
+            return batch
+        }
+        if let batch { return batch }
+        // No file (yet, or any more): start from the top when it appears.
+        let wasReset = self.cursor.offset > 0
+        self.cursor.reset()
+        var empty = Batch(summary: ScanSummary())
+        empty.wasReset = wasReset
+        return empty
+    }
+}
