@@ -24,8 +24,8 @@ public struct OpEntry: Sendable, Hashable {
     /// Decodes an entry from one line (without its `\n`).
     ///
     /// - Throws: `OpLogError` with code `.invalidJSON` if the line is not JSON, `.invalidEntry`
-    ///   if it is JSON but not an entry or spans more than one line (contains `\n`). The `op_id` is not verified here; see
-    ///   ``verifyContentID()``.
+    ///   if it is JSON but not an entry or spans more than one line (contains `\n`). The `op_id`
+    ///   is not verified here; see ``verifyContentID()``.
     public init(line: some Collection<UInt8>) throws(OpLogError) {
         let bytes = Array(line)
         guard !bytes.contains(UInt8(ascii: "\n")) else {
@@ -34,7 +34,11 @@ public struct OpEntry: Sendable, Hashable {
         let fields = try bytes.withUnsafeBufferPointer { buffer throws(OpLogError) in
             try EntryFields.decode(buffer, keepingDomainOp: true)
         }
-        self.line = bytes
+        self.init(line: bytes, fields: fields)
+    }
+
+    private init(line: [UInt8], fields: EntryFields) {
+        self.line = line
         self.opID = fields.opID
         self.actorID = fields.actorID
         self.lamportTimestamp = fields.lamportTimestamp
@@ -114,8 +118,7 @@ public struct OpEntry: Sendable, Hashable {
         pythonField(#","intent_id":"#, intentID)
         pythonField(#","reservation_id":"#, reservationID)
         line.append(UInt8(ascii: "}"))
-        return OpEntry(
-            line: line,
+        let fields = EntryFields(
             opID: opID,
             actorID: actorID,
             lamportTimestamp: lamportTimestamp,
@@ -126,30 +129,7 @@ public struct OpEntry: Sendable, Hashable {
             intentID: intentID,
             reservationID: reservationID
         )
-    }
-
-    private init(
-        line: [UInt8],
-        opID: OpID,
-        actorID: String,
-        lamportTimestamp: Int,
-        parentOpIDs: [OpID],
-        domain: String,
-        domainOp: JSONValue,
-        createdAt: String,
-        intentID: String,
-        reservationID: String
-    ) {
-        self.line = line
-        self.opID = opID
-        self.actorID = actorID
-        self.lamportTimestamp = lamportTimestamp
-        self.parentOpIDs = parentOpIDs
-        self.domain = domain
-        self.domainOp = domainOp
-        self.createdAt = createdAt
-        self.intentID = intentID
-        self.reservationID = reservationID
+        return OpEntry(line: line, fields: fields)
     }
 
     /// The content id the line's content hashes to, whatever its `op_id` says.
