@@ -173,26 +173,6 @@ struct JSONParser {
 
     // MARK: - Scalars
 
-    /// Parses an integer literal (no fraction, no exponent) that fits an `Int`.
-    mutating func parseInteger() throws(JSONSyntaxError) -> Int {
-        let start = self.position
-        let range = try self.scanNumber()
-        var value = 0
-        var index = range.lowerBound
-        let isNegative = self.bytes[index] == UInt8(ascii: "-")
-        if isNegative { index += 1 }
-        while index < range.upperBound {
-            let digit = self.bytes[index] &- UInt8(ascii: "0")
-            guard digit < 10 else { throw JSONSyntaxError(reason: "expected an integer", offset: start) }
-            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(Int(digit))
-            guard !overflow1, !overflow2 else { throw JSONSyntaxError(reason: "integer out of range", offset: start) }
-            value = sum
-            index += 1
-        }
-        return isNegative ? -value : value
-    }
-
     /// Scans a number token against the JSON grammar and returns its byte range.
     mutating func scanNumber() throws(JSONSyntaxError) -> Range<Int> {
         let start = self.position
