@@ -15,6 +15,9 @@ let package = Package(
     products: [
         .library(name: "OpLog", targets: ["OpLog"]),
         .library(name: "OpLogWatch", targets: ["OpLogWatch"]),
+        .library(name: "OpLogReplication", targets: ["OpLogReplication"]),
+        .library(name: "OpLogWire", targets: ["OpLogWire"]),
+        .library(name: "OpLogAgent", targets: ["OpLogAgent"]),
         .executable(name: "oplog-sync", targets: ["oplog-sync"]),
     ],
     dependencies: [
@@ -23,6 +26,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML"]),
     ],
     targets: [
         .target(
@@ -43,10 +51,48 @@ let package = Package(
             dependencies: ["OpLog", "CInotifyTools"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "OpLogReplication",
+            dependencies: [
+                "OpLog",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "OpLogWire",
+            dependencies: [
+                "OpLogReplication",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "OpLogAgent",
+            dependencies: [
+                "OpLog",
+                "OpLogWatch",
+                "OpLogReplication",
+                "OpLogWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "oplog-sync",
             dependencies: [
                 "OpLog",
+                "OpLogAgent",
+                "OpLogReplication",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -61,6 +107,22 @@ let package = Package(
         .testTarget(
             name: "OpLogWatchTests",
             dependencies: ["OpLogWatch", "OpLog"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OpLogReplicationTests",
+            dependencies: ["OpLogReplication", "OpLog"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OpLogWireTests",
+            dependencies: [
+                "OpLogWire",
+                "OpLogReplication",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -10,7 +10,7 @@ import Darwin
 
 /// `oplog-sync`: replicate Muse op logs, and read and write them from the command line.
 @main
-struct OpLogSync: ParsableCommand {
+struct OpLogSync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oplog-sync",
         abstract: "Read, write and replicate Muse op logs (ROOT/.muse/op_log/<session>/ops.jsonl).",
@@ -21,12 +21,12 @@ struct OpLogSync: ParsableCommand {
             """,
         subcommands: [
             AppendCommand.self, LogCommand.self, DeltaCommand.self, CheckpointCommand.self,
-            SessionsCommand.self, VerifyCommand.self,
+            SessionsCommand.self, VerifyCommand.self, RunCommand.self,
         ]
     )
 
     /// Parses, runs, and turns any failure into one line on stderr and a non-zero exit.
-    static func main() {
+    static func main() async {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .warning
@@ -34,7 +34,11 @@ struct OpLogSync: ParsableCommand {
         }
         do {
             var command = try Self.parseAsRoot()
-            try command.run()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch let error as CommandFailure {
             Self.exit(withError: ExitCode(error.exitCode))
         } catch {

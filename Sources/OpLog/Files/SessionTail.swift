@@ -9,6 +9,8 @@ public struct SessionTail: Sendable {
     public struct Batch: Sendable {
         /// New entries, in file order.
         public var entries: [OpEntry] = []
+        /// The byte offset of each entry's line in the file, parallel to ``entries``.
+        public var offsets: [Int64] = []
         /// What the pass skipped (lines that are not entries) and where it stopped.
         public var summary: ScanSummary
         /// Whether the file was replaced or truncated since the previous call, so `entries`
@@ -39,13 +41,16 @@ public struct SessionTail: Sendable {
             guard hasNewBytes else { return batch }
             var lastEntry: (offset: Int64, length: Int)?
             var entries: [OpEntry] = []
+            var offsets: [Int64] = []
             batch.summary = try file.readLines(from: self.cursor.offset, firstLineNumber: self.cursor.nextLineNumber) {
                 bytes,
                 position throws(OpLogError) in
                 entries.append(try OpEntry(line: bytes))
+                offsets.append(position.offset)
                 lastEntry = (position.offset, bytes.count)
             }
             batch.entries = entries
+            batch.offsets = offsets
             try self.cursor.commit(batch.summary, lastEntry: lastEntry, file: file)
             return batch
         }

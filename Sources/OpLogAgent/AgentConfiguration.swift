@@ -1,0 +1,92 @@
+public import OpLog
+public import OpLogReplication
+public import SystemPackage
+
+/// A `HOST:PORT` address to listen on or dial (`[::1]:7420` for IPv6).
+public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `HOST:PORT`, `[IPV6]:PORT`.
+    ///
+    /// - Throws: ``AgentError`` with a message naming the text when it is not an address.
+    public init(parsing text: String) throws(AgentError) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw AgentError("\(text) is not HOST:PORT") }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { throw AgentError("\(text) is not HOST:PORT") }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty else { throw AgentError("\(text) has no host") }
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw AgentError("\(text) has no valid port (0-65535)")
+        }
+        self.host = String(host)
+        self.port = port
+    }
+
+    public var description: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
+}
+
+/// Everything `oplog-sync run` needs to know.
+public struct AgentConfiguration: Sendable {
+    /// The repository whose `.muse/op_log/` sessions are replicated.
+    public var layout: OpLogLayout
+    public var listen: PeerAddress
+    public var peers: [PeerAddress]
+    /// Overrides the node id kept in the state folder.
+    public var nodeID: String?
+    /// Where the node id (and later, progress) lives; never inside `op_log/`.
+    public var stateDirectory: FilePath
+    /// `fdatasync` remote entries before acknowledging them.
+    public var synchronizeWrites = true
+    /// How long an unfinished last line must stay unchanged before it counts as abandoned.
+    public var staleTailAge: Duration = SessionLog.defaultStaleTailAge
+    /// The merge engine's tunables, `isReadOnly` among them.
+    public var engine = ReplicationEngine.Configuration()
+    /// Redial backoff: first delay and cap (each delay gets up to 50 % random jitter).
+    public var redialInitialDelay: Duration = .milliseconds(100)
+    public var redialMaximumDelay: Duration = .seconds(10)
+    /// Wire limits and keepalive timers.
+    public var keepaliveInterval: Duration = .seconds(5)
+    public var idleTimeout: Duration = .seconds(20)
+    public var maximumFrameSize = 32 << 20
+
+    /// A configuration with DESIGN §5's defaults: listen on 127.0.0.1:7420, state in
+    /// `ROOT/.muse/sync/`.
+    public init(root: FilePath) {
+        self.layout = OpLogLayout(root: root)
+        self.listen = PeerAddress(host: "127.0.0.1", port: 7420)
+        self.peers = []
+        self.stateDirectory = root.appending(".muse").appending("sync")
+    }
+
+    public var isReadOnly: Bool {
+        get { self.engine.isReadOnly }
+        set { self.engine.isReadOnly = newValue }
+    }
+}
+
+/// A failure to start or run the agent, with a one-line message for the user.
+public struct AgentError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { self.message }
+}

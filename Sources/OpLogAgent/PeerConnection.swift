@@ -1,0 +1,106 @@
+import Logging
+import NIOCore
+import OpLogReplication
+import OpLogWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection to a peer, from handshake to close.
+enum PeerConnection {
+    /// Runs the connection: exchanges hellos, registers the link with the core, then pumps
+    /// messages both ways until either side closes it. Returns the peer's node id once the
+    /// handshake succeeded (`nil` if it did not).
+    ///
+    /// Outgoing messages queue in the link's stream and are written as the socket accepts them,
+    /// so a slow peer slows this link's writer and nothing else; the engine's window keeps that
+    /// queue small. Incoming messages are handed to the core one at a time, so a busy core makes
+    /// NIO stop reading from the socket.
+    static func run(
+        _ channel: NIOAsyncChannel<WireMessage, WireMessage>,
+        isDialer: Bool,
+        core: AgentCore,
+        hello: Hello,
+        logger: Logger
+    ) async -> NodeID? {
+        let address = channel.channel.remoteAddress.map(Self.describe) ?? "unknown"
+        let underlying = channel.channel
+        var peerID: NodeID?
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(.hello(hello))
+                var messages = inbound.makeAsyncIterator()
+                guard let first = try await messages.next() else {
+                    throw AgentError("peer at \(address) closed the connection before its hello")
+                }
+                guard case .hello(let peerHello) = first else {
+                    throw AgentError("peer at \(address) spoke before its hello")
+                }
+                do {
+                    try hello.validate(peer: peerHello)
+                } catch {
+                    throw AgentError("refusing peer at \(address): \(Self.describe(error))")
+                }
+                let peer = NodeID(peerHello.nodeID)
+                peerID = peer
+                let (stream, continuation) = AsyncStream.makeStream(of: WireMessage.self)
+                let link = LinkHandle(
+                    peer: peer,
+                    dialer: isDialer ? core.nodeID : peer,
+                    address: address,
+                    outgoing: continuation,
+                    close: { underlying.close(promise: nil) }
+                )
+                guard await core.register(link) else { return }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await message in stream { try await outbound.write(message) }
+                    }
+                    defer {
+                        continuation.finish()
+                        group.cancelAll()
+                    }
+                    do {
+                        while let message = try await messages.next() {
+                            switch message {
+                            case .replication(let replication):
+                                await core.receive(replication, on: link)
+                            case .hello:
+                                throw AgentError("peer \(peer) at \(address) sent a second hello")
+                            case .ping, .pong:
+                                continue
+                            }
+                        }
+                        await core.unregister(link)
+                    } catch {
+                        await core.unregister(link)
+                        throw error
+                    }
+                }
+            }
+        } catch is CancellationError {
+            logger.debug("connection closed on shutdown", metadata: ["address": "\(address)"])
+        } catch {
+            let level: Logger.Level = peerID == nil ? .warning : .info
+            logger.log(
+                level: level,
+                "connection closed: \(Self.describe(error))",
+                metadata: ["address": "\(address)", "peer": "\(peerID?.rawValue ?? "unknown")"]
+            )
+        }
+        return peerID
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? AgentError { return error.message }
+        if let error = error as? WireError { return error.message }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,24 @@
+/// The identity of a replica in the replication mesh: stable across restarts, unique per node.
+///
+/// Compared by UTF-8 bytes. The agent keeps it in its state folder; the handshake carries it.
+public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public static func == (lhs: NodeID, rhs: NodeID) -> Bool {
+        lhs.rawValue.utf8.elementsEqual(rhs.rawValue.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for byte in self.rawValue.utf8 { hasher.combine(byte) }
+    }
+
+    public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
+        lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
+    }
+
+    public var description: String { self.rawValue }
+}

@@ -1,0 +1,254 @@
+import OpLog
+
+// Entries: local discovery, receipt, staging for write, completion.
+extension ReplicationEngine {
+    mutating func addLocalEntries(
+        _ entries: [LocalEntry],
+        session: SessionID,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        var replica = self.takeSession(session)
+        defer { self.sessions[session] = replica }
+        var added = false
+        for local in entries {
+            let id = local.entry.opID
+            let origin: UInt32
+            switch replica.status[id] {
+            case .durable, .pending:
+                continue
+            case .held:
+                origin = replica.held.removeValue(forKey: id)?.origin ?? 0
+                self.heldCount -= 1
+            case nil:
+                do {
+                    try local.entry.verifyContentID()
+                } catch {
+                    self.statistics.entriesRejected += 1
+                    actions.append(
+                        .report(.rejectedEntry(peer: nil, session: session.rawValue, reason: error.message))
+                    )
+                    continue
+                }
+                origin = 0
+            }
+            replica.status[id] = .durable
+            let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
+            replica.order.append(KnownEntry(location: location, origin: origin))
+            Self.settle(id, in: &replica)
+            added = true
+        }
+        guard added else { return }
+        self.stage([], replica: &replica, session: session, now: now, into: &actions)
+        self.acknowledgeSettled(&replica, session: session, into: &actions)
+        self.pumpAllLinks(session: session, replica: replica, now: now, into: &actions)
+    }
+
+    mutating func receiveEntries(
+        _ batch: EntryBatch,
+        from peer: NodeID,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        let acknowledgement = ReplicationAction.send(
+            .acknowledge(session: batch.session, after: batch.after, through: batch.through),
+            to: peer
+        )
+        guard batch.after < batch.through, UInt64(batch.lines.count) <= batch.through - batch.after else {
+            self.rejectMessage(
+                from: peer,
+                "entry range (\(batch.after), \(batch.through)] cannot hold \(batch.lines.count) lines",
+                into: &actions
+            )
+            return
+        }
+        let session: SessionID
+        do {
+            session = try SessionID(validating: batch.session)
+        } catch {
+            // Nothing can ever be written for it: acknowledge, so the sender does not loop.
+            self.rejectMessage(from: peer, error.message, into: &actions)
+            actions.append(acknowledgement)
+            return
+        }
+        let origin = self.peerNumber(peer)
+        var replica = self.takeSession(session)
+        defer { self.sessions[session] = replica }
+        self.statistics.entriesReceived += batch.lines.count
+        var remaining = Set<OpID>()
+        var incoming: [(entry: OpEntry, origin: UInt32)] = []
+        for line in batch.lines {
+            let entry: OpEntry
+            do {
+                entry = try OpEntry(line: line)
+                try entry.verifyContentID()
+            } catch {
+                self.statistics.entriesRejected += 1
+                actions.append(.report(.rejectedEntry(peer: peer, session: session.rawValue, reason: error.message)))
+                continue
+            }
+            switch replica.status[entry.opID] {
+            case .durable:
+                self.statistics.duplicatesIgnored += 1
+            case .pending, .held:
+                self.statistics.duplicatesIgnored += 1
+                remaining.insert(entry.opID)
+            case nil:
+                if remaining.insert(entry.opID).inserted {
+                    incoming.append((entry, origin))
+                } else {
+                    self.statistics.duplicatesIgnored += 1
+                }
+            }
+        }
+        self.stage(incoming, replica: &replica, session: session, now: now, into: &actions)
+        if remaining.isEmpty {
+            actions.append(acknowledgement)
+        } else {
+            replica.waits.append(
+                RangeWait(peer: peer, after: batch.after, through: batch.through, remaining: remaining)
+            )
+        }
+    }
+
+    /// Decides which of `incoming` and the session's held entries can be written now, asks for
+    /// them to be appended in causal-canonical order, and holds the rest.
+    mutating func stage(
+        _ incoming: [(entry: OpEntry, origin: UInt32)],
+        replica: inout SessionReplica,
+        session: SessionID,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        guard !incoming.isEmpty || !replica.held.isEmpty else { return }
+        var pool: [OpEntry] = []
+        var origins: [UInt32] = []
+        var arrivals: [Duration] = []
+        pool.reserveCapacity(incoming.count + replica.held.count)
+        for held in replica.held.values {
+            pool.append(held.entry)
+            origins.append(held.origin)
+            arrivals.append(held.since)
+        }
+        for (entry, origin) in incoming {
+            pool.append(entry)
+            origins.append(origin)
+            arrivals.append(now)
+        }
+        let isOverLimit = self.heldCount + incoming.count > self.configuration.maximumHeldEntries
+        let holdTimeout = self.configuration.holdTimeout
+        let plan = CausalOrder.plan(
+            pool,
+            isKnown: { id in
+                switch replica.status[id] {
+                case .durable, .pending: true
+                case .held, nil: false
+                }
+            },
+            isExpired: { index in isOverLimit || arrivals[index] + holdTimeout <= now }
+        )
+        if !plan.ready.isEmpty {
+            let token = self.nextToken
+            self.nextToken += 1
+            var lines: [[UInt8]] = []
+            var written: [(id: OpID, length: Int, origin: UInt32)] = []
+            var orphans = 0
+            lines.reserveCapacity(plan.ready.count)
+            for index in plan.ready {
+                let entry = pool[index]
+                if replica.held.removeValue(forKey: entry.opID) != nil {
+                    self.heldCount -= 1
+                    if arrivals[index] + holdTimeout <= now || isOverLimit { orphans += 1 }
+                }
+                replica.status[entry.opID] = .pending(token: token)
+                lines.append(entry.line)
+                written.append((entry.opID, entry.line.count, origins[index]))
+            }
+            self.appends[token] = PendingAppend(session: session, entries: written)
+            actions.append(.append(AppendRequest(token: token, session: session, lines: lines)))
+            if orphans > 0 {
+                self.statistics.orphansWritten += orphans
+                actions.append(.report(.orphansWritten(session: session, count: orphans)))
+            }
+        }
+        for index in plan.blocked where replica.held[pool[index].opID] == nil {
+            let entry = pool[index]
+            replica.held[entry.opID] = HeldEntry(entry: entry, origin: origins[index], since: arrivals[index])
+            replica.status[entry.opID] = .held
+            self.heldCount += 1
+        }
+    }
+
+    mutating func completeAppend(
+        token: UInt64,
+        endOffset: Int64,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        guard let pending = self.appends.removeValue(forKey: token) else { return }
+        var replica = self.takeSession(pending.session)
+        defer { self.sessions[pending.session] = replica }
+        let totalBytes = pending.entries.reduce(Int64(0)) { $0 + Int64($1.length) + 1 }
+        var offset = endOffset - totalBytes
+        for (id, length, origin) in pending.entries {
+            replica.status[id] = .durable
+            replica.order.append(
+                KnownEntry(location: EntryLocation(offset: offset, length: Int32(length)), origin: origin)
+            )
+            offset += Int64(length) + 1
+            Self.settle(id, in: &replica)
+        }
+        self.statistics.entriesWritten += pending.entries.count
+        self.acknowledgeSettled(&replica, session: pending.session, into: &actions)
+        self.pumpAllLinks(session: pending.session, replica: replica, now: now, into: &actions)
+    }
+
+    mutating func failAppend(token: UInt64) {
+        guard let pending = self.appends.removeValue(forKey: token) else { return }
+        var replica = self.takeSession(pending.session)
+        defer { self.sessions[pending.session] = replica }
+        let forgotten = Set(pending.entries.map(\.id))
+        for id in forgotten { replica.status[id] = nil }
+        // Their senders were not acknowledged and will send them again.
+        replica.waits.removeAll { !$0.remaining.isDisjoint(with: forgotten) }
+    }
+
+    /// Marks `id` durable in every range waiting for it.
+    static func settle(_ id: OpID, in replica: inout SessionReplica) {
+        guard !replica.waits.isEmpty else { return }
+        for index in replica.waits.indices {
+            replica.waits[index].remaining.remove(id)
+        }
+    }
+
+    /// Acknowledges, in arrival order, every received range whose entries are all durable.
+    mutating func acknowledgeSettled(
+        _ replica: inout SessionReplica,
+        session: SessionID,
+        into actions: inout [ReplicationAction]
+    ) {
+        guard replica.waits.contains(where: \.remaining.isEmpty) else { return }
+        for wait in replica.waits where wait.remaining.isEmpty && self.links[wait.peer] != nil {
+            actions.append(
+                .send(.acknowledge(session: session.rawValue, after: wait.after, through: wait.through), to: wait.peer)
+            )
+        }
+        replica.waits.removeAll(where: \.remaining.isEmpty)
+    }
+
+    mutating func takeSession(_ session: SessionID) -> SessionReplica {
+        self.sessions.removeValue(forKey: session) ?? SessionReplica()
+    }
+
+    mutating func peerNumber(_ peer: NodeID) -> UInt32 {
+        if let number = self.peerNumbers[peer] { return number }
+        let number = UInt32(self.peerNumbers.count + 1)
+        self.peerNumbers[peer] = number
+        return number
+    }
+
+    mutating func rejectMessage(from peer: NodeID, _ reason: String, into actions: inout [ReplicationAction]) {
+        self.statistics.messagesRejected += 1
+        actions.append(.report(.rejectedMessage(peer: peer, reason: reason)))
+    }
+}

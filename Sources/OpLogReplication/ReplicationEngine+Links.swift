@@ -1,0 +1,189 @@
+import OpLog
+
+// Links: connection lifecycle, acknowledgements, what to send next, timers.
+extension ReplicationEngine {
+    mutating func connect(_ peer: NodeID, now: Duration, into actions: inout [ReplicationAction]) {
+        if self.links[peer] != nil { self.disconnect(peer) }
+        _ = self.peerNumber(peer)
+        self.links[peer] = [:]
+        for session in self.sessions.keys.sorted() {
+            guard let replica = self.sessions[session] else { continue }
+            self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+            self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
+        }
+    }
+
+    mutating func disconnect(_ peer: NodeID) {
+        guard let states = self.links.removeValue(forKey: peer) else { return }
+        for (session, state) in states {
+            self.acknowledged[peer, default: [:]][session] = state.acknowledged
+        }
+        // Ranges still being written for it are sent again on reconnect.
+        for session in self.sessions.keys {
+            self.sessions[session]?.waits.removeAll { $0.peer == peer }
+        }
+    }
+
+    mutating func receive(
+        _ message: ReplicationMessage,
+        from peer: NodeID,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        switch message {
+        case .entries(let batch):
+            self.receiveEntries(batch, from: peer, now: now, into: &actions)
+        case .acknowledge(let rawSession, let after, let through):
+            self.receiveAcknowledgement(
+                rawSession,
+                after: after,
+                through: through,
+                from: peer,
+                now: now,
+                into: &actions
+            )
+        case .checkpoint(let rawSession, let bytes):
+            self.receiveCheckpoint(rawSession, bytes: bytes, from: peer, now: now, into: &actions)
+        case .checkpointAcknowledge(let rawSession, let lamportTimestamp, let snapshotID):
+            guard let session = try? SessionID(validating: rawSession),
+                let current = self.sessions[session]?.checkpoint,
+                CheckpointIdentity(current)
+                    == CheckpointIdentity(lamportTimestamp: lamportTimestamp, snapshotID: snapshotID)
+            else { return }
+            self.links[peer]?[session]?.checkpointAcknowledged = CheckpointIdentity(current)
+        }
+    }
+
+    mutating func receiveAcknowledgement(
+        _ rawSession: String,
+        after: UInt64,
+        through: UInt64,
+        from peer: NodeID,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        guard let session = try? SessionID(validating: rawSession), let replica = self.sessions[session],
+            var state = self.links[peer]?[session]
+        else { return }
+        guard after < through, through <= UInt64(replica.order.count) else {
+            self.rejectMessage(
+                from: peer,
+                "acknowledgement of (\(after), \(through)] in \(session) was never sent",
+                into: &actions
+            )
+            return
+        }
+        if after <= state.acknowledged {
+            state.acknowledged = max(state.acknowledged, through)
+        } else {
+            state.earlyAcknowledgements[after] = max(state.earlyAcknowledgements[after] ?? 0, through)
+        }
+        var merged = true
+        while merged {
+            merged = false
+            for (start, end) in state.earlyAcknowledgements where start <= state.acknowledged {
+                state.earlyAcknowledgements[start] = nil
+                state.acknowledged = max(state.acknowledged, end)
+                merged = true
+            }
+        }
+        state.sent = max(state.sent, state.acknowledged)
+        state.lastProgress = now
+        self.links[peer]?[session] = state
+        self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+    }
+
+    /// Ships the next ranges of `session` to `peer`, as far as the window allows.
+    mutating func pump(
+        _ peer: NodeID,
+        session: SessionID,
+        replica: SessionReplica,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        guard self.links[peer] != nil else { return }
+        let acknowledged = self.acknowledged[peer]?[session] ?? 0
+        var state =
+            self.links[peer]?[session]
+            ?? LinkState(acknowledged: acknowledged, sent: acknowledged, lastProgress: now)
+        defer { self.links[peer]?[session] = state }
+        let count = UInt64(replica.order.count)
+        if state.acknowledged > count {
+            // The peer acknowledged more than this replica now holds (its log was replaced).
+            state.acknowledged = count
+            state.earlyAcknowledgements = [:]
+        }
+        state.sent = min(max(state.sent, state.acknowledged), count)
+        let peerNumber = self.peerNumber(peer)
+        let window = self.configuration.maximumInFlight
+        while state.sent < count && state.sent - state.acknowledged < window {
+            let limit = min(count, state.acknowledged + window)
+            var sequence = state.sent
+            var locations: [EntryLocation] = []
+            var bytes = 0
+            while sequence < limit && locations.count < self.configuration.maximumBatchLines {
+                let known = replica.order[Int(sequence)]
+                if known.origin == peerNumber || (self.configuration.isReadOnly && known.origin == 0) {
+                    sequence += 1
+                    continue
+                }
+                let length = Int(known.location.length)
+                if !locations.isEmpty && bytes + length > self.configuration.maximumBatchBytes { break }
+                locations.append(known.location)
+                bytes += length
+                sequence += 1
+            }
+            if locations.isEmpty && state.sent == state.acknowledged {
+                // Nothing in this stretch is for this peer: it needs no acknowledgement.
+                state.acknowledged = sequence
+                state.sent = sequence
+                continue
+            }
+            actions.append(
+                .ship(
+                    Shipment(peer: peer, session: session, after: state.sent, through: sequence, locations: locations)
+                )
+            )
+            self.statistics.entriesShipped += locations.count
+            state.sent = sequence
+        }
+    }
+
+    mutating func pumpAllLinks(
+        session: SessionID,
+        replica: SessionReplica,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        guard !self.links.isEmpty else { return }
+        for peer in self.links.keys.sorted() {
+            self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+        }
+    }
+
+    mutating func tick(now: Duration, into actions: inout [ReplicationAction]) {
+        let retransmitTimeout = self.configuration.retransmitTimeout
+        for peer in self.links.keys.sorted() {
+            for session in (self.links[peer] ?? [:]).keys.sorted() {
+                guard var state = self.links[peer]?[session], let replica = self.sessions[session] else { continue }
+                if state.sent > state.acknowledged && now - state.lastProgress >= retransmitTimeout {
+                    state.sent = state.acknowledged
+                    state.lastProgress = now
+                    self.links[peer]?[session] = state
+                    self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+                }
+                self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
+            }
+        }
+        guard self.heldCount > 0 else { return }
+        let holdTimeout = self.configuration.holdTimeout
+        for session in self.sessions.keys.sorted() {
+            guard let held = self.sessions[session]?.held,
+                held.values.contains(where: { $0.since + holdTimeout <= now })
+            else { continue }
+            var replica = self.takeSession(session)
+            self.stage([], replica: &replica, session: session, now: now, into: &actions)
+            self.sessions[session] = replica
+        }
+    }
+}

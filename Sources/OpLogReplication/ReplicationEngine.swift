@@ -1,0 +1,190 @@
+public import OpLog
+
+/// The merge engine: a deterministic state machine that decides what a replica writes and what
+/// it sends, with no I/O of its own.
+///
+/// Feed it every ``ReplicationEvent`` and carry out the ``ReplicationAction``s it returns, in
+/// order. Given the same events at the same times it returns the same actions, so it can be
+/// tested in-process with any number of replicas on a simulated network.
+///
+/// What it guarantees, provided the host does what it is told:
+/// - **Dedup.** An op id already written, being written or waiting is never written again.
+/// - **Causal, canonical appends.** Received entries are appended parents first, otherwise in
+///   canonical order. An entry whose parent is missing waits (up to
+///   ``Configuration/holdTimeout``), then is written anyway with a report.
+/// - **At-least-once delivery, exactly-once files.** Each link streams a session in the
+///   sender's sequence order, at most ``Configuration/maximumInFlight`` numbers ahead of what
+///   the peer acknowledged; the peer acknowledges a range only once all of it is durable or
+///   rejected. What is not acknowledged is sent again on reconnect or after
+///   ``Configuration/retransmitTimeout``; duplicates are dropped by op id.
+/// - **No echo, forwarding.** An entry is never sent back to the peer it came from, and is
+///   sent to every other peer, so replicas connected through others converge.
+/// - **Read-only.** A read-only replica ships nothing its own writers wrote (entries or
+///   checkpoints), and still forwards what it receives.
+/// - **Checkpoints** converge on the greatest (`lamport_ts`, `snapshot_id`); a lesser local
+///   one is replaced by the greatest known (the file keeps history).
+/// - **Bad input stays out.** Lines that do not decode, claim a `sha256:` id that does not match,
+///   or arrive for an invalid session id are reported and never written or shipped.
+public struct ReplicationEngine: Sendable {
+    /// Tunables; the defaults suit a live agent on a LAN.
+    public struct Configuration: Sendable {
+        /// Ship nothing this replica's own writers wrote.
+        public var isReadOnly = false
+        /// How long an entry whose parents are missing waits before it is written anyway.
+        public var holdTimeout: Duration = .seconds(10)
+        /// How long an unacknowledged range waits before it is sent again on the same link.
+        public var retransmitTimeout: Duration = .seconds(30)
+        /// Sequence numbers a link may send beyond what the peer acknowledged, per session.
+        public var maximumInFlight: UInt64 = 8192
+        /// Lines in one shipment.
+        public var maximumBatchLines = 1024
+        /// Line bytes in one shipment (a single longer line still travels alone).
+        public var maximumBatchBytes = 1 << 20
+        /// Entries waiting for parents, over all sessions; past it the oldest are written.
+        public var maximumHeldEntries = 100_000
+
+        public init() {}
+    }
+
+    /// Running totals, for logs and metrics.
+    public struct Statistics: Sendable, Hashable {
+        public var entriesReceived = 0
+        public var entriesWritten = 0
+        public var duplicatesIgnored = 0
+        public var entriesRejected = 0
+        public var messagesRejected = 0
+        public var orphansWritten = 0
+        public var entriesShipped = 0
+    }
+
+    public let configuration: Configuration
+    public internal(set) var statistics = Statistics()
+
+    var sessions: [SessionID: SessionReplica] = [:]
+    /// Small numbers for node ids, so each entry's origin costs 4 bytes. 0 is this replica.
+    var peerNumbers: [NodeID: UInt32] = [:]
+    /// Connected peers, with each session's sending state.
+    var links: [NodeID: [SessionID: LinkState]] = [:]
+    /// What each peer acknowledged, kept across disconnects.
+    var acknowledged: [NodeID: [SessionID: UInt64]] = [:]
+    var appends: [UInt64: PendingAppend] = [:]
+    var nextToken: UInt64 = 1
+    var heldCount = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// The sessions the engine knows, in order.
+    public var knownSessions: [SessionID] { self.sessions.keys.sorted() }
+
+    /// The number of durable entries the engine knows for `session`.
+    public func durableCount(of session: SessionID) -> Int {
+        self.sessions[session]?.order.count ?? 0
+    }
+
+    /// The number of entries waiting for missing parents, over all sessions.
+    public var heldEntryCount: Int { self.heldCount }
+
+    /// Where the peer's acknowledgements of `session` stand (0 if none).
+    public func acknowledgedSequence(of peer: NodeID, session: SessionID) -> UInt64 {
+        self.links[peer]?[session]?.acknowledged ?? self.acknowledged[peer]?[session] ?? 0
+    }
+
+    /// Applies one event at time `now` (any monotonic clock; only differences matter) and
+    /// returns what to do, in order.
+    public mutating func handle(_ event: ReplicationEvent, now: Duration) -> [ReplicationAction] {
+        var actions: [ReplicationAction] = []
+        switch event {
+        case .localEntries(let session, let entries):
+            self.addLocalEntries(entries, session: session, now: now, into: &actions)
+        case .localCheckpoint(let session, let checkpoint):
+            self.adoptLocalCheckpoint(checkpoint, session: session, now: now, into: &actions)
+        case .peerConnected(let peer):
+            self.connect(peer, now: now, into: &actions)
+        case .peerDisconnected(let peer):
+            self.disconnect(peer)
+        case .received(let message, let peer):
+            guard self.links[peer] != nil else { break }
+            self.receive(message, from: peer, now: now, into: &actions)
+        case .appendCompleted(let token, let endOffset):
+            self.completeAppend(token: token, endOffset: endOffset, now: now, into: &actions)
+        case .appendFailed(let token):
+            self.failAppend(token: token)
+        case .tick:
+            self.tick(now: now, into: &actions)
+        }
+        return actions
+    }
+}
+
+// MARK: - State
+
+/// One session's replication state.
+struct SessionReplica: Sendable {
+    /// Durable entries in the order they became durable here: sequence number = index + 1.
+    var order: [KnownEntry] = []
+    var status: [OpID: EntryStatus] = [:]
+    var held: [OpID: HeldEntry] = [:]
+    /// Received ranges waiting for their entries to become durable before being acknowledged.
+    var waits: [RangeWait] = []
+    var checkpoint: Checkpoint?
+    /// Whether ``checkpoint`` came from this replica's own writers.
+    var isCheckpointLocal = false
+}
+
+struct KnownEntry: Sendable {
+    var location: EntryLocation
+    /// The peer number the entry came from; 0 for this replica's own writers.
+    var origin: UInt32
+}
+
+enum EntryStatus: Sendable {
+    case durable
+    case pending(token: UInt64)
+    case held
+}
+
+struct HeldEntry: Sendable {
+    var entry: OpEntry
+    var origin: UInt32
+    var since: Duration
+}
+
+struct RangeWait: Sendable {
+    var peer: NodeID
+    var after: UInt64
+    var through: UInt64
+    var remaining: Set<OpID>
+}
+
+struct PendingAppend: Sendable {
+    var session: SessionID
+    var entries: [(id: OpID, length: Int, origin: UInt32)]
+}
+
+/// One link's sending state for one session.
+struct LinkState: Sendable {
+    var acknowledged: UInt64
+    var sent: UInt64
+    var lastProgress: Duration
+    /// Acknowledged ranges that arrived ahead of ``acknowledged``: after → through.
+    var earlyAcknowledgements: [UInt64: UInt64] = [:]
+    var checkpointAcknowledged: CheckpointIdentity?
+    var checkpointSentAt: Duration?
+}
+
+struct CheckpointIdentity: Sendable, Hashable {
+    var lamportTimestamp: Int64
+    var snapshotID: [UInt8]
+
+    init(_ checkpoint: Checkpoint) {
+        self.lamportTimestamp = Int64(checkpoint.lamportTimestamp)
+        self.snapshotID = Array(checkpoint.snapshotID.utf8)
+    }
+
+    init(lamportTimestamp: Int64, snapshotID: String) {
+        self.lamportTimestamp = lamportTimestamp
+        self.snapshotID = Array(snapshotID.utf8)
+    }
+}

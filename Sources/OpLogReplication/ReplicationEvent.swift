@@ -1,0 +1,92 @@
+public import OpLog
+
+/// Something that happened to a replica, fed to ``ReplicationEngine/handle(_:now:)``.
+public enum ReplicationEvent: Sendable {
+    /// Complete entries found in the local `ops.jsonl`, in file order with their byte offsets
+    /// (new lines, or a whole file again after it was replaced or truncated). Entries the engine
+    /// already knows are ignored, so feeding a file twice never ships anything twice.
+    case localEntries(session: SessionID, entries: [LocalEntry])
+    /// The local `checkpoint.json` holds this checkpoint (it may be one the engine asked for).
+    case localCheckpoint(session: SessionID, Checkpoint)
+    /// A link to `peer` finished its handshake; from now on messages can go to it.
+    case peerConnected(NodeID)
+    /// The link to `peer` is gone; nothing more is sent to it until it connects again.
+    case peerDisconnected(NodeID)
+    /// A message arrived from a connected peer.
+    case received(ReplicationMessage, from: NodeID)
+    /// The append ``AppendRequest/token`` is durable; its lines were written in one piece that
+    /// ends at `endOffset` in the session's file.
+    case appendCompleted(token: UInt64, endOffset: Int64)
+    /// The append ``AppendRequest/token`` could not be written; its entries are forgotten so
+    /// that they can be received again, and the messages that carried them are not
+    /// acknowledged (their senders send them again).
+    case appendFailed(token: UInt64)
+    /// Time passed: retransmit what went unacknowledged, write held entries whose wait expired.
+    case tick
+}
+
+/// An entry read from the local file, with where its line starts.
+public struct LocalEntry: Sendable {
+    public var entry: OpEntry
+    public var offset: Int64
+
+    public init(entry: OpEntry, offset: Int64) {
+        self.entry = entry
+        self.offset = offset
+    }
+}
+
+/// What the engine asks its host to do, in order.
+public enum ReplicationAction: Sendable, Equatable {
+    /// Send a message to a connected peer.
+    case send(ReplicationMessage, to: NodeID)
+    /// Read these lines from the local file and send them to `peer` as one ``EntryBatch``.
+    case ship(Shipment)
+    /// Append these lines to the session's `ops.jsonl` in one write, in this order, make them
+    /// durable, then report ``ReplicationEvent/appendCompleted(token:endOffset:)``.
+    case append(AppendRequest)
+    /// Replace the session's `checkpoint.json` with these bytes (keeping history).
+    case writeCheckpoint(session: SessionID, Checkpoint)
+    /// Something worth a log line and a counter; no action needed.
+    case report(ReplicationReport)
+}
+
+/// Where an entry's line is in the local file: `length` bytes from `offset`, then `\n`.
+public struct EntryLocation: Sendable, Hashable {
+    public var offset: Int64
+    public var length: Int32
+
+    public init(offset: Int64, length: Int32) {
+        self.offset = offset
+        self.length = length
+    }
+}
+
+/// Entries to ship: the host reads each located line and sends
+/// `EntryBatch(session, after, through, lines)` to `peer`.
+public struct Shipment: Sendable, Equatable {
+    public var peer: NodeID
+    public var session: SessionID
+    public var after: UInt64
+    public var through: UInt64
+    public var locations: [EntryLocation]
+}
+
+/// Lines to append to one session's log in one write.
+public struct AppendRequest: Sendable, Equatable {
+    public var token: UInt64
+    public var session: SessionID
+    public var lines: [[UInt8]]
+}
+
+/// Events the host logs and counts.
+public enum ReplicationReport: Sendable, Equatable {
+    /// An entry from a peer (or a local line) failed validation and was not written or shipped.
+    case rejectedEntry(peer: NodeID?, session: String, reason: String)
+    /// A whole message from a peer was refused (bad session id, bad checkpoint, bogus range).
+    case rejectedMessage(peer: NodeID, reason: String)
+    /// Entries whose parents never arrived waited their full time and were written anyway.
+    case orphansWritten(session: SessionID, count: Int)
+    /// The session's checkpoint changed to a greater one.
+    case checkpointAdopted(session: SessionID, lamportTimestamp: Int, snapshotID: String, fromPeer: NodeID?)
+}

@@ -1,0 +1,39 @@
+/// A peer-to-peer message of the replication protocol, as the merge engine sends and receives
+/// it.
+///
+/// Sequence numbers are the *sender's*: each replica numbers the entries of a session in the
+/// order they became durable in its own file (1, 2, 3, …), and an ``EntryBatch`` covers the
+/// half-open range `(after, through]` of that numbering. Entries in the range that the receiver
+/// gave the sender (no echo) or that a read-only sender wrote itself are left out, so a batch may
+/// carry fewer lines than its range — even none. The receiver acknowledges a range only once
+/// every line in it is durable in its file or rejected; the sender resumes from the highest
+/// contiguous acknowledged number.
+///
+/// Session ids and lines travel unvalidated: the engine validates them on receipt, so a bad
+/// peer gets a counted, logged rejection instead of a decode failure of the whole link.
+public enum ReplicationMessage: Sendable, Hashable {
+    /// New entries of one session.
+    case entries(EntryBatch)
+    /// The receiver holds every entry of `(after, through]` durably (or rejected it).
+    case acknowledge(session: String, after: UInt64, through: UInt64)
+    /// The sender's current checkpoint of a session: `checkpoint.json`'s exact bytes.
+    case checkpoint(session: String, bytes: [UInt8])
+    /// The receiver has processed the checkpoint with this (`lamport_ts`, `snapshot_id`).
+    case checkpointAcknowledge(session: String, lamportTimestamp: Int64, snapshotID: String)
+}
+
+/// Entries of one session in the sender's sequence range `(after, through]`, in the sender's
+/// file order; each line is byte-for-byte the line in the origin's file, without its `\n`.
+public struct EntryBatch: Sendable, Hashable {
+    public var session: String
+    public var after: UInt64
+    public var through: UInt64
+    public var lines: [[UInt8]]
+
+    public init(session: String, after: UInt64, through: UInt64, lines: [[UInt8]]) {
+        self.session = session
+        self.after = after
+        self.through = through
+        self.lines = lines
+    }
+}

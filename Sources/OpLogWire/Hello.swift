@@ -1,0 +1,58 @@
+/// The handshake message: the sender's protocol version, node id and role.
+///
+/// Each side sends its hello first and checks the peer's with ``validate(peer:)`` before
+/// anything else; on a mismatch it closes the connection with the returned error.
+public struct Hello: Sendable, Hashable {
+    /// The protocol version this build speaks. Frames of other versions are not understood.
+    public static let currentProtocolVersion: UInt16 = 1
+    /// The longest node id accepted, in UTF-8 bytes.
+    public static let maximumNodeIDLength = 128
+
+    /// The protocol version the sender speaks.
+    public var protocolVersion: UInt16
+    /// The sender's node id: unique among the replicas, 1 to ``maximumNodeIDLength`` UTF-8 bytes.
+    public var nodeID: String
+    /// Whether the sender only receives: it never sends entries that it wrote itself.
+    public var isReadOnly: Bool
+
+    /// Creates a hello; `protocolVersion` defaults to ``currentProtocolVersion``.
+    public init(protocolVersion: UInt16 = Hello.currentProtocolVersion, nodeID: String, isReadOnly: Bool) {
+        self.protocolVersion = protocolVersion
+        self.nodeID = nodeID
+        self.isReadOnly = isReadOnly
+    }
+
+    /// Checks the peer's hello against this one, our own.
+    ///
+    /// The version is checked first, as the other fields may mean something else in another
+    /// version; then the peer's node id, then that it is not ours. Node ids compare by their
+    /// UTF-8 bytes, as OpLogReplication's `NodeID` does, so two ids that are canonically
+    /// equivalent but spelled differently are different nodes. Pure: no I/O.
+    /// A node id that is not UTF-8 cannot be a `String`, so ``WireMessage/init(decoding:)``
+    /// rejects it, with the same code, before a hello exists.
+    /// - Parameter peer: The hello the peer sent.
+    /// - Throws: `WireError` with code `.protocolVersionMismatch`, `.invalidNodeID` (empty, or
+    ///   longer than ``maximumNodeIDLength`` bytes) or `.ownNodeID`.
+    public func validate(peer: Hello) throws(WireError) {
+        guard peer.protocolVersion == self.protocolVersion else {
+            throw WireError(
+                code: .protocolVersionMismatch,
+                message:
+                    "peer speaks protocol version \(peer.protocolVersion), this node speaks \(self.protocolVersion)"
+            )
+        }
+        let length = peer.nodeID.utf8.count
+        guard length > 0 else {
+            throw WireError(code: .invalidNodeID, message: "peer node id is empty")
+        }
+        guard length <= Self.maximumNodeIDLength else {
+            throw WireError(
+                code: .invalidNodeID,
+                message: "peer node id is \(length) bytes long, longer than \(Self.maximumNodeIDLength)"
+            )
+        }
+        guard !peer.nodeID.utf8.elementsEqual(self.nodeID.utf8) else {
+            throw WireError(code: .ownNodeID, message: "peer has this node's own id \"\(self.nodeID)\"")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+// The wire format is hand-rolled rather than JSON or Codable. Entry lines are most of the
+// traffic and must arrive byte for byte as they are in the origin's file: JSON would escape them
+// (or base64 them, a third larger) and Codable allocates per field and per key. A length-prefixed
+// binary layout copies each line as-is, costs four bytes per line, and lets the decoder bound
+// every length and count by the bytes left in the frame before it allocates anything.
+//
+// Layout (all integers big-endian, fixed width):
+//
+//     frame    := length:UInt32 payload                 length = payload bytes, at most the maximum
+//     payload  := type:UInt8 fields
+//     string   := length:UInt32 UTF-8 bytes
+//     bytes    := length:UInt32 bytes
+//
+//     0x01 hello                  "OPLS" protocolVersion:UInt16 flags:UInt8 nodeID:string
+//                                 (flags bit 0: isReadOnly; other bits zero)
+//     0x02 ping                   (no fields)
+//     0x03 pong                   (no fields)
+//     0x10 entries                session:string after:UInt64 through:UInt64 count:UInt32 line:bytes × count
+//     0x11 acknowledge            session:string after:UInt64 through:UInt64
+//     0x12 checkpoint             session:string checkpoint:bytes
+//     0x13 checkpointAcknowledge  session:string lamportTimestamp:Int64 snapshotID:string
+//
+// The type byte, the magic and the version field of a hello keep their places in every future
+// version, so that a peer of another version is reported as a version mismatch, not garbage.
+
+/// Constants of the wire format described above.
+enum WireFormat {
+    /// The first four bytes of a hello's fields: "OPLS".
+    static let magic: [UInt8] = Array("OPLS".utf8)
+    /// Bytes of the length field in front of each payload.
+    static let lengthFieldSize = 4
+    /// The hello flag bit for ``Hello/isReadOnly``.
+    static let readOnlyFlag: UInt8 = 0x01
+
+    /// The type byte that starts each payload.
+    enum MessageType: UInt8 {
+        case hello = 0x01
+        case ping = 0x02
+        case pong = 0x03
+        case entries = 0x10
+        case acknowledge = 0x11
+        case checkpoint = 0x12
+        case checkpointAcknowledge = 0x13
+
+        /// The name used in error messages.
+        var name: String {
+            switch self {
+            case .hello: "hello"
+            case .ping: "ping"
+            case .pong: "pong"
+            case .entries: "entries"
+            case .acknowledge: "acknowledge"
+            case .checkpoint: "checkpoint"
+            case .checkpointAcknowledge: "checkpointAcknowledge"
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+public import NIOCore
+import OpLogReplication
+
+extension WireMessage {
+    /// The number of bytes ``encode(into:maximumFrameSize:)`` writes: the frame payload, without
+    /// the 4-byte length field.
+    ///
+    /// - Complexity: O(number of lines) for entries, O(1) otherwise.
+    public var encodedLength: Int {
+        switch self {
+        case .hello(let hello):
+            return 1 + WireFormat.magic.count + 2 + 1 + 4 + hello.nodeID.utf8.count
+        case .ping, .pong:
+            return 1
+        case .replication(let message):
+            switch message {
+            case .entries(let batch):
+                let lines = batch.lines.reduce(0) { $0 + 4 + $1.count }
+                return 1 + 4 + batch.session.utf8.count + 8 + 8 + 4 + lines
+            case .acknowledge(let session, _, _):
+                return 1 + 4 + session.utf8.count + 8 + 8
+            case .checkpoint(let session, let bytes):
+                return 1 + 4 + session.utf8.count + 4 + bytes.count
+            case .checkpointAcknowledge(let session, _, let snapshotID):
+                return 1 + 4 + session.utf8.count + 8 + 4 + snapshotID.utf8.count
+            }
+        }
+    }
+
+    /// Appends this message's frame payload to `buffer`: the type byte and the fields, without
+    /// the length field (``WirePipeline`` adds it).
+    ///
+    /// Lines and checkpoint bytes are copied as they are. Nothing is written when the payload
+    /// would exceed `maximumFrameSize` (or 4 GiB − 1, the most a length field can express): a
+    /// peer would reject such a frame.
+    /// - Parameters:
+    ///   - buffer: The buffer to append to; capacity for ``encodedLength`` bytes is reserved once.
+    ///   - maximumFrameSize: The largest payload to write, in bytes.
+    /// - Throws: `WireError` with code `.frameTooLarge`.
+    /// - Complexity: O(payload bytes).
+    public func encode(
+        into buffer: inout ByteBuffer,
+        maximumFrameSize: Int = WireConfiguration.defaultMaximumFrameSize
+    ) throws(WireError) {
+        let length = self.encodedLength
+        let limit = min(maximumFrameSize, Int(UInt32.max))
+        guard length <= limit else {
+            throw WireError(
+                code: .frameTooLarge,
+                message: "\(self.kind.name) message is \(length) bytes, more than the maximum frame size \(limit)"
+            )
+        }
+        // Every field is shorter than the whole payload, so each length fits a UInt32 below.
+        buffer.reserveCapacity(minimumWritableBytes: length)
+        buffer.writeInteger(self.kind.rawValue)
+        switch self {
+        case .hello(let hello):
+            buffer.writeBytes(WireFormat.magic)
+            buffer.writeInteger(hello.protocolVersion, endianness: .big)
+            buffer.writeInteger(hello.isReadOnly ? WireFormat.readOnlyFlag : 0)
+            buffer.writeLengthPrefixed(hello.nodeID)
+        case .ping, .pong:
+            break
+        case .replication(let message):
+            switch message {
+            case .entries(let batch):
+                buffer.writeLengthPrefixed(batch.session)
+                buffer.writeInteger(batch.after, endianness: .big)
+                buffer.writeInteger(batch.through, endianness: .big)
+                buffer.writeInteger(UInt32(batch.lines.count), endianness: .big)
+                for line in batch.lines {
+                    buffer.writeLengthPrefixed(line)
+                }
+            case .acknowledge(let session, let after, let through):
+                buffer.writeLengthPrefixed(session)
+                buffer.writeInteger(after, endianness: .big)
+                buffer.writeInteger(through, endianness: .big)
+            case .checkpoint(let session, let bytes):
+                buffer.writeLengthPrefixed(session)
+                buffer.writeLengthPrefixed(bytes)
+            case .checkpointAcknowledge(let session, let lamportTimestamp, let snapshotID):
+                buffer.writeLengthPrefixed(session)
+                buffer.writeInteger(lamportTimestamp, endianness: .big)
+                buffer.writeLengthPrefixed(snapshotID)
+            }
+        }
+    }
+
+    /// The type byte of this message.
+    private var kind: WireFormat.MessageType {
+        switch self {
+        case .hello: .hello
+        case .ping: .ping
+        case .pong: .pong
+        case .replication(.entries): .entries
+        case .replication(.acknowledge): .acknowledge
+        case .replication(.checkpoint): .checkpoint
+        case .replication(.checkpointAcknowledge): .checkpointAcknowledge
+        }
+    }
+}
+
+extension ByteBuffer {
+    fileprivate mutating func writeLengthPrefixed(_ string: String) {
+        self.writeInteger(UInt32(string.utf8.count), endianness: .big)
+        self.writeString(string)
+    }
+
+    fileprivate mutating func writeLengthPrefixed(_ bytes: [UInt8]) {
+        self.writeInteger(UInt32(bytes.count), endianness: .big)
+        self.writeBytes(bytes)
+    }
+}

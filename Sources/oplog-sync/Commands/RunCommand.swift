@@ -1,0 +1,199 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OpLog
+import OpLogAgent
+import OpLogReplication
+import ServiceLifecycle
+import SystemPackage
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `oplog-sync run`: the replication daemon.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Replicate every session under ROOT/.muse/op_log/ with peers, live, until stopped.",
+        discussion: """
+            Watches the op logs with inotify (sessions created while running included), ships new \
+            complete lines to every peer over TCP, and merges what peers send by op_id and Lamport \
+            order. Prints 'listening on HOST:PORT' on stdout once it accepts connections (with port \
+            0, the port the system chose); logs to stderr. SIGTERM or SIGINT: finishes the write in \
+            progress and exits 0.
+            """
+    )
+
+    @OptionGroup var rootOptions: RootOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "Address to accept peers on (default 127.0.0.1:7420; port 0: any free port).",
+            valueName: "host:port"
+        )
+    )
+    var listen: String?
+
+    @Option(
+        name: .customLong("peer"),
+        help: ArgumentHelp("A peer to dial and keep dialling; repeatable.", valueName: "host:port")
+    )
+    var peers: [String] = []
+
+    @Option(
+        name: .customLong("node-id"),
+        help: ArgumentHelp("This node's id (default: the one in the state folder, made once).", valueName: "id")
+    )
+    var nodeID: String?
+
+    @Flag(name: .customLong("read-only"), help: "Receive everything, ship nothing written here (a backup replica).")
+    var isReadOnly = false
+
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp("Folder for the node id and progress (default: ROOT/.muse/sync).", valueName: "dir")
+    )
+    var stateDirectory: String?
+
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "A YAML file of settings (listen, peers, node_id, read_only, state_dir, fsync, hold_seconds, stale_tail_seconds, log_level); OPLOG_SYNC_* environment variables override it, options override both.",
+            valueName: "file"
+        )
+    )
+    var configFile: String?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "fdatasync remote entries before acknowledging them (default on; --no-fsync is faster, and a power loss can lose acknowledged entries)."
+    )
+    var fsync: Bool?
+
+    @Option(
+        name: .customLong("hold-seconds"),
+        help: ArgumentHelp(
+            "How long an entry whose parents are missing waits before it is written anyway (default 10).",
+            valueName: "seconds"
+        )
+    )
+    var holdSeconds: Double?
+
+    @Option(
+        name: .customLong("stale-tail-seconds"),
+        help: ArgumentHelp(
+            "How long an unfinished last line must be unchanged to count as abandoned (default 10).",
+            valueName: "seconds"
+        )
+    )
+    var staleTailSeconds: Double?
+
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level")
+    )
+    var logLevel: String?
+
+    func validate() throws {
+        if let configFile, configFile.isEmpty { throw ValidationError("--config must not be empty") }
+        if let stateDirectory, stateDirectory.isEmpty { throw ValidationError("--state-dir must not be empty") }
+        do {
+            if let listen { _ = try PeerAddress(parsing: listen) }
+            for peer in self.peers { _ = try PeerAddress(parsing: peer) }
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() async throws {
+        var isDirectory = stat()
+        guard stat(self.rootOptions.root, &isDirectory) == 0, (isDirectory.st_mode & S_IFMT) == S_IFDIR else {
+            throw ValidationError("root \(self.rootOptions.root) is not a folder")
+        }
+        let settings: AgentSettings
+        do {
+            settings = try await AgentSettings.read(
+                configFile: self.configFile.map { FilePath($0) },
+                environment: ProcessInfo.processInfo.environment
+            )
+        } catch {
+            throw ValidationError(error.message)
+        }
+        let configuration: AgentConfiguration
+        let level: Logger.Level
+        do {
+            (configuration, level) = try self.configuration(settings)
+        } catch {
+            throw ValidationError(error.message)
+        }
+
+        var logger = Logger(label: "oplog-sync")
+        logger.logLevel = level
+        let agent = ReplicationAgent(configuration: configuration, logger: logger) { address in
+            var output = StandardOutput()
+            output.writeLine("listening on \(address)")
+            output.flush()
+        }
+        var groupLogger = logger
+        groupLogger.logLevel = .warning
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: groupLogger
+            )
+        )
+        do {
+            try await group.run()
+        } catch let error as AgentError {
+            throw RuntimeFailure(error.message)
+        }
+    }
+
+    /// Options over environment over file over defaults, each value checked.
+    private func configuration(_ settings: AgentSettings) throws(AgentError) -> (AgentConfiguration, Logger.Level) {
+        var configuration = AgentConfiguration(root: FilePath(self.rootOptions.root))
+        if let listen = self.listen ?? settings.listen {
+            configuration.listen = try PeerAddress(parsing: listen)
+        }
+        let peers = self.peers.isEmpty ? (settings.peers ?? []) : self.peers
+        configuration.peers = try peers.map { text throws(AgentError) in try PeerAddress(parsing: text) }
+        if let nodeID = self.nodeID ?? settings.nodeID {
+            guard !nodeID.isEmpty, nodeID.utf8.count <= 128 else { throw AgentError("node id must be 1 to 128 bytes") }
+            configuration.nodeID = nodeID
+        }
+        if let stateDirectory = self.stateDirectory ?? settings.stateDirectory {
+            configuration.stateDirectory = FilePath(stateDirectory)
+        }
+        configuration.isReadOnly = self.isReadOnly || (settings.isReadOnly ?? false)
+        configuration.synchronizeWrites = self.fsync ?? settings.synchronizeWrites ?? true
+        let holdSeconds = self.holdSeconds ?? settings.holdSeconds ?? 10
+        guard holdSeconds.isFinite, (0...86_400).contains(holdSeconds) else {
+            throw AgentError("hold seconds must be between 0 and 86400")
+        }
+        configuration.engine.holdTimeout = .milliseconds(Int64(holdSeconds * 1000))
+        let staleTailSeconds = self.staleTailSeconds ?? settings.staleTailSeconds ?? 10
+        guard staleTailSeconds.isFinite, (0...86_400).contains(staleTailSeconds) else {
+            throw AgentError("stale tail seconds must be between 0 and 86400")
+        }
+        configuration.staleTailAge = .milliseconds(Int64(staleTailSeconds * 1000))
+        let levelName = self.logLevel ?? settings.logLevel ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw AgentError(
+                "log level \(levelName) is not one of trace, debug, info, notice, warning, error, critical"
+            )
+        }
+        return (configuration, level)
+    }
+}
+
+/// A runtime failure with a one-line message (exit status 1).
+struct RuntimeFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,94 @@
+import NIOCore
+import NIOEmbedded
+import OpLogReplication
+import OpLogWire
+
+/// One of each message kind, with edge values: empty batches, empty lines, extreme integers,
+/// non-ASCII strings.
+let sampleMessages: [WireMessage] = [
+    .hello(Hello(nodeID: "node-a", isReadOnly: false)),
+    .hello(Hello(nodeID: "ñode-ü-東京", isReadOnly: true)),
+    .ping,
+    .pong,
+    .replication(.entries(EntryBatch(session: "s1", after: 0, through: 0, lines: []))),
+    .replication(.entries(EntryBatch(session: "", after: 7, through: 9, lines: []))),
+    .replication(.entries(EntryBatch(session: "s1", after: 1, through: 4, lines: [[], Array("{\"a\":1}".utf8), [0, 10, 13, 255]]))),
+    .replication(.entries(EntryBatch(session: "s2", after: .max - 1, through: .max, lines: [Array(repeating: 0x41, count: 5000)]))),
+    .replication(.acknowledge(session: "s1", after: 0, through: .max)),
+    .replication(.checkpoint(session: "s1", bytes: [])),
+    .replication(.checkpoint(session: "s1", bytes: Array("{\"lamport_ts\":3}".utf8))),
+    .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .min, snapshotID: "")),
+    .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .max, snapshotID: "sha256:abc")),
+]
+
+/// The frame payload of `message` as bytes.
+func payloadBytes(_ message: WireMessage, maximumFrameSize: Int = WireConfiguration.defaultMaximumFrameSize) throws -> [UInt8] {
+    var buffer = ByteBuffer()
+    try message.encode(into: &buffer, maximumFrameSize: maximumFrameSize)
+    return Array(buffer.readableBytesView)
+}
+
+/// A whole frame (length field and payload) of `message`.
+func frameBytes(_ message: WireMessage) throws -> [UInt8] {
+    let payload = try payloadBytes(message)
+    return bigEndianBytes(UInt32(payload.count)) + payload
+}
+
+/// Decodes `bytes` as a payload.
+func decode(_ bytes: [UInt8]) throws(WireError) -> WireMessage {
+    try WireMessage(decoding: ByteBuffer(bytes: bytes))
+}
+
+/// The error decoding `bytes` throws, or `nil` when it decodes.
+func decodeError(_ bytes: [UInt8]) -> WireError? {
+    do {
+        _ = try decode(bytes)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+func bigEndianBytes<Integer: FixedWidthInteger>(_ value: Integer) -> [UInt8] {
+    withUnsafeBytes(of: value.bigEndian) { Array($0) }
+}
+
+/// A length-prefixed field.
+func lengthPrefixed(_ bytes: [UInt8]) -> [UInt8] {
+    bigEndianBytes(UInt32(bytes.count)) + bytes
+}
+
+/// Concatenates every `ByteBuffer` written out of `channel` so far.
+func drainOutboundBytes(_ channel: EmbeddedChannel) throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+        bytes += buffer.readableBytesView
+    }
+    return bytes
+}
+
+/// Every message read into `channel` so far.
+func drainInboundMessages(_ channel: EmbeddedChannel) throws -> [WireMessage] {
+    var messages: [WireMessage] = []
+    while let message = try channel.readInbound(as: WireMessage.self) {
+        messages.append(message)
+    }
+    return messages
+}
+
+/// SplitMix64, a small seeded generator (as in swift-argument-parser's Examples/roll).
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        self.state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9e37_79b9_7f4a_7c15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
