@@ -126,6 +126,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "OpLogAgentTests",
+            dependencies: [
+                "OpLogAgent",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CInotifyToolsTests",
             dependencies: ["CInotifyTools", "OpLogWatch"],
             swiftSettings: strictSettings
