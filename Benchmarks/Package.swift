@@ -22,6 +22,7 @@ let package = Package(
         .package(name: "oplog-sync", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Workloads and floors shared by the suites.
@@ -33,7 +34,18 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             swiftSettings: strictSettings
-        )
+        ),
+        // Replication latency and bulk rate of two real `oplog-sync run` nodes on loopback, beside a
+        // plain TCP pipe of the same bytes: a program of its own (it starts processes and times
+        // lines across them), not a package-benchmark suite. Run it with `Benchmarks/replication.sh`.
+        .executableTarget(
+            name: "ReplicationBenchmark",
+            dependencies: [
+                .product(name: "OpLog", package: "oplog-sync"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
     ]
 )
 
