@@ -44,6 +44,7 @@ public struct ReplicationAgent: Service {
             throw AgentError("cannot use \(self.configuration.layout.opLogPath): \(error.message)")
         }
         let core = AgentCore(configuration: self.configuration, nodeID: nodeID, logger: logger)
+        try await core.start()
         let hello = Hello(nodeID: nodeID.rawValue, isReadOnly: self.configuration.isReadOnly)
         let wire = WireConfiguration(
             maximumFrameSize: self.configuration.maximumFrameSize,
@@ -117,6 +118,7 @@ public struct ReplicationAgent: Service {
             await core.closeAllLinks()
             tasks.cancelAll()
         }
+        await core.saveProgress(ifOlderThan: .zero)
         let statistics = await core.statistics
         logger.info(
             "stopped",
