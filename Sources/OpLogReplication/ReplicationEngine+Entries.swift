@@ -182,11 +182,13 @@ extension ReplicationEngine {
                 written.append((entry.opID, origins[index]))
             }
             self.appends[token] = PendingAppend(session: session, entries: written)
-            actions.append(.append(AppendRequest(token: token, session: session, lines: lines)))
             if orphans > 0 {
+                // Reported before the append, so the warning is in the log by the time the
+                // entries are in the file.
                 self.statistics.orphansWritten += orphans
                 actions.append(.report(.orphansWritten(session: session, count: orphans)))
             }
+            actions.append(.append(AppendRequest(token: token, session: session, lines: lines)))
         }
         for index in plan.blocked where replica.held[pool[index].opID] == nil {
             let entry = pool[index]
