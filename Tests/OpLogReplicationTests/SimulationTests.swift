@@ -8,17 +8,29 @@ import Testing
 /// A failure names the seed, the variant and the invariant broken.
 @Suite("Replication simulation")
 struct SimulationTests {
-    @Test("Lossy network: delay, drop, duplication, corruption, partitions, crash-restarts", .disabled("finds invariant violations in the engine (no loss, canonical order, liveness after healing): open bug, see the issue #4 note; run with OPLOG_SIM_SEED=N to reproduce"), arguments: SimulationSeeds.seeds(defaultCount: 120))
+    @Test(
+        "Lossy network: delay, drop, duplication, corruption, partitions, crash-restarts",
+        .disabled("finds invariant violations in the engine (no loss, canonical order, liveness after healing): open bug, see the issue #4 note; run with OPLOG_SIM_SEED=N to reproduce"),
+        arguments: SimulationSeeds.seeds(defaultCount: 120)
+    )
     func lossyNetwork(seed: UInt64) {
         Self.check(SimulationParameters(seed: seed, variant: .lossy))
     }
 
-    @Test("Stream transport with the engine's default timeouts: partitions and crash-restarts", .disabled("finds invariant violations in the engine (no loss, canonical order, liveness after healing): open bug, see the issue #4 note; run with OPLOG_SIM_SEED=N to reproduce"), arguments: SimulationSeeds.seeds(defaultCount: 40))
+    @Test(
+        "Stream transport with the engine's default timeouts: partitions and crash-restarts",
+        .disabled("finds invariant violations in the engine (no loss, canonical order, liveness after healing): open bug, see the issue #4 note; run with OPLOG_SIM_SEED=N to reproduce"),
+        arguments: SimulationSeeds.seeds(defaultCount: 40)
+    )
     func streamTransport(seed: UInt64) {
         Self.check(SimulationParameters(seed: seed, variant: .stream))
     }
 
-    @Test("Entries whose parent never exists are held, then written everywhere", .disabled("finds invariant violations in the engine (no loss, canonical order, liveness after healing): open bug, see the issue #4 note; run with OPLOG_SIM_SEED=N to reproduce"), arguments: SimulationSeeds.seeds(defaultCount: 40))
+    @Test(
+        "Entries whose parent never exists are held, then written everywhere",
+        .disabled("finds invariant violations in the engine (no loss, canonical order, liveness after healing): open bug, see the issue #4 note; run with OPLOG_SIM_SEED=N to reproduce"),
+        arguments: SimulationSeeds.seeds(defaultCount: 40)
+    )
     func neverExistingParents(seed: UInt64) {
         Self.check(SimulationParameters(seed: seed, variant: .orphans))
     }

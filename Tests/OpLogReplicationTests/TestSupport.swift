@@ -40,7 +40,8 @@ enum Fixture {
 
     static func museLine(id: String, actor: String, lamport: Int, parents: [String], kind: String) -> String {
         let parentList = parents.map { "\"\($0)\"" }.joined(separator: ",")
-        return #"{"op_id":"\#(id)","actor_id":"\#(actor)","lamport_ts":\#(lamport),"parent_op_ids":[\#(parentList)],"domain":"music","domain_op":{"op":"\#(kind)","text":"caf\u00e9"},"created_at":"\#(Self.createdAt)","intent_id":"","reservation_id":""}"#
+        return
+            #"{"op_id":"\#(id)","actor_id":"\#(actor)","lamport_ts":\#(lamport),"parent_op_ids":[\#(parentList)],"domain":"music","domain_op":{"op":"\#(kind)","text":"caf\u00e9"},"created_at":"\#(Self.createdAt)","intent_id":"","reservation_id":""}"#
     }
 
     /// `entry`'s line with its `sha256:` id replaced by another valid-looking one: it still
