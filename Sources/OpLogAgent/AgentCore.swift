@@ -54,7 +54,17 @@ actor AgentCore {
     private var flushing: Set<SessionID> = []
     /// Sessions whose next append waits for a writer to finish its last line.
     private var stalled: Set<SessionID> = []
-    private let start = ContinuousClock.now
+    private let startTime = ContinuousClock.now
+    private let progressStore: ProgressStore
+    /// The latest acknowledged sequence per peer and session, as the engine reported it.
+    private var progress: [NodeID: [SessionID: UInt64]] = [:]
+    private var isProgressDirty = false
+    private var lastProgressSave = ContinuousClock.now
+    private let originJournal: OriginJournal
+    /// Sequence numbers already in each session's origin journal.
+    private var journaledCount: [SessionID: UInt64] = [:]
+    private let remoteCheckpointRecord: RemoteCheckpointRecord
+    private var remoteCheckpoints: [SessionID: RemoteCheckpointRecord.Identity] = [:]
     private(set) var localRejections = 0
 
     init(configuration: AgentConfiguration, nodeID: NodeID, logger: Logger) {
@@ -62,9 +72,89 @@ actor AgentCore {
         self.nodeID = nodeID
         self.logger = logger
         self.engine = ReplicationEngine(configuration: configuration.engine)
+        self.progressStore = ProgressStore(directory: configuration.stateDirectory)
+        self.originJournal = OriginJournal(stateDirectory: configuration.stateDirectory)
+        self.remoteCheckpointRecord = RemoteCheckpointRecord(stateDirectory: configuration.stateDirectory)
     }
 
-    private var now: Duration { ContinuousClock.now - self.start }
+    /// Indexes every session's file and checkpoint, then restores the progress recorded before
+    /// the last stop; progress whose last acknowledged entry is no longer at its place in the
+    /// file (a replaced log) is dropped, so that session is sent again rather than skipped.
+    /// Call once, before any link.
+    func start() throws(AgentError) {
+        let origins = self.originJournal.load()
+        for (session, list) in origins { self.journaledCount[session] = UInt64(list.count) }
+        self.engine.restoreOrigins(origins)
+        self.remoteCheckpoints = self.remoteCheckpointRecord.load()
+        for (session, identity) in self.remoteCheckpoints {
+            self.engine.restoreRemoteCheckpoint(
+                session: session,
+                lamportTimestamp: identity.lamportTimestamp,
+                snapshotID: identity.snapshotID
+            )
+        }
+        self.localChanges(SessionChanges(isRescanNeeded: true))
+        let marks = try self.progressStore.load()
+        var restored: [NodeID: [SessionID: UInt64]] = [:]
+        var dropped = 0
+        for (peer, sessions) in marks {
+            for (session, mark) in sessions {
+                if mark.acknowledged == 0 || self.opID(of: session, sequence: mark.acknowledged) == mark.lastOpID {
+                    restored[peer, default: [:]][session] = mark.acknowledged
+                } else {
+                    dropped += 1
+                }
+            }
+        }
+        if dropped > 0 {
+            self.logger.warning(
+                "recorded progress no longer matches the logs; those sessions will be sent again",
+                metadata: ["sessions": "\(dropped)"]
+            )
+        }
+        self.engine.restoreProgress(restored)
+        self.progress = restored
+        self.logger.info(
+            "indexed",
+            metadata: [
+                "sessions": "\(self.engine.knownSessions.count)",
+                "entries": "\(self.engine.knownSessions.reduce(0) { $0 + self.engine.durableCount(of: $1) })",
+                "peers_with_progress": "\(restored.count)",
+            ]
+        )
+    }
+
+    /// The op id of the entry with this sequence number, read from the file.
+    private func opID(of session: SessionID, sequence: UInt64) -> String? {
+        guard let location = self.engine.location(of: session, sequence: sequence) else { return nil }
+        let log = SessionLog(layout: self.configuration.layout, sessionID: session)
+        guard let bytes = try? log.readBytes(in: location.offset..<(location.offset + Int64(location.length))),
+            let entry = try? OpEntry(line: bytes)
+        else { return nil }
+        return entry.opID.rawValue
+    }
+
+    /// Writes the progress record if it changed and the last write is `interval` old.
+    func saveProgress(ifOlderThan interval: Duration = .seconds(1)) {
+        guard self.isProgressDirty, ContinuousClock.now - self.lastProgressSave >= interval else { return }
+        var marks: [NodeID: [SessionID: ProgressStore.Mark]] = [:]
+        for (peer, sessions) in self.progress {
+            for (session, acknowledged) in sessions {
+                let lastOpID = acknowledged == 0 ? "" : (self.opID(of: session, sequence: acknowledged) ?? "")
+                guard acknowledged == 0 || !lastOpID.isEmpty else { continue }
+                marks[peer, default: [:]][session] = ProgressStore.Mark(acknowledged: acknowledged, lastOpID: lastOpID)
+            }
+        }
+        do {
+            try self.progressStore.save(marks)
+            self.isProgressDirty = false
+        } catch {
+            self.logger.error("\(error.message)")
+        }
+        self.lastProgressSave = ContinuousClock.now
+    }
+
+    private var now: Duration { ContinuousClock.now - self.startTime }
 
     var statistics: ReplicationEngine.Statistics { self.engine.statistics }
 
@@ -181,6 +271,7 @@ actor AgentCore {
     func tick() {
         self.apply(.tick)
         self.retryStalledWrites()
+        self.saveProgress()
     }
 
     func closeAllLinks() {
@@ -214,12 +305,34 @@ actor AgentCore {
         case .writeCheckpoint(let session, let checkpoint):
             do {
                 try SessionLog(layout: self.configuration.layout, sessionID: session).writeCheckpoint(checkpoint)
+                let identity = RemoteCheckpointRecord.Identity(
+                    lamportTimestamp: checkpoint.lamportTimestamp,
+                    snapshotID: checkpoint.snapshotID
+                )
+                if self.remoteCheckpoints[session] != identity {
+                    self.remoteCheckpoints[session] = identity
+                    try? self.remoteCheckpointRecord.save(self.remoteCheckpoints)
+                }
             } catch {
                 self.logger.error(
                     "cannot write checkpoint.json",
                     metadata: ["session": "\(session)", "error": "\(error.message)"]
                 )
             }
+        case .recordOrigins(let session, let firstSequence, let origins):
+            let recorded = self.journaledCount[session] ?? 0
+            let last = firstSequence + UInt64(origins.count) - 1
+            guard last > recorded, firstSequence <= recorded + 1 else { return }
+            let skip = Int(recorded + 1 - firstSequence)
+            do {
+                try self.originJournal.append(origins[skip...], session: session)
+                self.journaledCount[session] = last
+            } catch {
+                self.logger.error("\(error.message)")
+            }
+        case .recordProgress(let peer, let session, let acknowledged):
+            self.progress[peer, default: [:]][session] = acknowledged
+            self.isProgressDirty = true
         case .report(let report):
             self.log(report)
         }
@@ -266,14 +379,16 @@ actor AgentCore {
         let log = SessionLog(layout: self.configuration.layout, sessionID: session)
         while let request = self.writeQueues[session]?.first {
             do {
-                let end = try log.append(
+                try log.append(
                     lines: request.lines,
                     staleTailAge: self.configuration.staleTailAge,
                     synchronize: self.configuration.synchronizeWrites
                 )
                 self.writeQueues[session]?.removeFirst()
                 self.stalled.remove(session)
-                self.apply(.appendCompleted(token: request.token, endOffset: end))
+                self.apply(.appendCompleted(token: request.token))
+                // Read the lines back now: that numbers them in file order and forwards them.
+                self.scanEntries(session)
             } catch {
                 if error.code == .tailInProgress {
                     if self.stalled.insert(session).inserted {

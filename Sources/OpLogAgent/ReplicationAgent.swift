@@ -32,19 +32,6 @@ public struct ReplicationAgent: Service {
     }
 
     public func run() async throws {
-        let nodeID = NodeID(try NodeIdentity.load(configuration: self.configuration))
-        let logger = {
-            var logger = self.logger
-            logger[metadataKey: "node"] = "\(nodeID)"
-            return logger
-        }()
-        do {
-            try self.configuration.layout.createOpLogDirectory()
-        } catch {
-            throw AgentError("cannot use \(self.configuration.layout.opLogPath): \(error.message)")
-        }
-        let core = AgentCore(configuration: self.configuration, nodeID: nodeID, logger: logger)
-        let hello = Hello(nodeID: nodeID.rawValue, isReadOnly: self.configuration.isReadOnly)
         let wire = WireConfiguration(
             maximumFrameSize: self.configuration.maximumFrameSize,
             keepaliveInterval: self.configuration.keepaliveInterval,
@@ -62,6 +49,33 @@ public struct ReplicationAgent: Service {
                 }
         } catch {
             throw AgentError("cannot listen on \(listen): \(PeerConnection.describe(error))")
+        }
+        // Bound first, so a busy port fails before anything is created or read.
+        let nodeID: NodeID
+        let core: AgentCore
+        do {
+            nodeID = NodeID(try NodeIdentity.load(configuration: self.configuration))
+            do {
+                try self.configuration.layout.createOpLogDirectory()
+            } catch {
+                throw AgentError("cannot use \(self.configuration.layout.opLogPath): \(error.message)")
+            }
+        } catch {
+            try? await server.channel.close()
+            throw error
+        }
+        let hello = Hello(nodeID: nodeID.rawValue, isReadOnly: self.configuration.isReadOnly)
+        let logger = {
+            var logger = self.logger
+            logger[metadataKey: "node"] = "\(nodeID)"
+            return logger
+        }()
+        core = AgentCore(configuration: self.configuration, nodeID: nodeID, logger: logger)
+        do {
+            try await core.start()
+        } catch {
+            try? await server.channel.close()
+            throw error
         }
         let bound = server.channel.localAddress?.port.map { PeerAddress(host: listen.host, port: $0) } ?? listen
         logger.info(
@@ -117,6 +131,7 @@ public struct ReplicationAgent: Service {
             await core.closeAllLinks()
             tasks.cancelAll()
         }
+        await core.saveProgress(ifOlderThan: .zero)
         let statistics = await core.statistics
         logger.info(
             "stopped",

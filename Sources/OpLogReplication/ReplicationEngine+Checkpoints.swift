@@ -19,7 +19,7 @@ extension ReplicationEngine {
             }
         }
         replica.checkpoint = checkpoint
-        replica.isCheckpointLocal = true
+        replica.isCheckpointLocal = self.remoteCheckpoints[session] != CheckpointIdentity(checkpoint)
         actions.append(
             .report(
                 .checkpointAdopted(

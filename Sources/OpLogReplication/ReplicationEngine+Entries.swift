@@ -10,13 +10,16 @@ extension ReplicationEngine {
     ) {
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }
+        let firstSequence = UInt64(replica.order.count) + 1
         var added = false
         for local in entries {
             let id = local.entry.opID
             let origin: UInt32
             switch replica.status[id] {
-            case .durable, .pending:
+            case .indexed, .pending:
                 continue
+            case .written(let writtenOrigin):
+                origin = writtenOrigin
             case .held:
                 origin = replica.held.removeValue(forKey: id)?.origin ?? 0
                 self.heldCount -= 1
@@ -30,15 +33,29 @@ extension ReplicationEngine {
                     )
                     continue
                 }
-                origin = 0
+                let sequence = replica.order.count
+                if let restored = self.restoredOrigins[session], sequence < restored.count {
+                    origin = restored[sequence]
+                } else {
+                    origin = 0
+                }
             }
-            replica.status[id] = .durable
+            replica.status[id] = .indexed
             let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
             replica.order.append(KnownEntry(location: location, origin: origin))
             Self.settle(id, in: &replica)
             added = true
         }
         guard added else { return }
+        actions.append(
+            .recordOrigins(
+                session: session,
+                firstSequence: firstSequence,
+                origins: replica.order[Int(firstSequence - 1)...].map {
+                    $0.origin == 0 ? nil : self.peerNames[Int($0.origin - 1)]
+                }
+            )
+        )
         self.stage([], replica: &replica, session: session, now: now, into: &actions)
         self.acknowledgeSettled(&replica, session: session, into: &actions)
         self.pumpAllLinks(session: session, replica: replica, now: now, into: &actions)
@@ -88,7 +105,7 @@ extension ReplicationEngine {
                 continue
             }
             switch replica.status[entry.opID] {
-            case .durable:
+            case .indexed, .written:
                 self.statistics.duplicatesIgnored += 1
             case .pending, .held:
                 self.statistics.duplicatesIgnored += 1
@@ -141,7 +158,7 @@ extension ReplicationEngine {
             pool,
             isKnown: { id in
                 switch replica.status[id] {
-                case .durable, .pending: true
+                case .indexed, .written, .pending: true
                 case .held, nil: false
                 }
             },
@@ -151,7 +168,7 @@ extension ReplicationEngine {
             let token = self.nextToken
             self.nextToken += 1
             var lines: [[UInt8]] = []
-            var written: [(id: OpID, length: Int, origin: UInt32)] = []
+            var written: [(id: OpID, origin: UInt32)] = []
             var orphans = 0
             lines.reserveCapacity(plan.ready.count)
             for index in plan.ready {
@@ -162,14 +179,16 @@ extension ReplicationEngine {
                 }
                 replica.status[entry.opID] = .pending(token: token)
                 lines.append(entry.line)
-                written.append((entry.opID, entry.line.count, origins[index]))
+                written.append((entry.opID, origins[index]))
             }
             self.appends[token] = PendingAppend(session: session, entries: written)
-            actions.append(.append(AppendRequest(token: token, session: session, lines: lines)))
             if orphans > 0 {
+                // Reported before the append, so the warning is in the log by the time the
+                // entries are in the file.
                 self.statistics.orphansWritten += orphans
                 actions.append(.report(.orphansWritten(session: session, count: orphans)))
             }
+            actions.append(.append(AppendRequest(token: token, session: session, lines: lines)))
         }
         for index in plan.blocked where replica.held[pool[index].opID] == nil {
             let entry = pool[index]
@@ -179,28 +198,19 @@ extension ReplicationEngine {
         }
     }
 
-    mutating func completeAppend(
-        token: UInt64,
-        endOffset: Int64,
-        now: Duration,
-        into actions: inout [ReplicationAction]
-    ) {
+    /// The append is durable: the ranges waiting for it are acknowledged. Its entries get their
+    /// sequence numbers (and are forwarded) once the file's new lines are fed back, so the
+    /// numbering is the file's order even when other writers append at the same time.
+    mutating func completeAppend(token: UInt64, into actions: inout [ReplicationAction]) {
         guard let pending = self.appends.removeValue(forKey: token) else { return }
         var replica = self.takeSession(pending.session)
         defer { self.sessions[pending.session] = replica }
-        let totalBytes = pending.entries.reduce(Int64(0)) { $0 + Int64($1.length) + 1 }
-        var offset = endOffset - totalBytes
-        for (id, length, origin) in pending.entries {
-            replica.status[id] = .durable
-            replica.order.append(
-                KnownEntry(location: EntryLocation(offset: offset, length: Int32(length)), origin: origin)
-            )
-            offset += Int64(length) + 1
+        for (id, origin) in pending.entries {
+            if case .pending(token) = replica.status[id] { replica.status[id] = .written(origin: origin) }
             Self.settle(id, in: &replica)
         }
         self.statistics.entriesWritten += pending.entries.count
         self.acknowledgeSettled(&replica, session: pending.session, into: &actions)
-        self.pumpAllLinks(session: pending.session, replica: replica, now: now, into: &actions)
     }
 
     mutating func failAppend(token: UInt64) {
@@ -244,6 +254,7 @@ extension ReplicationEngine {
         if let number = self.peerNumbers[peer] { return number }
         let number = UInt32(self.peerNumbers.count + 1)
         self.peerNumbers[peer] = number
+        self.peerNames.append(peer)
         return number
     }
 

@@ -73,6 +73,7 @@ extension ReplicationEngine {
             )
             return
         }
+        let before = state.acknowledged
         if after <= state.acknowledged {
             state.acknowledged = max(state.acknowledged, through)
         } else {
@@ -90,6 +91,9 @@ extension ReplicationEngine {
         state.sent = max(state.sent, state.acknowledged)
         state.lastProgress = now
         self.links[peer]?[session] = state
+        if state.acknowledged > before {
+            actions.append(.recordProgress(peer: peer, session: session, acknowledged: state.acknowledged))
+        }
         self.pump(peer, session: session, replica: replica, now: now, into: &actions)
     }
 
@@ -106,7 +110,13 @@ extension ReplicationEngine {
         var state =
             self.links[peer]?[session]
             ?? LinkState(acknowledged: acknowledged, sent: acknowledged, lastProgress: now)
-        defer { self.links[peer]?[session] = state }
+        let before = state.acknowledged
+        defer {
+            self.links[peer]?[session] = state
+            if state.acknowledged != before {
+                actions.append(.recordProgress(peer: peer, session: session, acknowledged: state.acknowledged))
+            }
+        }
         let count = UInt64(replica.order.count)
         if state.acknowledged > count {
             // The peer acknowledged more than this replica now holds (its log was replaced).

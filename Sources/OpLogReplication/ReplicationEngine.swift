@@ -70,6 +70,12 @@ public struct ReplicationEngine: Sendable {
     var appends: [UInt64: PendingAppend] = [:]
     var nextToken: UInt64 = 1
     var heldCount = 0
+    /// Peer numbers of the entries of each session's file, by sequence, from before a restart.
+    var restoredOrigins: [SessionID: [UInt32]] = [:]
+    /// Checkpoints known to have come from peers, from before a restart.
+    var remoteCheckpoints: [SessionID: CheckpointIdentity] = [:]
+    /// Node ids by peer number - 1.
+    var peerNames: [NodeID] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -91,6 +97,48 @@ public struct ReplicationEngine: Sendable {
         self.links[peer]?[session]?.acknowledged ?? self.acknowledged[peer]?[session] ?? 0
     }
 
+    /// Where the entry with sequence number `sequence` (1-based) of `session` is in the local
+    /// file, if there is one.
+    public func location(of session: SessionID, sequence: UInt64) -> EntryLocation? {
+        guard let order = self.sessions[session]?.order, sequence >= 1, sequence <= UInt64(order.count) else {
+            return nil
+        }
+        return order[Int(sequence - 1)].location
+    }
+
+    /// Restores what peers acknowledged before a restart (from ``ReplicationAction/recordProgress(peer:session:acknowledged:)``),
+    /// so their links resume there. Call after the local files were fed in, before peers connect;
+    /// a peer already connected keeps its current state.
+    public mutating func restoreProgress(_ progress: [NodeID: [SessionID: UInt64]]) {
+        for (peer, sessions) in progress where self.links[peer] == nil {
+            for (session, acknowledged) in sessions {
+                self.acknowledged[peer, default: [:]][session] = acknowledged
+            }
+        }
+    }
+
+    /// Restores where each session's first entries came from, in sequence order (from
+    /// ``ReplicationAction/recordOrigins(session:firstSequence:origins:)``). Call before the
+    /// local files are fed in after a restart.
+    public mutating func restoreOrigins(_ origins: [SessionID: [NodeID?]]) {
+        for (session, list) in origins {
+            var numbers: [UInt32] = []
+            numbers.reserveCapacity(list.count)
+            for origin in list { numbers.append(origin.map { self.peerNumber($0) } ?? 0) }
+            self.restoredOrigins[session] = numbers
+        }
+    }
+
+    /// Restores that the checkpoint (`lamport_ts`, `snapshot_id`) of `session` came from a peer
+    /// (from a ``ReplicationAction/writeCheckpoint(session:_:)`` before a restart), so a
+    /// read-only replica still forwards it.
+    public mutating func restoreRemoteCheckpoint(session: SessionID, lamportTimestamp: Int, snapshotID: String) {
+        self.remoteCheckpoints[session] = CheckpointIdentity(
+            lamportTimestamp: Int64(lamportTimestamp),
+            snapshotID: snapshotID
+        )
+    }
+
     /// Applies one event at time `now` (any monotonic clock; only differences matter) and
     /// returns what to do, in order.
     public mutating func handle(_ event: ReplicationEvent, now: Duration) -> [ReplicationAction] {
@@ -107,8 +155,8 @@ public struct ReplicationEngine: Sendable {
         case .received(let message, let peer):
             guard self.links[peer] != nil else { break }
             self.receive(message, from: peer, now: now, into: &actions)
-        case .appendCompleted(let token, let endOffset):
-            self.completeAppend(token: token, endOffset: endOffset, now: now, into: &actions)
+        case .appendCompleted(let token):
+            self.completeAppend(token: token, into: &actions)
         case .appendFailed(let token):
             self.failAppend(token: token)
         case .tick:
@@ -122,7 +170,9 @@ public struct ReplicationEngine: Sendable {
 
 /// One session's replication state.
 struct SessionReplica: Sendable {
-    /// Durable entries in the order they became durable here: sequence number = index + 1.
+    /// Entries in the order of the local file (first occurrence of each op id, valid entries
+    /// only): sequence number = index + 1. The same file gives the same numbering after a
+    /// restart, so acknowledged numbers stay meaningful.
     var order: [KnownEntry] = []
     var status: [OpID: EntryStatus] = [:]
     var held: [OpID: HeldEntry] = [:]
@@ -140,7 +190,11 @@ struct KnownEntry: Sendable {
 }
 
 enum EntryStatus: Sendable {
-    case durable
+    /// In the file and in ``SessionReplica/order``.
+    case indexed
+    /// Written by this engine's append and durable, not yet read back from the file: it gets its
+    /// sequence number, in file order, when the file's new lines are fed back.
+    case written(origin: UInt32)
     case pending(token: UInt64)
     case held
 }
@@ -160,7 +214,7 @@ struct RangeWait: Sendable {
 
 struct PendingAppend: Sendable {
     var session: SessionID
-    var entries: [(id: OpID, length: Int, origin: UInt32)]
+    var entries: [(id: OpID, origin: UInt32)]
 }
 
 /// One link's sending state for one session.

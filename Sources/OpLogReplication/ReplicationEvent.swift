@@ -14,9 +14,10 @@ public enum ReplicationEvent: Sendable {
     case peerDisconnected(NodeID)
     /// A message arrived from a connected peer.
     case received(ReplicationMessage, from: NodeID)
-    /// The append ``AppendRequest/token`` is durable; its lines were written in one piece that
-    /// ends at `endOffset` in the session's file.
-    case appendCompleted(token: UInt64, endOffset: Int64)
+    /// The append ``AppendRequest/token`` is durable. Its lines must then be fed back, like any
+    /// new lines of the file, as ``localEntries(session:entries:)``: that gives them their place
+    /// in the replica's sequence and forwards them to the other peers.
+    case appendCompleted(token: UInt64)
     /// The append ``AppendRequest/token`` could not be written; its entries are forgotten so
     /// that they can be received again, and the messages that carried them are not
     /// acknowledged (their senders send them again).
@@ -43,10 +44,21 @@ public enum ReplicationAction: Sendable, Equatable {
     /// Read these lines from the local file and send them to `peer` as one ``EntryBatch``.
     case ship(Shipment)
     /// Append these lines to the session's `ops.jsonl` in one write, in this order, make them
-    /// durable, then report ``ReplicationEvent/appendCompleted(token:endOffset:)``.
+    /// durable, then report ``ReplicationEvent/appendCompleted(token:)`` (and later feed the
+    /// lines back with the file's other new lines).
     case append(AppendRequest)
     /// Replace the session's `checkpoint.json` with these bytes (keeping history).
     case writeCheckpoint(session: SessionID, Checkpoint)
+    /// The peer now holds durably the first `acknowledged` entries of this replica's sequence of
+    /// `session`. Record it (the latest value per peer and session is all that matters) and
+    /// give it back with ``ReplicationEngine/restoreProgress(_:)`` after a restart.
+    case recordProgress(peer: NodeID, session: SessionID, acknowledged: UInt64)
+    /// Entries took sequence numbers `firstSequence`, `firstSequence + 1`, … of `session`, each
+    /// from the peer named (`nil`: this replica's own writers). Record them and give them back
+    /// with ``ReplicationEngine/restoreOrigins(_:)`` after a restart, so that entries are still
+    /// never sent back where they came from, and a read-only replica still forwards what it
+    /// received.
+    case recordOrigins(session: SessionID, firstSequence: UInt64, origins: [NodeID?])
     /// Something worth a log line and a counter; no action needed.
     case report(ReplicationReport)
 }

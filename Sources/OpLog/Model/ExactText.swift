@@ -9,7 +9,18 @@ struct ExactText: Hashable, Sendable {
     }
 
     static func == (lhs: ExactText, rhs: ExactText) -> Bool {
-        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+        let left = lhs.text.utf8
+        let right = rhs.text.utf8
+        guard left.count == right.count else { return false }
+        // Native strings are contiguous: compare the bytes directly (the generic
+        // `elementsEqual` over UTF8View was the top cost of dictionary lookups by op id).
+        let compared = left.withContiguousStorageIfAvailable { leftBytes in
+            right.withContiguousStorageIfAvailable { rightBytes in
+                leftBytes.elementsEqual(rightBytes)
+            }
+        }
+        if let compared, let isEqual = compared { return isEqual }
+        return left.elementsEqual(right)
     }
 
     func hash(into hasher: inout Hasher) {

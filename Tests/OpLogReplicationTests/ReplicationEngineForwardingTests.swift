@@ -1,0 +1,226 @@
+import OpLog
+import Testing
+
+@testable import OpLogReplication
+
+/// Forwarding between peers, read-only replicas, and input that must be refused.
+@Suite("Replication engine: forwarding and validation")
+struct ReplicationEngineForwardingTests {
+    private let session = Fixture.session
+    private let alice = Fixture.alice
+    private let carol = Fixture.carol
+
+    private func connected(to peers: [NodeID], _ configure: (inout ReplicationEngine.Configuration) -> Void = { _ in }) -> TestReplica {
+        var replica = TestReplica(configure)
+        for peer in peers { _ = replica.handle(.peerConnected(peer)) }
+        return replica
+    }
+
+    @Test func aReceivedEntryIsForwardedToAThirdPeerAndNeverEchoedToItsOrigin() throws {
+        var bob = self.connected(to: [self.alice, self.carol])
+        let entry = Fixture.entry(lamport: 1)
+        let request = try #require(bob.handle(.received(batch(0, 1, [entry]), from: self.alice)).appends.first)
+        let completed = bob.complete(request)
+        let location = EntryLocation(offset: 0, length: Int32(entry.line.count))
+        #expect(
+            completed == [
+                .send(acknowledge(0, 1), to: self.alice),
+                .ship(Shipment(peer: self.carol, session: self.session, after: 0, through: 1, locations: [location])),
+            ]
+        )
+        #expect(bob.engine.acknowledgedSequence(of: self.alice, session: self.session) == 1, "skipped for its origin, so nothing is owed")
+
+        // On reconnect the origin still gets nothing back; a new local entry goes to both.
+        _ = bob.handle(.peerDisconnected(self.alice))
+        #expect(bob.handle(.peerConnected(self.alice)) == [])
+        let local = Fixture.entry(actor: "bob", lamport: 2, parents: [entry])
+        let shipped = bob.write([local])
+        #expect(shipped.shipments.map(\.peer) == [self.alice, self.carol])
+        #expect(shipped.shipments.map { [$0.after, $0.through] } == [[1, 2], [1, 2]])
+    }
+
+    @Test func aRangeWhoseEntriesAllCameFromThePeerIsSentEmptyWhenEarlierRangesAreOutstanding() {
+        var bob = self.connected(to: [self.alice]) { $0.maximumBatchLines = 1 }
+        let local = Fixture.entry(actor: "bob", lamport: 1)
+        #expect(bob.write([local]).shipments.map { [$0.after, $0.through] } == [[0, 1]])
+        let fromAlice = Fixture.entry(actor: "alice", lamport: 1)
+        let request = bob.handle(.received(batch(0, 1, [fromAlice]), from: self.alice)).appends
+        let completed = bob.complete(request[0])
+        #expect(completed.sent(to: self.alice) == [acknowledge(0, 1)])
+        #expect(completed.shipments == [Shipment(peer: self.alice, session: self.session, after: 1, through: 2, locations: [])])
+        _ = bob.handle(.received(acknowledge(0, 1), from: self.alice))
+        _ = bob.handle(.received(acknowledge(1, 2), from: self.alice))
+        #expect(bob.engine.acknowledgedSequence(of: self.alice, session: self.session) == 2)
+    }
+
+    @Test func aReadOnlyReplicaShipsNothingOfItsOwnButForwards() throws {
+        var backup = self.connected(to: [self.alice, self.carol]) { $0.isReadOnly = true }
+        let own = Fixture.entry(actor: "backup", lamport: 1)
+        #expect(backup.write([own]) == [])
+        #expect(backup.engine.durableCount(of: self.session) == 1)
+
+        let fromAlice = Fixture.entry(actor: "alice", lamport: 1)
+        let request = try #require(backup.handle(.received(batch(0, 1, [fromAlice]), from: self.alice)).appends.first)
+        let completed = backup.complete(request)
+        #expect(completed.sent(to: self.alice) == [acknowledge(0, 1)])
+        #expect(completed.shipments.map(\.peer) == [self.carol])
+        #expect(completed.shipments.first.map(backup.read) == [fromAlice.line])
+        #expect(backup.engine.statistics.entriesShipped == 1)
+        _ = backup.handle(.received(acknowledge(1, 2), from: self.carol))
+
+        let ownCheckpoint = Fixture.checkpoint(snapshot: "backup-snap", lamport: 1)
+        let adopted = backup.handle(.localCheckpoint(session: self.session, ownCheckpoint))
+        #expect(adopted.sent(to: self.alice).isEmpty && adopted.sent(to: self.carol).isEmpty)
+        backup.now = .seconds(3600)
+        #expect(backup.handle(.tick) == [], "its own checkpoint is never offered either")
+    }
+
+    /// After a restart the host can only feed the whole file as local entries. A read-only
+    /// replica must still forward what it received from peers (it is "own" only if its own
+    /// writers wrote it), or a line topology through it loses those entries.
+    @Test(.disabled("open engine bug (issue #4 note): written before restoreOrigins existed: the test must restore the host's origin journal")) func aRestartedReadOnlyReplicaStillForwardsWhatItReceivedBeforeTheRestart() throws {
+        var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
+        let fromAlice = Fixture.entry(actor: "alice", lamport: 1)
+        let request = try #require(backup.handle(.received(batch(0, 1, [fromAlice]), from: self.alice)).appends.first)
+        _ = backup.complete(request)
+
+        // Crash: the engine is gone, the file survives; carol was not connected yet.
+        var restarted = TestReplica { $0.isReadOnly = true }
+        restarted.bytes = backup.bytes
+        _ = restarted.handle(.localEntries(session: self.session, entries: [LocalEntry(entry: fromAlice, offset: 0)]))
+        _ = restarted.handle(.peerConnected(self.alice))
+        let connected = restarted.handle(.peerConnected(self.carol))
+        let names = Names(["fromAlice": fromAlice])
+        #expect(names(connected.shipments.flatMap(restarted.read)) == ["fromAlice"], "carol is reachable only through the backup")
+    }
+
+    /// The same after a restart for a checkpoint: the host can only feed `checkpoint.json` as
+    /// `.localCheckpoint`, and a read-only replica must still pass on one it received.
+    @Test(.disabled("open engine bug (issue #4 note): written before restoreRemoteCheckpoint existed: the test must restore the host's record")) func aRestartedReadOnlyReplicaStillForwardsTheCheckpointItReceived() {
+        var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
+        let fromAlice = Fixture.checkpoint(snapshot: "alice", lamport: 5)
+        let adopted = backup.handle(.received(.checkpoint(session: self.session.rawValue, bytes: fromAlice.bytes), from: self.alice))
+        #expect(adopted.first == .writeCheckpoint(session: self.session, fromAlice))
+
+        var restarted = TestReplica { $0.isReadOnly = true }
+        _ = restarted.handle(.localCheckpoint(session: self.session, fromAlice))
+        _ = restarted.handle(.peerConnected(self.alice))
+        var sentToCarol = restarted.handle(.peerConnected(self.carol)).sent(to: self.carol)
+        restarted.now = .seconds(3600)
+        sentToCarol += restarted.handle(.tick).sent(to: self.carol)
+        #expect(sentToCarol.map(\.summary) == [ReplicationMessage.checkpoint(session: self.session.rawValue, bytes: fromAlice.bytes).summary])
+    }
+
+    @Test func aLineWithAForgedContentIDIsRejectedCountedAndNeverAppended() {
+        var bob = self.connected(to: [self.alice])
+        let entry = Fixture.entry(lamport: 1)
+        let forged = Fixture.tamperedLine(entry)
+        let actions = bob.handle(
+            .received(.entries(EntryBatch(session: self.session.rawValue, after: 0, through: 1, lines: [forged])), from: self.alice)
+        )
+        guard case .report(.rejectedEntry(let peer, let session, _))? = actions.first else {
+            Issue.record("expected a rejected entry first, got \(actions)")
+            return
+        }
+        #expect(peer == self.alice && session == self.session.rawValue)
+        #expect(actions.appends.isEmpty)
+        #expect(bob.engine.statistics.entriesRejected == 1)
+        #expect(bob.engine.durableCount(of: self.session) == 0)
+    }
+
+    /// A correct sender ships only lines it validated itself, so a line that fails validation
+    /// was damaged on the way (or the peer misbehaves). Acknowledging its range tells the sender
+    /// the entry arrived: it is never sent again on this link, and in a line topology every
+    /// replica beyond the receiver loses it (its children are then held, and written as orphans).
+    @Test(.disabled("open engine bug (issue #4 note): a range with a line rejected as damaged is still acknowledged, so it is never sent again")) func aLineCorruptedInTransitIsSentAgain() throws {
+        var alice = TestReplica { $0.retransmitTimeout = .seconds(30) }
+        var bob = TestReplica()
+        _ = alice.handle(.peerConnected(Fixture.bob))
+        _ = bob.handle(.peerConnected(self.alice))
+        let entry = Fixture.entry(lamport: 1)
+        let shipment = try #require(alice.write([entry]).shipments.first)
+        let damaged = EntryBatch(session: self.session.rawValue, after: shipment.after, through: shipment.through, lines: [Fixture.tamperedLine(entry)])
+        for message in bob.handle(.received(.entries(damaged), from: self.alice)).sent(to: self.alice) {
+            _ = alice.handle(.received(message, from: Fixture.bob))
+        }
+        alice.now = .seconds(30)
+        let names = Names(["entry": entry])
+        #expect(names(alice.handle(.tick).shipments.flatMap(alice.read)) == ["entry"], "alice took the damaged copy as delivered")
+        #expect(bob.engine.durableCount(of: self.session) == 0)
+    }
+
+    @Test(arguments: [
+        "not json at all",
+        #"{"op_id":"x"}"#,
+        #"{"op_id":"u1","actor_id":"a","lamport_ts":-1,"parent_op_ids":[],"domain":"m","domain_op":{}}"#,
+        #"{"op_id":"u1","actor_id":"a","lamport_ts":1,"parent_op_ids":[],"domain":"m","domain_op":{}"#,
+    ])
+    func aGarbageLineIsRejectedCountedAndNeverAppended(line: String) {
+        var bob = self.connected(to: [self.alice])
+        let good = Fixture.entry(lamport: 1)
+        let actions = bob.handle(
+            .received(.entries(EntryBatch(session: self.session.rawValue, after: 0, through: 2, lines: [Array(line.utf8), good.line])), from: self.alice)
+        )
+        #expect(actions.filter(\.isReport).count == 1)
+        guard case .report(.rejectedEntry(let peer, _, _))? = actions.first else {
+            Issue.record("expected a rejected entry, got \(actions)")
+            return
+        }
+        #expect(peer == self.alice)
+        #expect(actions.appends.map(\.lines) == [[good.line]], "the rest of the batch is still written")
+        #expect(bob.engine.statistics.entriesRejected == 1)
+    }
+
+    @Test(arguments: ["", ".", "..", "../escape", "a/b", "nul\u{0}", String(repeating: "s", count: 129)])
+    func aBatchForAnInvalidSessionIDIsRejectedAndAcknowledged(session: String) {
+        var bob = self.connected(to: [self.alice])
+        let entry = Fixture.entry(lamport: 1)
+        let actions = bob.handle(.received(.entries(EntryBatch(session: session, after: 0, through: 1, lines: [entry.line])), from: self.alice))
+        #expect(actions.count == 2)
+        guard case .report(.rejectedMessage(let peer, _))? = actions.first else {
+            Issue.record("expected a rejected message, got \(actions)")
+            return
+        }
+        #expect(peer == self.alice)
+        #expect(actions.last == .send(.acknowledge(session: session, after: 0, through: 1), to: self.alice))
+        #expect(bob.engine.statistics.messagesRejected == 1)
+        #expect(bob.engine.knownSessions.isEmpty)
+    }
+
+    @Test func aBatchWithMoreLinesThanItsRangeIsRejected() {
+        var bob = self.connected(to: [self.alice])
+        let entries = [Fixture.entry(lamport: 1), Fixture.entry(lamport: 2)]
+        for message in [batch(0, 1, entries), batch(3, 3, []), batch(5, 2, [])] {
+            let actions = bob.handle(.received(message, from: self.alice))
+            guard case .report(.rejectedMessage)? = actions.first, actions.count == 1 else {
+                Issue.record("expected only a rejected message for \(message), got \(actions)")
+                continue
+            }
+        }
+        #expect(bob.engine.statistics.messagesRejected == 3)
+        #expect(bob.engine.durableCount(of: self.session) == 0)
+    }
+
+    @Test func aLocalLineWithAForgedContentIDIsReportedAndNeverShipped() throws {
+        var alice = self.connected(to: [Fixture.bob])
+        let forged = try OpEntry(line: Fixture.tamperedLine(Fixture.entry(lamport: 1)))
+        let actions = alice.write([forged])
+        #expect(actions.count == 1)
+        guard case .report(.rejectedEntry(nil, let session, _))? = actions.first else {
+            Issue.record("expected a rejected local entry, got \(actions)")
+            return
+        }
+        #expect(session == self.session.rawValue)
+        #expect(alice.engine.statistics.entriesRejected == 1)
+        #expect(alice.engine.durableCount(of: self.session) == 0)
+    }
+
+    @Test func anEntryWithAnOpaqueIdIsNotVerifiedAndIsWrittenVerbatim() throws {
+        var bob = self.connected(to: [self.alice])
+        let entry = Fixture.opaque(id: "3f2504e0-4f89-11d3-9a0c-0305e82c3301", lamport: 1)
+        let request = try #require(bob.handle(.received(batch(0, 1, [entry]), from: self.alice)).appends.first)
+        #expect(request.lines == [entry.line])
+        _ = bob.complete(request)
+        #expect(bob.lines() == [entry.line])
+    }
+}

@@ -1,0 +1,142 @@
+import OpLog
+
+@testable import OpLogReplication
+
+/// The kinds of simulated run.
+enum SimulationVariant: String, Sendable, CaseIterable {
+    /// A datagram-like network: random delay (so reordering), drop, duplication, corrupted
+    /// frames, partitions and crash-restarts. Entries are held far longer than the fault phase
+    /// lasts, so every parent arrives in time and no orphan is ever written.
+    case lossy
+    /// A stream-like transport (TCP): in order per link, nothing lost while a link is up, all of
+    /// it lost when it goes down; partitions, crash-restarts; the engine's default timeouts.
+    case stream
+    /// As `lossy`, but some entries name a parent that never exists anywhere: they must be held
+    /// for the hold timeout, then written everywhere (held, never dropped).
+    case orphans
+
+    var salt: UInt64 {
+        switch self {
+        case .lossy: 0x1000_0000
+        case .stream: 0x2000_0000
+        case .orphans: 0x3000_0000
+        }
+    }
+}
+
+/// Everything a run is made of, derived from its seed and variant alone.
+struct SimulationParameters: CustomStringConvertible {
+    var seed: UInt64
+    var variant: SimulationVariant
+    var replicaCount: Int
+    var readOnly: Set<Int>
+    /// Neighbour pairs (low index first).
+    var topology: [(Int, Int)]
+    var isLine: Bool
+    var lineOrder: [Int]
+    var sessions: [SessionID]
+    var entryTarget: Int
+    var faultDuration: Duration
+    var maximumDelay: Duration
+    var isInOrder: Bool
+    var dropRate: Double
+    var duplicateRate: Double
+    var corruptRate: Double
+    var appendFailureRate: Double
+    var badLocalRate: Double
+    var opaqueRate: Double
+    var missingParentRate: Double
+    var rogueInterval: Duration?
+    var hasPartitions: Bool
+    var maximumPartition: Duration
+    var hasCrashes: Bool
+    var checkpointInterval: Duration
+    /// How often a checkpoint's snapshot id is derived from the state alone (see ``SimulationWorld/writeLocalCheckpoint(at:)``).
+    var stateSnapshotRate = 0.5
+    let tickInterval: Duration = .seconds(2)
+    var engine: ReplicationEngine.Configuration
+
+    init(seed: UInt64, variant: SimulationVariant) {
+        var random = SplitMix64(seed: seed ^ variant.salt)
+        self.seed = seed
+        self.variant = variant
+        self.replicaCount = random.chance(0.8) ? 5 : 6
+        let isLine = random.chance(0.5)
+        var readOnly = Set<Int>()
+        if random.chance(0.6) {
+            readOnly.insert(random.below(self.replicaCount))
+            if random.chance(0.2) { readOnly.insert(random.below(self.replicaCount)) }
+        }
+        self.readOnly = readOnly
+        // A mesh floods every entry over every link: six replicas only in a line, to keep runs short.
+        self.isLine = isLine || self.replicaCount == 6
+        var order = Array(0..<self.replicaCount)
+        for index in order.indices.reversed() where index > 0 {
+            order.swapAt(index, random.below(index + 1))
+        }
+        self.lineOrder = order
+        if self.isLine {
+            self.topology = (1..<order.count).map { (min(order[$0 - 1], order[$0]), max(order[$0 - 1], order[$0])) }
+        } else {
+            let count = self.replicaCount
+            self.topology = (0..<count).flatMap { low in ((low + 1)..<count).map { (low, $0) } }
+        }
+        let names = ["live-1", "agent.run_2", "Studio-3"]
+        self.sessions = Array(names.prefix(random.within(2...3))).map { try! SessionID(validating: $0) }
+        self.entryTarget = random.within(30...60)
+        self.faultDuration = .seconds(random.within(15...35))
+        self.maximumDelay = .milliseconds(random.within(5...400))
+        self.isInOrder = variant == .stream
+        let isLossy = variant != .stream
+        self.dropRate = isLossy ? Double(random.below(variant == .orphans ? 5 : 9)) / 100 : 0
+        self.duplicateRate = isLossy ? Double(random.below(6)) / 100 : 0
+        self.corruptRate = Double(random.below(4)) / 100
+        self.appendFailureRate = random.chance(0.3) ? 0.03 : 0
+        self.badLocalRate = random.chance(0.5) ? 0.03 : 0
+        self.opaqueRate = Double(random.below(4)) / 10
+        self.missingParentRate = variant == .orphans ? 0.05 + Double(random.below(6)) / 100 : 0
+        self.rogueInterval = random.chance(0.5) ? .seconds(random.within(3...10)) : nil
+        self.hasPartitions = random.chance(0.75)
+        self.maximumPartition = .seconds(variant == .orphans ? 6 : 20)
+        self.hasCrashes = random.chance(0.6)
+        self.checkpointInterval = .seconds(random.within(4...20))
+
+        var engine = ReplicationEngine.Configuration()
+        switch variant {
+        case .lossy:
+            engine.retransmitTimeout = .seconds(random.within(1...6))
+            // Longer than any fault phase: every parent arrives before its child's hold ends.
+            engine.holdTimeout = .seconds(3600)
+        case .stream:
+            break
+        case .orphans:
+            // Long enough for a dropped parent to be sent again a few times, so only a parent
+            // that never exists leaves a child waiting the full hold.
+            engine.retransmitTimeout = .seconds(random.within(3...5))
+            engine.holdTimeout = .seconds(random.within(35...45))
+        }
+        engine.maximumInFlight = [2, 5, 32, 8192][random.below(4)]
+        engine.maximumBatchLines = [1, 2, 7, 1024][random.below(4)]
+        engine.maximumBatchBytes = [200, 1500, 1 << 20][random.below(3)]
+        self.engine = engine
+    }
+
+    func configuration(of replica: Int) -> ReplicationEngine.Configuration {
+        var configuration = self.engine
+        configuration.isReadOnly = self.readOnly.contains(replica)
+        return configuration
+    }
+
+    var description: String {
+        let shape = self.isLine ? "line \(self.lineOrder.map { "n\($0)" }.joined(separator: "-"))" : "mesh"
+        let readOnly = self.readOnly.sorted().map { "n\($0)" }.joined(separator: ",")
+        return """
+            \(self.variant) seed \(self.seed): \(self.replicaCount) replicas, \(shape), read-only [\(readOnly)], \
+            \(self.sessions.count) sessions, ~\(self.entryTarget) entries over \(self.faultDuration), \
+            delay <= \(self.maximumDelay), drop \(self.dropRate), dup \(self.duplicateRate), corrupt \(self.corruptRate), \
+            append failures \(self.appendFailureRate), partitions \(self.hasPartitions), crashes \(self.hasCrashes), \
+            retransmit \(self.engine.retransmitTimeout), hold \(self.engine.holdTimeout), window \(self.engine.maximumInFlight), \
+            batch \(self.engine.maximumBatchLines) lines/\(self.engine.maximumBatchBytes) bytes
+            """
+    }
+}

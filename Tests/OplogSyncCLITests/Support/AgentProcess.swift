@@ -1,0 +1,320 @@
+import Foundation
+import Subprocess
+import Synchronization
+import SystemPackage
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One `oplog-sync run` daemon under test: the built binary on `127.0.0.1:0`, its own root,
+/// state folder and log file (stderr, appended to across restarts), at `--log-level debug`.
+///
+/// Signals go to the process by pid only while it is known not to have been reaped (the task
+/// that runs it keeps it unreaped until it has seen it exit), so they never reach another
+/// process. Every wait is bounded.
+final class AgentProcess: Sendable {
+    /// What the daemon is started with, besides `--root`, `--listen`, `--state-dir` and
+    /// `--log-level`.
+    struct Options: Sendable {
+        /// `--peer` addresses.
+        var peers: [String] = []
+        var isReadOnly = false
+        /// More options, such as `--hold-seconds 1`.
+        var extraArguments: [String] = []
+    }
+
+    /// Where the next start listens.
+    enum ListenPort: Sendable {
+        /// Port 0: a free port the system chooses.
+        case fresh
+        /// The port the previous run listened on.
+        case same
+    }
+
+    let name: String
+    let root: String
+    let stateDirectory: String
+    /// The daemon's stderr, every run appended, with a marker line before each start.
+    let logPath: String
+    private let folder: String
+    private let state: Mutex<State>
+
+    private struct State {
+        var options: Options
+        var current: RunningProcess?
+        var port: Int?
+        var launches = 0
+    }
+
+    /// Prepares the folders; ``start(listen:)`` launches the process.
+    init(name: String, folder: String, options: Options) throws {
+        self.name = name
+        self.folder = folder
+        self.root = "\(folder)/root"
+        self.stateDirectory = "\(folder)/state"
+        self.logPath = "\(folder)/agent.log"
+        self.state = Mutex(State(options: options))
+        try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
+    }
+
+    /// The port of the current (or last) run; 0 before the first start.
+    var port: Int { self.state.withLock { $0.port ?? 0 } }
+
+    /// `127.0.0.1:PORT`, for other agents' `--peer`.
+    var address: String { "127.0.0.1:\(self.port)" }
+
+    var isRunning: Bool { self.state.withLock { $0.current?.control.hasExited == false } }
+
+    /// The node id the daemon keeps in its state folder.
+    var nodeID: String? {
+        (try? String(contentsOfFile: "\(self.stateDirectory)/node_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Files of `session` under this agent's root.
+    func files(_ session: String) -> SessionFiles {
+        SessionFiles(root: self.root, session: session)
+    }
+
+    /// CLI and Muse commands on `session` under this agent's root.
+    func commands(_ session: String) -> SessionCommands {
+        SessionCommands(root: self.root, session: session)
+    }
+
+    /// Replaces the `--peer` list used from the next start on.
+    func setPeers(_ peers: [String]) {
+        self.state.withLock { $0.options.peers = peers }
+    }
+
+    /// Starts the daemon and waits (at most `timeout`) until it prints `listening on HOST:PORT`.
+    ///
+    /// - Throws: ``AgentFailure`` when it exits first, prints something else, or is still silent
+    ///   at the deadline (it is then killed).
+    func start(listen: ListenPort = .fresh, timeout: Duration = .seconds(60)) async throws {
+        let (options, port, launch) = try self.state.withLock { state in
+            guard state.current == nil else { throw AgentFailure("\(self.name) is already running") }
+            state.launches += 1
+            let port = listen == .same ? (state.port ?? 0) : 0
+            return (state.options, port, state.launches)
+        }
+        var arguments = [
+            "run", "--root", self.root, "--listen", "127.0.0.1:\(port)", "--state-dir", self.stateDirectory,
+            "--log-level", "debug",
+        ]
+        for peer in options.peers { arguments += ["--peer", peer] }
+        if options.isReadOnly { arguments.append("--read-only") }
+        arguments += options.extraArguments
+
+        let stdoutPath = "\(self.folder)/stdout-\(launch).txt"
+        try Self.appendToFile(self.logPath, "==== test: start #\(launch): oplog-sync \(arguments.joined(separator: " "))\n")
+        let running = try RunningProcess.launch(arguments: arguments, stdoutPath: stdoutPath, stderrPath: self.logPath)
+        self.state.withLock { $0.current = running }
+
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let output = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
+            if let newline = output.firstIndex(of: "\n") {
+                let line = output[..<newline]
+                guard line.hasPrefix("listening on "), let colon = line.lastIndex(of: ":"),
+                    let bound = Int(line[line.index(after: colon)...]), bound > 0
+                else {
+                    await self.killAndWait()
+                    throw AgentFailure("\(self.name) printed \(String(reflecting: String(line))) instead of listening on HOST:PORT")
+                }
+                #expect(line.dropFirst("listening on ".count).hasPrefix("127.0.0.1:"), "\(self.name): \(line)")
+                if port != 0 { #expect(bound == port, "\(self.name) restarted on its old port") }
+                self.state.withLock { $0.port = bound }
+                return
+            }
+            if running.control.hasExited {
+                let status = await running.task.result
+                self.state.withLock { $0.current = nil }
+                throw AgentFailure("\(self.name) exited (\(status)) before listening\n\(self.logTail())")
+            }
+            if ContinuousClock.now >= deadline {
+                await self.killAndWait()
+                throw AgentFailure("\(self.name) did not print `listening on` within \(timeout)\n\(self.logTail())")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Sends SIGTERM and waits (at most `timeout`) for the process to exit; expects exit 0.
+    func stop(timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        guard let running = self.state.withLock({ $0.current }) else { return }
+        running.control.signal(SIGTERM)
+        let status = try await self.waitForExit(running, timeout: timeout, after: "SIGTERM")
+        #expect(status == .exited(0), "\(self.name) exits 0 on SIGTERM\n\(self.logTail())", sourceLocation: sourceLocation)
+    }
+
+    /// Sends SIGKILL and waits for the process to be gone.
+    func kill() async throws {
+        guard let running = self.state.withLock({ $0.current }) else { return }
+        running.control.signal(SIGKILL)
+        _ = try await self.waitForExit(running, timeout: .seconds(60), after: "SIGKILL")
+    }
+
+    /// Stops (SIGTERM, exit 0 expected) and starts again with the same root and state folder.
+    func restart(listen: ListenPort = .same) async throws {
+        try await self.stop()
+        try await self.start(listen: listen)
+    }
+
+    /// SIGKILL if still running, then waits for the exit: for cleanup paths, never throws.
+    func killAndWait() async {
+        guard let running = self.state.withLock({ $0.current }) else { return }
+        running.control.signal(SIGKILL)
+        _ = await running.task.result
+        self.state.withLock { state in
+            if state.current === running { state.current = nil }
+        }
+    }
+
+    private func waitForExit(_ running: RunningProcess, timeout: Duration, after signal: String) async throws -> TerminationStatus {
+        let deadline = ContinuousClock.now + timeout
+        while !running.control.hasExited {
+            guard ContinuousClock.now < deadline else {
+                throw AgentFailure("\(self.name) still running \(timeout) after \(signal)\n\(self.logTail())")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let status = try await running.task.value
+        self.state.withLock { state in
+            if state.current === running { state.current = nil }
+        }
+        try Self.appendToFile(self.logPath, "==== test: \(self.name) ended after \(signal): \(status)\n")
+        return status
+    }
+
+    // MARK: Logs
+
+    /// Everything the daemon wrote to stderr, over all its runs.
+    func logText() -> String {
+        (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// The last `lines` lines of the log, headed with the agent's name.
+    func logTail(lines: Int = 40) -> String {
+        let all = self.logText().split(separator: "\n", omittingEmptySubsequences: false)
+        return "--- \(self.name) (\(self.logPath)), last \(min(lines, all.count)) of \(all.count) log lines:\n"
+            + all.suffix(lines).joined(separator: "\n")
+    }
+
+    private static func appendToFile(_ path: String, _ text: String) throws {
+        let descriptor = try FileDescriptor.open(
+            FilePath(path),
+            .writeOnly,
+            options: [.create, .append],
+            permissions: [.ownerReadWrite, .groupRead, .otherRead]
+        )
+        defer { try? descriptor.close() }
+        _ = try descriptor.writeAll(Array(text.utf8))
+    }
+}
+
+/// One launch of the daemon: the task that runs it (its value is the termination status) and
+/// the pid, for signals.
+private final class RunningProcess: Sendable {
+    let task: Task<TerminationStatus, any Error>
+    let control: ProcessControl
+
+    private init(task: Task<TerminationStatus, any Error>, control: ProcessControl) {
+        self.task = task
+        self.control = control
+    }
+
+    static func launch(arguments: [String], stdoutPath: String, stderrPath: String) throws -> RunningProcess {
+        let permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
+        let standardOutput = try FileDescriptor.open(
+            FilePath(stdoutPath),
+            .writeOnly,
+            options: [.create, .truncate],
+            permissions: permissions
+        )
+        let standardError: FileDescriptor
+        do {
+            standardError = try FileDescriptor.open(
+                FilePath(stderrPath),
+                .writeOnly,
+                options: [.create, .append],
+                permissions: permissions
+            )
+        } catch {
+            try? standardOutput.close()
+            throw error
+        }
+        let control = ProcessControl()
+        let task = Task<TerminationStatus, any Error> {
+            defer { control.markExited() }
+            let result = try await Subprocess.run(
+                .path(FilePath(TestEnvironment.oplogSyncBinary)),
+                arguments: Arguments(arguments),
+                environment: .inherit,
+                input: .none,
+                output: .fileDescriptor(standardOutput, closeAfterSpawningProcess: true),
+                error: .fileDescriptor(standardError, closeAfterSpawningProcess: true)
+            ) { execution in
+                let pid = execution.processIdentifier.value
+                control.started(pid)
+                // Subprocess reaps the child only after this closure returns: until then its pid
+                // cannot be reused, so `kill(pid, …)` reaches it or its zombie and nothing else.
+                while !ProcessControl.hasTerminated(pid) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                control.markExited()
+            }
+            return result.terminationStatus
+        }
+        return RunningProcess(task: task, control: control)
+    }
+}
+
+/// The pid of a running daemon, and whether it is known to have exited.
+private final class ProcessControl: Sendable {
+    private let state = Mutex<(pid: pid_t?, hasExited: Bool, pendingSignals: [Int32])>((nil, false, []))
+
+    var hasExited: Bool { self.state.withLock { $0.hasExited } }
+
+    func started(_ pid: pid_t) {
+        let pending = self.state.withLock { state in
+            state.pid = pid
+            defer { state.pendingSignals = [] }
+            return state.pendingSignals
+        }
+        for signal in pending { self.signal(signal) }
+    }
+
+    func markExited() {
+        self.state.withLock { $0.hasExited = true }
+    }
+
+    /// Sends `signal` to the process unless it is known to have exited (queued if it has not
+    /// started yet).
+    func signal(_ signal: Int32) {
+        self.state.withLock { state in
+            guard !state.hasExited else { return }
+            guard let pid = state.pid else {
+                state.pendingSignals.append(signal)
+                return
+            }
+            // Under the lock: `markExited` (which precedes the reap) cannot run meanwhile.
+            _ = Glibc.kill(pid, signal)
+        }
+    }
+
+    /// Whether `pid` (a child of this process) has exited, without reaping it.
+    static func hasTerminated(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+        if result != 0 { return errno == ECHILD }
+        return info.si_signo != 0
+    }
+}
+
+/// A daemon that did not start or stop as a test needed.
+struct AgentFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
