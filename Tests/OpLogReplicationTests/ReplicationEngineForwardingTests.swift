@@ -132,7 +132,7 @@ struct ReplicationEngineForwardingTests {
     /// was damaged on the way (or the peer misbehaves). Acknowledging its range tells the sender
     /// the entry arrived: it is never sent again on this link, and in a line topology every
     /// replica beyond the receiver loses it (its children are then held, and written as orphans).
-    @Test(.disabled("open engine bug (issue #4 note): a range with a line rejected as damaged is still acknowledged, so it is never sent again")) func aLineCorruptedInTransitIsSentAgain() throws {
+    @Test func aLineCorruptedInTransitIsSentAgain() throws {
         var alice = TestReplica { $0.retransmitTimeout = .seconds(30) }
         var bob = TestReplica()
         _ = alice.handle(.peerConnected(Fixture.bob))

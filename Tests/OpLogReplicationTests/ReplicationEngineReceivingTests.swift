@@ -209,7 +209,7 @@ struct ReplicationEngineReceivingTests {
 
     /// An expired child must not be written while its parent is held in the same engine: the
     /// parent exists in the session, so the child has to come after it.
-    @Test(.disabled("open engine bug (issue #4 note): an expired child is written ahead of its parent that is held in the same pool")) func anExpiredChildIsNotWrittenAheadOfItsHeldParent() {
+    @Test func anExpiredChildIsNotWrittenAheadOfItsHeldParent() {
         var bob = self.connected(to: [self.alice]) { $0.holdTimeout = .seconds(10) }
         let neverArrives = try! OpID(validating: "sha256:" + String(repeating: "0", count: 64))
         let parent = Fixture.entry(lamport: 2, parentIDs: [neverArrives])
