@@ -70,9 +70,29 @@ enum CausalOrder {
                 }
             }
         }
+        // Expired entries still waiting are caught in a parent cycle or behind a parent in the
+        // set that is itself waiting. Those behind a parent that has not expired keep waiting
+        // (writing them would put a child before a parent that is on its way); the rest, cycles
+        // among expired entries, are written in canonical order.
+        var isStuck = [Bool](repeating: false, count: entries.count)
+        for index in entries.indices where !isDone[index] && isExpired(index) { isStuck[index] = true }
+        var changed = true
+        while changed {
+            changed = false
+            for index in entries.indices where isStuck[index] {
+                let waitsOnLiveParent = entries[index].parentOpIDs.contains { parent in
+                    guard let parentIndex = position[parent], parentIndex != index else { return false }
+                    return !isDone[parentIndex] && !isStuck[parentIndex]
+                }
+                if waitsOnLiveParent {
+                    isStuck[index] = false
+                    changed = true
+                }
+            }
+        }
         var stuck: [Candidate] = []
         for index in entries.indices where !isDone[index] {
-            if isExpired(index) {
+            if isStuck[index] {
                 stuck.append(Candidate(key: entries[index].canonicalKey, index: index))
             } else {
                 plan.blocked.append(index)

@@ -65,7 +65,10 @@ extension ReplicationEngine {
                 self.links[peer]?[session]?.checkpointAcknowledged = CheckpointIdentity(best)
             } else {
                 // The peer is behind: send it ours now rather than at the next retransmission.
+                // Its acknowledgement of our (lamport_ts, snapshot_id) may have been for other
+                // bytes with the same pair, so it no longer counts.
                 self.links[peer]?[session]?.checkpointSentAt = nil
+                self.links[peer]?[session]?.checkpointAcknowledged = nil
                 self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
             }
         } else {

@@ -94,12 +94,14 @@ extension ReplicationEngine {
         self.statistics.entriesReceived += batch.lines.count
         var remaining = Set<OpID>()
         var incoming: [(entry: OpEntry, origin: UInt32)] = []
+        var rejected = 0
         for line in batch.lines {
             let entry: OpEntry
             do {
                 entry = try OpEntry(line: line)
                 try entry.verifyContentID()
             } catch {
+                rejected += 1
                 self.statistics.entriesRejected += 1
                 actions.append(.report(.rejectedEntry(peer: peer, session: session.rawValue, reason: error.message)))
                 continue
@@ -119,6 +121,9 @@ extension ReplicationEngine {
             }
         }
         self.stage(incoming, replica: &replica, session: session, now: now, into: &actions)
+        // A sender ships only lines that pass its own checks, so a rejected line was damaged on
+        // the way: the range stays unacknowledged, and the sender sends it again.
+        guard rejected == 0 else { return }
         if remaining.isEmpty {
             actions.append(acknowledgement)
         } else {

@@ -149,6 +149,10 @@ extension ReplicationEngine {
                 state.sent = sequence
                 continue
             }
+            if state.sent == state.acknowledged {
+                // Nothing was outstanding: the retransmission timer starts with this send.
+                state.lastProgress = now
+            }
             actions.append(
                 .ship(
                     Shipment(peer: peer, session: session, after: state.sent, through: sequence, locations: locations)
