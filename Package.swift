@@ -55,6 +55,7 @@ let package = Package(
             name: "OpLogReplication",
             dependencies: [
                 "OpLog",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
@@ -128,7 +129,9 @@ let package = Package(
         .testTarget(
             name: "OpLogAgentTests",
             dependencies: [
+                "OpLog",
                 "OpLogAgent",
+                "OpLogReplication",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings

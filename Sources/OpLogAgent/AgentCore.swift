@@ -63,8 +63,9 @@ actor AgentCore {
     private let originJournal: OriginJournal
     /// Sequence numbers already in each session's origin journal.
     private var journaledCount: [SessionID: UInt64] = [:]
+    private let arrivalJournal: ArrivalJournal
     private let remoteCheckpointRecord: RemoteCheckpointRecord
-    private var remoteCheckpoints: [SessionID: RemoteCheckpointRecord.Identity] = [:]
+    private var remoteCheckpoints: [SessionID: Checkpoint] = [:]
     private(set) var localRejections = 0
 
     init(configuration: AgentConfiguration, nodeID: NodeID, logger: Logger) {
@@ -74,6 +75,7 @@ actor AgentCore {
         self.engine = ReplicationEngine(configuration: configuration.engine)
         self.progressStore = ProgressStore(directory: configuration.stateDirectory)
         self.originJournal = OriginJournal(stateDirectory: configuration.stateDirectory)
+        self.arrivalJournal = ArrivalJournal(stateDirectory: configuration.stateDirectory)
         self.remoteCheckpointRecord = RemoteCheckpointRecord(stateDirectory: configuration.stateDirectory)
     }
 
@@ -85,15 +87,18 @@ actor AgentCore {
         let origins = self.originJournal.load()
         for (session, list) in origins { self.journaledCount[session] = UInt64(list.count) }
         self.engine.restoreOrigins(origins)
+        let arrivals = self.arrivalJournal.load()
+        self.engine.restoreArrivals(arrivals)
         self.remoteCheckpoints = self.remoteCheckpointRecord.load()
-        for (session, identity) in self.remoteCheckpoints {
-            self.engine.restoreRemoteCheckpoint(
-                session: session,
-                lamportTimestamp: identity.lamportTimestamp,
-                snapshotID: identity.snapshotID
-            )
+        for (session, checkpoint) in self.remoteCheckpoints {
+            self.engine.restoreRemoteCheckpoint(session: session, checkpoint)
         }
         self.localChanges(SessionChanges(isRescanNeeded: true))
+        if !arrivals.isEmpty {
+            // Every arrival that reached a file now has its place in the origin journal.
+            self.originJournal.synchronize()
+            self.arrivalJournal.removeAll()
+        }
         let marks = try self.progressStore.load()
         var restored: [NodeID: [SessionID: UInt64]] = [:]
         var dropped = 0
@@ -305,19 +310,28 @@ actor AgentCore {
         case .writeCheckpoint(let session, let checkpoint):
             do {
                 try SessionLog(layout: self.configuration.layout, sessionID: session).writeCheckpoint(checkpoint)
-                let identity = RemoteCheckpointRecord.Identity(
-                    lamportTimestamp: checkpoint.lamportTimestamp,
-                    snapshotID: checkpoint.snapshotID
-                )
-                if self.remoteCheckpoints[session] != identity {
-                    self.remoteCheckpoints[session] = identity
-                    try? self.remoteCheckpointRecord.save(self.remoteCheckpoints)
-                }
             } catch {
                 self.logger.error(
                     "cannot write checkpoint.json",
                     metadata: ["session": "\(session)", "error": "\(error.message)"]
                 )
+            }
+        case .recordRemoteCheckpoint(let session, let checkpoint):
+            self.remoteCheckpoints[session] = checkpoint
+            do {
+                try self.remoteCheckpointRecord.save(self.remoteCheckpoints)
+            } catch {
+                self.logger.error("\(error.message)")
+            }
+        case .recordArrivals(let session, let arrivals):
+            do {
+                try self.arrivalJournal.record(
+                    arrivals,
+                    session: session,
+                    synchronize: self.configuration.synchronizeWrites
+                )
+            } catch {
+                self.logger.error("\(error.message)")
             }
         case .recordOrigins(let session, let firstSequence, let origins):
             let recorded = self.journaledCount[session] ?? 0
@@ -400,7 +414,7 @@ actor AgentCore {
                     return
                 }
                 self.logger.error(
-                    "cannot append remote entries; they will be received again",
+                    "cannot append remote entries; retrying",
                     metadata: ["session": "\(session)", "count": "\(request.lines.count)", "error": "\(error.message)"]
                 )
                 self.writeQueues[session]?.removeFirst()

@@ -1,7 +1,9 @@
 import OpLog
 
-// Checkpoints: every replica ends on the greatest (`lamport_ts`, `snapshot_id`).
+// Checkpoints: every replica ends on the greatest by `Checkpoint.precedes`.
 extension ReplicationEngine {
+    /// The local `checkpoint.json` holds `checkpoint`: a lesser one than the greatest known is put
+    /// back; a greater one is adopted, and offered to peers unless this replica is read-only.
     mutating func adoptLocalCheckpoint(
         _ checkpoint: Checkpoint,
         session: SessionID,
@@ -19,20 +21,16 @@ extension ReplicationEngine {
             }
         }
         replica.checkpoint = checkpoint
-        replica.isCheckpointLocal = self.remoteCheckpoints[session] != CheckpointIdentity(checkpoint)
-        actions.append(
-            .report(
-                .checkpointAdopted(
-                    session: session,
-                    lamportTimestamp: checkpoint.lamportTimestamp,
-                    snapshotID: checkpoint.snapshotID,
-                    fromPeer: nil
-                )
-            )
-        )
+        actions.append(.report(.adopted(checkpoint, session: session, from: nil)))
+        guard !self.configuration.isReadOnly else { return }
+        replica.shared = SharedCheckpoint(checkpoint)
         self.offerCheckpoint(session: session, replica: replica, except: nil, now: now, into: &actions)
     }
 
+    /// A peer's checkpoint: a greater one than this replica offers is recorded, forwarded to
+    /// the other peers and written (unless the file already holds a greater one of a read-only
+    /// replica's own); a lesser one makes this replica send the peer its own. Either way the
+    /// peer gets an acknowledgement naming exactly the bytes it sent.
     mutating func receiveCheckpoint(
         _ rawSession: String,
         bytes: [UInt8],
@@ -59,47 +57,41 @@ extension ReplicationEngine {
         }
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }
-        if let best = replica.checkpoint, !Checkpoint.precedes(best, checkpoint) {
-            if best.bytes == checkpoint.bytes {
+        let received = SharedCheckpoint(checkpoint)
+        if let shared = replica.shared, !Checkpoint.precedes(shared.checkpoint, checkpoint) {
+            if shared.identity == received.identity {
                 self.ensureLinkState(peer, session: session, now: now)
-                self.links[peer]?[session]?.checkpointAcknowledged = CheckpointIdentity(best)
+                self.links[peer]?[session]?.checkpointAcknowledged = shared.identity
             } else {
                 // The peer is behind: send it ours now rather than at the next retransmission.
-                // Its acknowledgement of our (lamport_ts, snapshot_id) may have been for other
-                // bytes with the same pair, so it no longer counts.
                 self.links[peer]?[session]?.checkpointSentAt = nil
-                self.links[peer]?[session]?.checkpointAcknowledged = nil
                 self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
             }
         } else {
-            replica.checkpoint = checkpoint
-            replica.isCheckpointLocal = false
-            actions.append(.writeCheckpoint(session: session, checkpoint))
-            actions.append(
-                .report(
-                    .checkpointAdopted(
-                        session: session,
-                        lamportTimestamp: checkpoint.lamportTimestamp,
-                        snapshotID: checkpoint.snapshotID,
-                        fromPeer: peer
-                    )
-                )
-            )
+            replica.shared = received
+            if replica.checkpoint.map({ Checkpoint.precedes($0, checkpoint) }) ?? true {
+                replica.checkpoint = checkpoint
+                actions.append(.writeCheckpoint(session: session, checkpoint))
+                actions.append(.report(.adopted(checkpoint, session: session, from: peer)))
+            }
+            actions.append(.recordRemoteCheckpoint(session: session, checkpoint))
             self.offerCheckpoint(session: session, replica: replica, except: peer, now: now, into: &actions)
         }
         actions.append(
             .send(
                 .checkpointAcknowledge(
                     session: session.rawValue,
-                    lamportTimestamp: Int64(checkpoint.lamportTimestamp),
-                    snapshotID: checkpoint.snapshotID
+                    lamportTimestamp: received.identity.lamportTimestamp,
+                    snapshotID: checkpoint.snapshotID,
+                    digest: received.identity.digest
                 ),
                 to: peer
             )
         )
     }
 
-    /// Sends the session's new checkpoint to every connected peer but `source`, which has it.
+    /// Sends the session's new shared checkpoint to every connected peer but `source`, which
+    /// has it.
     mutating func offerCheckpoint(
         session: SessionID,
         replica: SessionReplica,
@@ -107,11 +99,11 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
-        guard let checkpoint = replica.checkpoint else { return }
+        guard let shared = replica.shared else { return }
         for peer in self.links.keys.sorted() {
             if peer == source {
                 self.ensureLinkState(peer, session: session, now: now)
-                self.links[peer]?[session]?.checkpointAcknowledged = CheckpointIdentity(checkpoint)
+                self.links[peer]?[session]?.checkpointAcknowledged = shared.identity
                 continue
             }
             self.links[peer]?[session]?.checkpointSentAt = nil
@@ -119,8 +111,8 @@ extension ReplicationEngine {
         }
     }
 
-    /// Sends the session's checkpoint to `peer` unless it acknowledged it, or it was sent less
-    /// than a retransmission timeout ago.
+    /// Sends the session's shared checkpoint to `peer` unless it acknowledged it, or it was sent
+    /// less than a retransmission timeout ago.
     mutating func pumpCheckpoint(
         _ peer: NodeID,
         session: SessionID,
@@ -128,22 +120,30 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
-        guard let checkpoint = replica.checkpoint, !(self.configuration.isReadOnly && replica.isCheckpointLocal),
-            self.links[peer] != nil
-        else { return }
+        guard let shared = replica.shared, self.links[peer] != nil else { return }
         self.ensureLinkState(peer, session: session, now: now)
         guard var state = self.links[peer]?[session] else { return }
-        let identity = CheckpointIdentity(checkpoint)
-        if state.checkpointAcknowledged == identity { return }
+        if state.checkpointAcknowledged == shared.identity { return }
         if let sentAt = state.checkpointSentAt, now - sentAt < self.configuration.retransmitTimeout { return }
         state.checkpointSentAt = now
         self.links[peer]?[session] = state
-        actions.append(.send(.checkpoint(session: session.rawValue, bytes: checkpoint.bytes), to: peer))
+        actions.append(.send(.checkpoint(session: session.rawValue, bytes: shared.checkpoint.bytes), to: peer))
     }
 
     mutating func ensureLinkState(_ peer: NodeID, session: SessionID, now: Duration) {
         guard self.links[peer] != nil, self.links[peer]?[session] == nil else { return }
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
         self.links[peer]?[session] = LinkState(acknowledged: acknowledged, sent: acknowledged, lastProgress: now)
+    }
+}
+
+extension ReplicationReport {
+    static func adopted(_ checkpoint: Checkpoint, session: SessionID, from peer: NodeID?) -> ReplicationReport {
+        .checkpointAdopted(
+            session: session,
+            lamportTimestamp: checkpoint.lamportTimestamp,
+            snapshotID: checkpoint.snapshotID,
+            fromPeer: peer
+        )
     }
 }

@@ -16,8 +16,11 @@ extension ReplicationEngine {
             let id = local.entry.opID
             let origin: UInt32
             switch replica.status[id] {
-            case .indexed, .pending:
+            case .indexed:
                 continue
+            case .pending(let token):
+                // Read back before its append was reported complete.
+                origin = self.appends[token]?.entries.first { $0.entry.opID == id }?.origin ?? 0
             case .written(let writtenOrigin):
                 origin = writtenOrigin
             case .held:
@@ -37,7 +40,7 @@ extension ReplicationEngine {
                 if let restored = self.restoredOrigins[session], sequence < restored.count {
                     origin = restored[sequence]
                 } else {
-                    origin = 0
+                    origin = self.restoredArrivals[session]?[id] ?? 0
                 }
             }
             replica.status[id] = .indexed
@@ -122,8 +125,11 @@ extension ReplicationEngine {
         }
         self.stage(incoming, replica: &replica, session: session, now: now, into: &actions)
         // A sender ships only lines that pass its own checks, so a rejected line was damaged on
-        // the way: the range stays unacknowledged, and the sender sends it again.
-        guard rejected == 0 else { return }
+        // the way: the range stays unacknowledged, and the sender is asked to send it again.
+        guard rejected == 0 else {
+            actions.append(.send(.retransmit(session: session.rawValue), to: peer))
+            return
+        }
         if remaining.isEmpty {
             actions.append(acknowledgement)
         } else {
@@ -134,7 +140,9 @@ extension ReplicationEngine {
     }
 
     /// Decides which of `incoming` and the session's held entries can be written now, asks for
-    /// them to be appended in causal-canonical order, and holds the rest.
+    /// them to be appended in causal-canonical order, and holds the rest. While an append of the
+    /// session is in flight (or waits to be retried) everything waits, so that nothing is
+    /// written ahead of entries that may have to be written again.
     mutating func stage(
         _ incoming: [(entry: OpEntry, origin: UInt32)],
         replica: inout SessionReplica,
@@ -143,89 +151,118 @@ extension ReplicationEngine {
         into actions: inout [ReplicationAction]
     ) {
         guard !incoming.isEmpty || !replica.held.isEmpty else { return }
-        var pool: [OpEntry] = []
-        var origins: [UInt32] = []
-        var arrivals: [Duration] = []
-        pool.reserveCapacity(incoming.count + replica.held.count)
-        for held in replica.held.values {
-            pool.append(held.entry)
-            origins.append(held.origin)
-            arrivals.append(held.since)
+        if replica.appendInFlight != nil || replica.appendRetryAt.map({ now < $0 }) == true {
+            for (entry, origin) in incoming {
+                self.hold(HeldEntry(entry: entry, origin: origin, since: now), in: &replica)
+            }
+            return
         }
+        replica.appendRetryAt = nil
+        var pool: [HeldEntry] = []
+        pool.reserveCapacity(incoming.count + replica.held.count)
+        pool.append(contentsOf: replica.held.values)
         for (entry, origin) in incoming {
-            pool.append(entry)
-            origins.append(origin)
-            arrivals.append(now)
+            pool.append(HeldEntry(entry: entry, origin: origin, since: now))
         }
         let isOverLimit = self.heldCount + incoming.count > self.configuration.maximumHeldEntries
         let holdTimeout = self.configuration.holdTimeout
         let plan = CausalOrder.plan(
-            pool,
+            pool.map(\.entry),
             isKnown: { id in
                 switch replica.status[id] {
                 case .indexed, .written, .pending: true
                 case .held, nil: false
                 }
             },
-            isExpired: { index in isOverLimit || arrivals[index] + holdTimeout <= now }
+            isExpired: { index in isOverLimit || pool[index].since + holdTimeout <= now }
         )
         if !plan.ready.isEmpty {
             let token = self.nextToken
             self.nextToken += 1
             var lines: [[UInt8]] = []
-            var written: [(id: OpID, origin: UInt32)] = []
+            var written: [HeldEntry] = []
             var orphans = 0
             lines.reserveCapacity(plan.ready.count)
+            written.reserveCapacity(plan.ready.count)
             for index in plan.ready {
-                let entry = pool[index]
-                if replica.held.removeValue(forKey: entry.opID) != nil {
-                    self.heldCount -= 1
-                    if arrivals[index] + holdTimeout <= now || isOverLimit { orphans += 1 }
+                let held = pool[index]
+                let id = held.entry.opID
+                if replica.held.removeValue(forKey: id) != nil { self.heldCount -= 1 }
+                // An orphan: a parent neither known nor written before it in this append.
+                let isOrphan = held.entry.parentOpIDs.contains { parent in
+                    switch replica.status[parent] {
+                    case .indexed, .written, .pending: false
+                    case .held, nil: true
+                    }
                 }
-                replica.status[entry.opID] = .pending(token: token)
-                lines.append(entry.line)
-                written.append((entry.opID, origins[index]))
+                if isOrphan { orphans += 1 }
+                replica.status[id] = .pending(token: token)
+                lines.append(held.entry.line)
+                written.append(held)
             }
             self.appends[token] = PendingAppend(session: session, entries: written)
+            replica.appendInFlight = token
             if orphans > 0 {
                 // Reported before the append, so the warning is in the log by the time the
                 // entries are in the file.
                 self.statistics.orphansWritten += orphans
                 actions.append(.report(.orphansWritten(session: session, count: orphans)))
             }
+            if self.configuration.isReadOnly {
+                let arrivals = written.compactMap { held in
+                    held.origin == 0 ? nil : Arrival(opID: held.entry.opID, peer: self.peerNames[Int(held.origin - 1)])
+                }
+                if !arrivals.isEmpty { actions.append(.recordArrivals(session: session, arrivals: arrivals)) }
+            }
             actions.append(.append(AppendRequest(token: token, session: session, lines: lines)))
         }
-        for index in plan.blocked where replica.held[pool[index].opID] == nil {
-            let entry = pool[index]
-            replica.held[entry.opID] = HeldEntry(entry: entry, origin: origins[index], since: arrivals[index])
-            replica.status[entry.opID] = .held
-            self.heldCount += 1
+        for index in plan.blocked {
+            self.hold(pool[index], in: &replica)
         }
     }
 
-    /// The append is durable: the ranges waiting for it are acknowledged. Its entries get their
-    /// sequence numbers (and are forwarded) once the file's new lines are fed back, so the
-    /// numbering is the file's order even when other writers append at the same time.
-    mutating func completeAppend(token: UInt64, into actions: inout [ReplicationAction]) {
+    /// Keeps `held` waiting, unless it already is.
+    private mutating func hold(_ held: HeldEntry, in replica: inout SessionReplica) {
+        guard replica.held[held.entry.opID] == nil else { return }
+        replica.held[held.entry.opID] = held
+        replica.status[held.entry.opID] = .held
+        self.heldCount += 1
+    }
+
+    /// The append is durable: the ranges waiting for it are acknowledged, and what waited behind
+    /// it is staged. Its entries get their sequence numbers (and are forwarded) once the file's
+    /// new lines are fed back, so the numbering is the file's order even when other writers
+    /// append at the same time.
+    mutating func completeAppend(token: UInt64, now: Duration, into actions: inout [ReplicationAction]) {
         guard let pending = self.appends.removeValue(forKey: token) else { return }
         var replica = self.takeSession(pending.session)
         defer { self.sessions[pending.session] = replica }
-        for (id, origin) in pending.entries {
-            if case .pending(token) = replica.status[id] { replica.status[id] = .written(origin: origin) }
+        if replica.appendInFlight == token { replica.appendInFlight = nil }
+        for held in pending.entries {
+            let id = held.entry.opID
+            if case .pending(token) = replica.status[id] { replica.status[id] = .written(origin: held.origin) }
             Self.settle(id, in: &replica)
         }
         self.statistics.entriesWritten += pending.entries.count
         self.acknowledgeSettled(&replica, session: pending.session, into: &actions)
+        self.stage([], replica: &replica, session: pending.session, now: now, into: &actions)
     }
 
-    mutating func failAppend(token: UInt64) {
+    /// Nothing of the append reached the file: its entries wait again (with their arrival times,
+    /// so an orphan does not wait a second hold) and are asked for again after
+    /// ``Configuration/appendRetryDelay``, still ahead of anything received since. The ranges
+    /// that carried them stay unacknowledged until then.
+    mutating func failAppend(token: UInt64, now: Duration) {
         guard let pending = self.appends.removeValue(forKey: token) else { return }
         var replica = self.takeSession(pending.session)
         defer { self.sessions[pending.session] = replica }
-        let forgotten = Set(pending.entries.map(\.id))
-        for id in forgotten { replica.status[id] = nil }
-        // Their senders were not acknowledged and will send them again.
-        replica.waits.removeAll { !$0.remaining.isDisjoint(with: forgotten) }
+        if replica.appendInFlight == token { replica.appendInFlight = nil }
+        for held in pending.entries {
+            guard case .pending(token) = replica.status[held.entry.opID] else { continue }
+            replica.status[held.entry.opID] = nil
+            self.hold(held, in: &replica)
+        }
+        replica.appendRetryAt = now + self.configuration.appendRetryDelay
     }
 
     /// Marks `id` durable in every range waiting for it.

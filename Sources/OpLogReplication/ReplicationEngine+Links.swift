@@ -44,14 +44,50 @@ extension ReplicationEngine {
             )
         case .checkpoint(let rawSession, let bytes):
             self.receiveCheckpoint(rawSession, bytes: bytes, from: peer, now: now, into: &actions)
-        case .checkpointAcknowledge(let rawSession, let lamportTimestamp, let snapshotID):
+        case .checkpointAcknowledge(let rawSession, let lamportTimestamp, let snapshotID, let digest):
+            let identity = CheckpointIdentity(
+                lamportTimestamp: lamportTimestamp,
+                snapshotID: snapshotID,
+                digest: digest
+            )
             guard let session = try? SessionID(validating: rawSession),
-                let current = self.sessions[session]?.checkpoint,
-                CheckpointIdentity(current)
-                    == CheckpointIdentity(lamportTimestamp: lamportTimestamp, snapshotID: snapshotID)
+                let shared = self.sessions[session]?.shared,
+                shared.identity == identity
             else { return }
-            self.links[peer]?[session]?.checkpointAcknowledged = CheckpointIdentity(current)
+            self.links[peer]?[session]?.checkpointAcknowledged = identity
+        case .retransmit(let rawSession):
+            guard let session = try? SessionID(validating: rawSession), self.links[peer]?[session] != nil else {
+                return
+            }
+            self.links[peer]?[session]?.isRetransmitRequested = true
+            self.retransmitIfRequested(peer, session: session, now: now, into: &actions)
         }
+    }
+
+    /// Sends again what `peer` has not acknowledged of `session`, if it asked and the last
+    /// retransmission was at least ``Configuration/retransmitRequestInterval`` ago (a peer that
+    /// keeps refusing a line cannot make this replica loop).
+    mutating func retransmitIfRequested(
+        _ peer: NodeID,
+        session: SessionID,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        guard var state = self.links[peer]?[session], state.isRetransmitRequested, let replica = self.sessions[session]
+        else { return }
+        if let last = state.lastRetransmit, now - last < self.configuration.retransmitRequestInterval { return }
+        state.isRetransmitRequested = false
+        self.retransmit(&state, now: now)
+        self.links[peer]?[session] = state
+        self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+    }
+
+    /// Rewinds the link to what the peer acknowledged, so ``pump(_:session:replica:now:into:)``
+    /// sends the rest again.
+    func retransmit(_ state: inout LinkState, now: Duration) {
+        state.sent = state.acknowledged
+        state.lastProgress = now
+        state.lastRetransmit = now
     }
 
     mutating func receiveAcknowledgement(
@@ -181,10 +217,12 @@ extension ReplicationEngine {
             for session in (self.links[peer] ?? [:]).keys.sorted() {
                 guard var state = self.links[peer]?[session], let replica = self.sessions[session] else { continue }
                 if state.sent > state.acknowledged && now - state.lastProgress >= retransmitTimeout {
-                    state.sent = state.acknowledged
-                    state.lastProgress = now
+                    self.retransmit(&state, now: now)
+                    state.isRetransmitRequested = false
                     self.links[peer]?[session] = state
                     self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+                } else {
+                    self.retransmitIfRequested(peer, session: session, now: now, into: &actions)
                 }
                 self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
             }
@@ -192,8 +230,9 @@ extension ReplicationEngine {
         guard self.heldCount > 0 else { return }
         let holdTimeout = self.configuration.holdTimeout
         for session in self.sessions.keys.sorted() {
-            guard let held = self.sessions[session]?.held,
-                held.values.contains(where: { $0.since + holdTimeout <= now })
+            guard let current = self.sessions[session], current.appendInFlight == nil,
+                current.appendRetryAt.map({ $0 <= now })
+                    ?? current.held.values.contains(where: { $0.since + holdTimeout <= now })
             else { continue }
             var replica = self.takeSession(session)
             self.stage([], replica: &replica, session: session, now: now, into: &actions)

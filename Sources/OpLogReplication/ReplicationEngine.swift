@@ -1,3 +1,4 @@
+internal import Crypto
 public import OpLog
 
 /// The merge engine: a deterministic state machine that decides what a replica writes and what
@@ -10,8 +11,10 @@ public import OpLog
 /// What it guarantees, provided the host does what it is told:
 /// - **Dedup.** An op id already written, being written or waiting is never written again.
 /// - **Causal, canonical appends.** Received entries are appended parents first, otherwise in
-///   canonical order. An entry whose parent is missing waits (up to
-///   ``Configuration/holdTimeout``), then is written anyway with a report.
+///   canonical order, one append per session at a time (a failed append is asked for again
+///   after ``Configuration/appendRetryDelay``, and nothing overtakes it). An entry whose parent
+///   is missing waits (up to ``Configuration/holdTimeout``), then is written anyway with a
+///   report.
 /// - **At-least-once delivery, exactly-once files.** Each link streams a session in the
 ///   sender's sequence order, at most ``Configuration/maximumInFlight`` numbers ahead of what
 ///   the peer acknowledged; the peer acknowledges a range only once all of it is durable or
@@ -20,9 +23,10 @@ public import OpLog
 /// - **No echo, forwarding.** An entry is never sent back to the peer it came from, and is
 ///   sent to every other peer, so replicas connected through others converge.
 /// - **Read-only.** A read-only replica ships nothing its own writers wrote (entries or
-///   checkpoints), and still forwards what it receives.
-/// - **Checkpoints** converge on the greatest (`lamport_ts`, `snapshot_id`); a lesser local
-///   one is replaced by the greatest known (the file keeps history).
+///   checkpoints), and still forwards what it receives, across restarts too.
+/// - **Checkpoints** converge on the greatest by ``Checkpoint/precedes(_:_:)``; a lesser local
+///   one is replaced by the greatest known (the file keeps history). A read-only replica
+///   forwards the greatest checkpoint its peers sent even when its own writers' is greater.
 /// - **Bad input stays out.** Lines that do not decode, claim a `sha256:` id that does not match,
 ///   or arrive for an invalid session id are reported and never written or shipped.
 public struct ReplicationEngine: Sendable {
@@ -34,6 +38,11 @@ public struct ReplicationEngine: Sendable {
         public var holdTimeout: Duration = .seconds(10)
         /// How long an unacknowledged range waits before it is sent again on the same link.
         public var retransmitTimeout: Duration = .seconds(30)
+        /// The least time between two retransmissions a peer asks for (it refused a damaged
+        /// line) on one link and session.
+        public var retransmitRequestInterval: Duration = .milliseconds(500)
+        /// How long after a failed append its entries are asked for again.
+        public var appendRetryDelay: Duration = .seconds(1)
         /// Sequence numbers a link may send beyond what the peer acknowledged, per session.
         public var maximumInFlight: UInt64 = 8192
         /// Lines in one shipment.
@@ -72,8 +81,9 @@ public struct ReplicationEngine: Sendable {
     var heldCount = 0
     /// Peer numbers of the entries of each session's file, by sequence, from before a restart.
     var restoredOrigins: [SessionID: [UInt32]] = [:]
-    /// Checkpoints known to have come from peers, from before a restart.
-    var remoteCheckpoints: [SessionID: CheckpointIdentity] = [:]
+    /// Peers that entries of each session came from, by op id, from before a restart
+    /// (read-only replicas only; see ``ReplicationAction/recordArrivals(session:arrivals:)``).
+    var restoredArrivals: [SessionID: [OpID: UInt32]] = [:]
     /// Node ids by peer number - 1.
     var peerNames: [NodeID] = []
 
@@ -129,14 +139,31 @@ public struct ReplicationEngine: Sendable {
         }
     }
 
-    /// Restores that the checkpoint (`lamport_ts`, `snapshot_id`) of `session` came from a peer
-    /// (from a ``ReplicationAction/writeCheckpoint(session:_:)`` before a restart), so a
-    /// read-only replica still forwards it.
-    public mutating func restoreRemoteCheckpoint(session: SessionID, lamportTimestamp: Int, snapshotID: String) {
-        self.remoteCheckpoints[session] = CheckpointIdentity(
-            lamportTimestamp: Int64(lamportTimestamp),
-            snapshotID: snapshotID
-        )
+    /// Restores the arrivals a read-only replica recorded (from
+    /// ``ReplicationAction/recordArrivals(session:arrivals:)``). Call before the local files are
+    /// fed in after a restart; an entry of the file that the origin journal does not cover then
+    /// keeps the peer it came from.
+    public mutating func restoreArrivals(_ arrivals: [SessionID: [Arrival]]) {
+        for (session, list) in arrivals {
+            var byID = self.restoredArrivals[session] ?? [:]
+            for arrival in list { byID[arrival.opID] = self.peerNumber(arrival.peer) }
+            self.restoredArrivals[session] = byID
+        }
+    }
+
+    /// Restores the greatest checkpoint of `session` that came from peers (from
+    /// ``ReplicationAction/recordRemoteCheckpoint(session:_:)`` before a restart): it is what
+    /// the replica offers its peers, even a read-only replica whose own checkpoint is greater.
+    /// Call before or after the local files are fed in, before peers connect.
+    public mutating func restoreRemoteCheckpoint(session: SessionID, _ checkpoint: Checkpoint) {
+        var replica = self.takeSession(session)
+        defer { self.sessions[session] = replica }
+        if replica.shared.map({ Checkpoint.precedes($0.checkpoint, checkpoint) }) ?? true {
+            replica.shared = SharedCheckpoint(checkpoint)
+        }
+        if replica.checkpoint.map({ Checkpoint.precedes($0, checkpoint) }) ?? true {
+            replica.checkpoint = checkpoint
+        }
     }
 
     /// Applies one event at time `now` (any monotonic clock; only differences matter) and
@@ -156,9 +183,9 @@ public struct ReplicationEngine: Sendable {
             guard self.links[peer] != nil else { break }
             self.receive(message, from: peer, now: now, into: &actions)
         case .appendCompleted(let token):
-            self.completeAppend(token: token, into: &actions)
+            self.completeAppend(token: token, now: now, into: &actions)
         case .appendFailed(let token):
-            self.failAppend(token: token)
+            self.failAppend(token: token, now: now)
         case .tick:
             self.tick(now: now, into: &actions)
         }
@@ -178,9 +205,25 @@ struct SessionReplica: Sendable {
     var held: [OpID: HeldEntry] = [:]
     /// Received ranges waiting for their entries to become durable before being acknowledged.
     var waits: [RangeWait] = []
+    /// The token of the append in flight: the next waits until it completes or fails.
+    var appendInFlight: UInt64?
+    /// After a failed append, when to ask for its entries again.
+    var appendRetryAt: Duration?
+    /// The greatest checkpoint known: what the file should hold.
     var checkpoint: Checkpoint?
-    /// Whether ``checkpoint`` came from this replica's own writers.
-    var isCheckpointLocal = false
+    /// The greatest checkpoint that may be offered to peers. The same as ``checkpoint``, except
+    /// on a read-only replica, where it is the greatest that came from peers.
+    var shared: SharedCheckpoint?
+}
+
+struct SharedCheckpoint: Sendable {
+    var checkpoint: Checkpoint
+    var identity: CheckpointIdentity
+
+    init(_ checkpoint: Checkpoint) {
+        self.checkpoint = checkpoint
+        self.identity = CheckpointIdentity(checkpoint)
+    }
 }
 
 struct KnownEntry: Sendable {
@@ -214,7 +257,9 @@ struct RangeWait: Sendable {
 
 struct PendingAppend: Sendable {
     var session: SessionID
-    var entries: [(id: OpID, origin: UInt32)]
+    /// The entries in the append, with their origins and arrival times, to hold again should it
+    /// fail.
+    var entries: [HeldEntry]
 }
 
 /// One link's sending state for one session.
@@ -226,19 +271,28 @@ struct LinkState: Sendable {
     var earlyAcknowledgements: [UInt64: UInt64] = [:]
     var checkpointAcknowledged: CheckpointIdentity?
     var checkpointSentAt: Duration?
+    /// The peer asked for a retransmission that is not yet done (see
+    /// ``ReplicationEngine/Configuration/retransmitRequestInterval``).
+    var isRetransmitRequested = false
+    var lastRetransmit: Duration?
 }
 
+/// What a checkpoint acknowledgement names: (`lamport_ts`, `snapshot_id`) and a digest of the
+/// bytes, since two checkpoints may share the pair and differ in their other fields.
 struct CheckpointIdentity: Sendable, Hashable {
     var lamportTimestamp: Int64
     var snapshotID: [UInt8]
+    var digest: [UInt8]
 
     init(_ checkpoint: Checkpoint) {
         self.lamportTimestamp = Int64(checkpoint.lamportTimestamp)
         self.snapshotID = Array(checkpoint.snapshotID.utf8)
+        self.digest = Array(SHA256.hash(data: checkpoint.bytes))
     }
 
-    init(lamportTimestamp: Int64, snapshotID: String) {
+    init(lamportTimestamp: Int64, snapshotID: String, digest: [UInt8]) {
         self.lamportTimestamp = lamportTimestamp
         self.snapshotID = Array(snapshotID.utf8)
+        self.digest = digest
     }
 }

@@ -18,9 +18,9 @@ public enum ReplicationEvent: Sendable {
     /// new lines of the file, as ``localEntries(session:entries:)``: that gives them their place
     /// in the replica's sequence and forwards them to the other peers.
     case appendCompleted(token: UInt64)
-    /// The append ``AppendRequest/token`` could not be written; its entries are forgotten so
-    /// that they can be received again, and the messages that carried them are not
-    /// acknowledged (their senders send them again).
+    /// The append ``AppendRequest/token`` could not be written (nothing of it is in the file).
+    /// Its entries wait and are asked for again after ``ReplicationEngine/Configuration/appendRetryDelay``;
+    /// the messages that carried them stay unacknowledged until then.
     case appendFailed(token: UInt64)
     /// Time passed: retransmit what went unacknowledged, write held entries whose wait expired.
     case tick
@@ -49,6 +49,19 @@ public enum ReplicationAction: Sendable, Equatable {
     case append(AppendRequest)
     /// Replace the session's `checkpoint.json` with these bytes (keeping history).
     case writeCheckpoint(session: SessionID, Checkpoint)
+    /// The greatest checkpoint of `session` received from peers is now this one. Record it (the
+    /// latest per session is all that matters) and give it back with
+    /// ``ReplicationEngine/restoreRemoteCheckpoint(session:_:)`` after a restart, so that a
+    /// read-only replica still forwards it even when its own writers' checkpoint is greater.
+    case recordRemoteCheckpoint(session: SessionID, Checkpoint)
+    /// Asked by a read-only replica before each ``append(_:)`` that carries entries from peers:
+    /// make these arrivals durable *before* the append, and give them back with
+    /// ``ReplicationEngine/restoreArrivals(_:)`` after a restart. An entry that reached the file
+    /// but not the ``recordOrigins(session:firstSequence:origins:)`` journal before a crash is
+    /// then still known as a peer's, and still forwarded, instead of being taken for the
+    /// replica's own (which it never ships). Once the entries have their place in
+    /// `recordOrigins`, the arrivals may be forgotten.
+    case recordArrivals(session: SessionID, arrivals: [Arrival])
     /// The peer now holds durably the first `acknowledged` entries of this replica's sequence of
     /// `session`. Record it (the latest value per peer and session is all that matters) and
     /// give it back with ``ReplicationEngine/restoreProgress(_:)`` after a restart.
@@ -61,6 +74,17 @@ public enum ReplicationAction: Sendable, Equatable {
     case recordOrigins(session: SessionID, firstSequence: UInt64, origins: [NodeID?])
     /// Something worth a log line and a counter; no action needed.
     case report(ReplicationReport)
+}
+
+/// An entry received from a peer, by op id.
+public struct Arrival: Sendable, Hashable {
+    public var opID: OpID
+    public var peer: NodeID
+
+    public init(opID: OpID, peer: NodeID) {
+        self.opID = opID
+        self.peer = peer
+    }
 }
 
 /// Where an entry's line is in the local file: `length` bytes from `offset`, then `\n`.

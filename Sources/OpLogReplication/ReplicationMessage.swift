@@ -1,3 +1,5 @@
+public import OpLog
+
 /// A peer-to-peer message of the replication protocol, as the merge engine sends and receives
 /// it.
 ///
@@ -18,8 +20,14 @@ public enum ReplicationMessage: Sendable, Hashable {
     case acknowledge(session: String, after: UInt64, through: UInt64)
     /// The sender's current checkpoint of a session: `checkpoint.json`'s exact bytes.
     case checkpoint(session: String, bytes: [UInt8])
-    /// The receiver has processed the checkpoint with this (`lamport_ts`, `snapshot_id`).
-    case checkpointAcknowledge(session: String, lamportTimestamp: Int64, snapshotID: String)
+    /// The receiver has processed the checkpoint with this (`lamport_ts`, `snapshot_id`) and
+    /// these bytes (`digest` is the SHA-256 of `checkpoint.json`'s bytes: two checkpoints may
+    /// share the pair and differ in their other fields).
+    case checkpointAcknowledge(session: String, lamportTimestamp: Int64, snapshotID: String, digest: [UInt8])
+    /// The receiver refused a damaged line of `session` from this sender: send again what it has
+    /// not acknowledged, now rather than after the retransmission timeout (so that a damaged
+    /// parent does not arrive after its children's hold ran out).
+    case retransmit(session: String)
 }
 
 /// Entries of one session in the sender's sequence range `(after, through]`, in the sender's
@@ -35,5 +43,19 @@ public struct EntryBatch: Sendable, Hashable {
         self.after = after
         self.through = through
         self.lines = lines
+    }
+}
+
+extension ReplicationMessage {
+    /// The acknowledgement of `checkpoint`, naming its (`lamport_ts`, `snapshot_id`) and the
+    /// digest of its bytes.
+    public static func acknowledgement(of checkpoint: Checkpoint) -> ReplicationMessage {
+        let identity = CheckpointIdentity(checkpoint)
+        return .checkpointAcknowledge(
+            session: checkpoint.sessionID,
+            lamportTimestamp: identity.lamportTimestamp,
+            snapshotID: checkpoint.snapshotID,
+            digest: identity.digest
+        )
     }
 }

@@ -18,7 +18,11 @@
 //     0x10 entries                session:string after:UInt64 through:UInt64 count:UInt32 line:bytes × count
 //     0x11 acknowledge            session:string after:UInt64 through:UInt64
 //     0x12 checkpoint             session:string checkpoint:bytes
-//     0x13 checkpointAcknowledge  session:string lamportTimestamp:Int64 snapshotID:string
+//     0x13 checkpointAcknowledge  session:string lamportTimestamp:Int64 snapshotID:string digest:bytes
+//                                 (digest: SHA-256 of the checkpoint's bytes)
+//     0x14 retransmit             session:string
+//
+// Version 2 added the digest and `retransmit`; version 1 peers are refused at the hello.
 //
 // The type byte, the magic and the version field of a hello keep their places in every future
 // version, so that a peer of another version is reported as a version mismatch, not garbage.
@@ -41,6 +45,7 @@ enum WireFormat {
         case acknowledge = 0x11
         case checkpoint = 0x12
         case checkpointAcknowledge = 0x13
+        case retransmit = 0x14
 
         /// The name used in error messages.
         var name: String {
@@ -52,6 +57,7 @@ enum WireFormat {
             case .acknowledge: "acknowledge"
             case .checkpoint: "checkpoint"
             case .checkpointAcknowledge: "checkpointAcknowledge"
+            case .retransmit: "retransmit"
             }
         }
     }

@@ -54,9 +54,17 @@ extension WireMessage {
             let session = try reader.readString("session")
             let lamportTimestamp = try reader.readInteger("lamportTimestamp", as: Int64.self)
             let snapshotID = try reader.readString("snapshotID")
+            let digest = try reader.readBytes("digest")
             self = .replication(
-                .checkpointAcknowledge(session: session, lamportTimestamp: lamportTimestamp, snapshotID: snapshotID)
+                .checkpointAcknowledge(
+                    session: session,
+                    lamportTimestamp: lamportTimestamp,
+                    snapshotID: snapshotID,
+                    digest: digest
+                )
             )
+        case .retransmit:
+            self = .replication(.retransmit(session: try reader.readString("session")))
         }
         try reader.finish()
     }

@@ -21,8 +21,10 @@ extension WireMessage {
                 return 1 + 4 + session.utf8.count + 8 + 8
             case .checkpoint(let session, let bytes):
                 return 1 + 4 + session.utf8.count + 4 + bytes.count
-            case .checkpointAcknowledge(let session, _, let snapshotID):
-                return 1 + 4 + session.utf8.count + 8 + 4 + snapshotID.utf8.count
+            case .checkpointAcknowledge(let session, _, let snapshotID, let digest):
+                return 1 + 4 + session.utf8.count + 8 + 4 + snapshotID.utf8.count + 4 + digest.count
+            case .retransmit(let session):
+                return 1 + 4 + session.utf8.count
             }
         }
     }
@@ -78,10 +80,13 @@ extension WireMessage {
             case .checkpoint(let session, let bytes):
                 buffer.writeLengthPrefixed(session)
                 buffer.writeLengthPrefixed(bytes)
-            case .checkpointAcknowledge(let session, let lamportTimestamp, let snapshotID):
+            case .checkpointAcknowledge(let session, let lamportTimestamp, let snapshotID, let digest):
                 buffer.writeLengthPrefixed(session)
                 buffer.writeInteger(lamportTimestamp, endianness: .big)
                 buffer.writeLengthPrefixed(snapshotID)
+                buffer.writeLengthPrefixed(digest)
+            case .retransmit(let session):
+                buffer.writeLengthPrefixed(session)
             }
         }
     }
@@ -96,6 +101,7 @@ extension WireMessage {
         case .replication(.acknowledge): .acknowledge
         case .replication(.checkpoint): .checkpoint
         case .replication(.checkpointAcknowledge): .checkpointAcknowledge
+        case .replication(.retransmit): .retransmit
         }
     }
 }

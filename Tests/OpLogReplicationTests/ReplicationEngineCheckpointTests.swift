@@ -39,7 +39,7 @@ struct ReplicationEngineCheckpointTests {
                 .writeCheckpoint(session: self.session, greater),
                 .report(.checkpointAdopted(session: self.session, lamportTimestamp: 5, snapshotID: "snap-5", fromPeer: self.alice)),
                 .send(.checkpoint(session: self.session.rawValue, bytes: greater.bytes), to: self.carol),
-                .send(.checkpointAcknowledge(session: self.session.rawValue, lamportTimestamp: 5, snapshotID: "snap-5"), to: self.alice),
+                .send(.acknowledgement(of: greater), to: self.alice),
             ]
         )
         bob.now = .seconds(3600)
@@ -56,7 +56,7 @@ struct ReplicationEngineCheckpointTests {
         #expect(
             actions == [
                 .send(.checkpoint(session: self.session.rawValue, bytes: ours.bytes), to: self.alice),
-                .send(.checkpointAcknowledge(session: self.session.rawValue, lamportTimestamp: 3, snapshotID: "snap-9"), to: self.alice),
+                .send(.acknowledgement(of: lesser), to: self.alice),
             ]
         )
     }
@@ -86,7 +86,7 @@ struct ReplicationEngineCheckpointTests {
         let checkpoint = Fixture.checkpoint(snapshot: "snap-5", lamport: 5)
         _ = bob.handle(.localCheckpoint(session: self.session, checkpoint))
         let actions = bob.handle(.received(.checkpoint(session: self.session.rawValue, bytes: checkpoint.bytes), from: self.alice))
-        #expect(actions == [.send(.checkpointAcknowledge(session: self.session.rawValue, lamportTimestamp: 5, snapshotID: "snap-5"), to: self.alice)])
+        #expect(actions == [.send(.acknowledgement(of: checkpoint), to: self.alice)])
         bob.now = .seconds(3600)
         #expect(bob.handle(.tick) == [])
     }
@@ -100,7 +100,7 @@ struct ReplicationEngineCheckpointTests {
         #expect(bob.handle(.tick) == [])
         bob.now = .seconds(30)
         #expect(bob.handle(.tick) == [offer])
-        _ = bob.handle(.received(.checkpointAcknowledge(session: self.session.rawValue, lamportTimestamp: 5, snapshotID: "snap-5"), from: self.alice))
+        _ = bob.handle(.received(.acknowledgement(of: checkpoint), from: self.alice))
         bob.now = .seconds(3600)
         #expect(bob.handle(.tick) == [])
     }
@@ -128,14 +128,13 @@ struct ReplicationEngineCheckpointTests {
     /// Two replicas that checkpoint the same state get the same (`lamport_ts`, `snapshot_id`)
     /// but different bytes (`created_at`). Convergence needs the greater bytes everywhere, so a
     /// peer that acknowledged the lesser bytes must still be sent the greater.
-    @Test(.disabled("open engine bug (issue #4 note): checkpoint acknowledgements carry (lamport_ts, snapshot_id) only, so a same-identity checkpoint with greater bytes counts as acknowledged"))
-    func aCheckpointWithTheSameIdentityButGreaterBytesStillReachesAPeerThatHasTheLesser() {
+    @Test func aCheckpointWithTheSameIdentityButGreaterBytesStillReachesAPeerThatHasTheLesser() {
         var bob = self.connected(to: [self.alice, self.carol])
         let lesser = Fixture.checkpoint(snapshot: "snap", lamport: 5, createdAt: "2026-01-01T00:00:00+00:00")
         let greater = Fixture.checkpoint(snapshot: "snap", lamport: 5, createdAt: "2026-01-01T00:00:01+00:00")
         #expect(Checkpoint.precedes(lesser, greater))
         _ = bob.handle(.localCheckpoint(session: self.session, lesser))
-        _ = bob.handle(.received(.checkpointAcknowledge(session: self.session.rawValue, lamportTimestamp: 5, snapshotID: "snap"), from: self.alice))
+        _ = bob.handle(.received(.acknowledgement(of: lesser), from: self.alice))
 
         let actions = bob.handle(.received(.checkpoint(session: self.session.rawValue, bytes: greater.bytes), from: self.carol))
         #expect(actions.first == .writeCheckpoint(session: self.session, greater))
@@ -148,13 +147,16 @@ struct ReplicationEngineCheckpointTests {
 
     /// A read-only replica that holds a greater checkpoint of its own must still pass on the
     /// checkpoints of read-write replicas, or the replicas beyond it never converge.
-    @Test(.disabled("open engine bug (issue #4 note): a read-only replica's own greater checkpoint stops it forwarding peers' checkpoints")) func aReadOnlyReplicaWithAGreaterCheckpointOfItsOwnStillForwardsPeerCheckpoints() {
+    @Test func aReadOnlyReplicaWithAGreaterCheckpointOfItsOwnStillForwardsPeerCheckpoints() {
         var backup = self.connected(to: [self.alice, self.carol]) { $0.isReadOnly = true }
         _ = backup.handle(.localCheckpoint(session: self.session, Fixture.checkpoint(snapshot: "backup", lamport: 9)))
         let fromAlice = Fixture.checkpoint(snapshot: "alice", lamport: 5)
         var sentToCarol = backup.handle(.received(.checkpoint(session: self.session.rawValue, bytes: fromAlice.bytes), from: self.alice)).sent(to: self.carol)
         backup.now = .seconds(3600)
         sentToCarol += backup.handle(.tick).sent(to: self.carol)
-        #expect(sentToCarol.map(\.summary) == [ReplicationMessage.checkpoint(session: self.session.rawValue, bytes: fromAlice.bytes).summary])
+        // Carol never acknowledges here, so the tick an hour later sends it again.
+        let expected = ReplicationMessage.checkpoint(session: self.session.rawValue, bytes: fromAlice.bytes).summary
+        #expect(sentToCarol.map(\.summary) == [expected, expected])
+        #expect(backup.savedRemoteCheckpoints[self.session] == fromAlice)
     }
 }

@@ -103,7 +103,7 @@ struct ReplicationEngineForwardingTests {
     }
 
     /// The same after a restart for a checkpoint: the host feeds `checkpoint.json` as
-    /// `.localCheckpoint`, having restored which checkpoint it wrote for a peer, and a read-only
+    /// `.localCheckpoint`, having restored the peer checkpoint it recorded, and a read-only
     /// replica must still pass on one it received.
     @Test func aRestartedReadOnlyReplicaStillForwardsTheCheckpointItReceived() {
         var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
@@ -112,11 +112,7 @@ struct ReplicationEngineForwardingTests {
         #expect(adopted.first == .writeCheckpoint(session: self.session, fromAlice))
 
         var restarted = TestReplica { $0.isReadOnly = true }
-        restarted.engine.restoreRemoteCheckpoint(
-            session: self.session,
-            lamportTimestamp: fromAlice.lamportTimestamp,
-            snapshotID: fromAlice.snapshotID
-        )
+        restarted.restore(from: backup)
         _ = restarted.handle(.localCheckpoint(session: self.session, fromAlice))
         _ = restarted.handle(.peerConnected(self.alice))
         var sentToCarol = restarted.handle(.peerConnected(self.carol)).sent(to: self.carol)
@@ -125,6 +121,49 @@ struct ReplicationEngineForwardingTests {
         // Carol never acknowledges here, so the tick an hour later sends it again.
         let expected = ReplicationMessage.checkpoint(session: self.session.rawValue, bytes: fromAlice.bytes).summary
         #expect(sentToCarol.map(\.summary) == [expected, expected])
+    }
+
+    /// A received range is acknowledged as soon as its append is durable, but the entry's place
+    /// in the origin journal (`recordOrigins`) comes only when the host feeds the new line back
+    /// from the file. After a crash in between, the arrival recorded before the append keeps the
+    /// entry a peer's: a read-only replica still forwards it (its sender will not send it again,
+    /// so the replicas beyond the backup would never get it otherwise).
+    @Test func aReadOnlyReplicaThatCrashesBeforeItsAppendIsReadBackStillForwardsTheEntry() throws {
+        var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
+        let fromAlice = Fixture.entry(actor: "alice", lamport: 1)
+        let request = try #require(backup.handle(.received(batch(0, 1, [fromAlice]), from: self.alice)).appends.first)
+        let locations = backup.appendToFile(request.lines)
+        #expect(backup.handle(.appendCompleted(token: request.token)).sent(to: self.alice) == [acknowledge(0, 1)])
+
+        // Crash before the watcher fed the new line back.
+        #expect(backup.savedArrivals[self.session] == [Arrival(opID: fromAlice.opID, peer: self.alice)])
+        var restarted = TestReplica { $0.isReadOnly = true }
+        restarted.restore(from: backup)
+        _ = restarted.handle(.localEntries(session: self.session, entries: [LocalEntry(entry: fromAlice, offset: locations[0].offset)]))
+        _ = restarted.handle(.peerConnected(self.alice))
+        let connected = restarted.handle(.peerConnected(self.carol))
+        let names = Names(["fromAlice": fromAlice])
+        #expect(names(connected.shipments.flatMap(restarted.read)) == ["fromAlice"], "carol is reachable only through the backup")
+    }
+
+    /// The engine also asks for `.writeCheckpoint` when a writer puts back a lesser checkpoint
+    /// and the replica's own greater one must be restored. That is not a peer's checkpoint: after
+    /// a restart a read-only replica still keeps it to itself.
+    @Test func aRestartedReadOnlyReplicaKeepsItsOwnRestoredCheckpointToItself() {
+        var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
+        let own = Fixture.checkpoint(snapshot: "backup", lamport: 9)
+        _ = backup.handle(.localCheckpoint(session: self.session, own))
+        let putBack = backup.handle(.localCheckpoint(session: self.session, Fixture.checkpoint(snapshot: "older", lamport: 3)))
+        #expect(putBack == [.writeCheckpoint(session: self.session, own)])
+
+        #expect(backup.savedRemoteCheckpoints.isEmpty)
+        var restarted = TestReplica { $0.isReadOnly = true }
+        restarted.restore(from: backup)
+        _ = restarted.handle(.localCheckpoint(session: self.session, own))
+        var sentToAlice = restarted.handle(.peerConnected(self.alice)).sent(to: self.alice)
+        restarted.now = .seconds(3600)
+        sentToAlice += restarted.handle(.tick).sent(to: self.alice)
+        #expect(sentToAlice.map(\.summary) == [], "the backup's own checkpoint left it")
     }
 
     @Test func aLineWithAForgedContentIDIsRejectedCountedAndNeverAppended() {

@@ -136,8 +136,11 @@ struct ReplicationEngineReceivingTests {
         #expect(bob.engine.heldEntryCount == 0)
     }
 
-    @Test func appendFailedMakesTheEntriesReceivableAgainAndTheirRangeIsNotAcknowledged() throws {
-        var bob = self.connected(to: [self.alice])
+    /// A failed append is asked for again after the retry delay, by the engine itself: the
+    /// sender is not needed (with the default timeouts its retransmission would come after the
+    /// children's hold ran out). Nothing is acknowledged before the entries are durable.
+    @Test func aFailedAppendIsRetriedAfterTheDelayAndAcknowledgedOnlyOnceDurable() throws {
+        var bob = self.connected(to: [self.alice]) { $0.appendRetryDelay = .seconds(1) }
         let entry = Fixture.entry(lamport: 1)
         let first = bob.handle(.received(batch(0, 1, [entry]), from: self.alice))
         let failed = try #require(first.appends.first)
@@ -145,20 +148,42 @@ struct ReplicationEngineReceivingTests {
         #expect(bob.engine.durableCount(of: self.session) == 0)
         #expect(bob.lines() == [])
 
-        let again = bob.handle(.received(batch(0, 1, [entry]), from: self.alice))
-        let retry = try #require(again.appends.first)
+        bob.now = .milliseconds(500)
+        #expect(bob.handle(.received(batch(0, 1, [entry]), from: self.alice)) == [], "a duplicate waits for the retry")
+        #expect(bob.handle(.tick) == [])
+        bob.now = .seconds(1)
+        let retry = try #require(bob.handle(.tick).appends.first)
         #expect(retry.lines == [entry.line])
         #expect(retry.token != failed.token)
         #expect(bob.handle(.appendCompleted(token: failed.token)) == [], "a failed token is over")
         let completed = bob.complete(retry)
-        #expect(completed == [.send(acknowledge(0, 1), to: self.alice)], "only the second delivery is acknowledged")
+        #expect(completed == [.send(acknowledge(0, 1), to: self.alice), .send(acknowledge(0, 1), to: self.alice)], "both deliveries")
         #expect(bob.lines() == [entry.line])
+        #expect(bob.engine.heldEntryCount == 0)
+    }
+
+    /// One append per session at a time: what arrives meanwhile waits, then goes in the next
+    /// append, in causal order.
+    @Test func entriesReceivedWhileAnAppendIsInFlightGoInTheNextAppend() throws {
+        var bob = self.connected(to: [self.alice])
+        let parent = Fixture.entry(lamport: 1)
+        let child = Fixture.entry(lamport: 2, parents: [parent])
+        let other = Fixture.entry(actor: "zed", lamport: 1)
+        let first = try #require(bob.handle(.received(batch(0, 1, [parent]), from: self.alice)).appends.first)
+        #expect(bob.handle(.received(batch(1, 3, [other, child]), from: self.alice)).appends == [])
+        let completed = bob.complete(first)
+        #expect(completed.sent(to: self.alice) == [acknowledge(0, 1)])
+        let next = try #require(completed.appends.first)
+        let names = Names(["parent": parent, "child": child, "other": other])
+        #expect(names(next.lines) == ["other", "child"] || names(next.lines) == ["child", "other"])
+        #expect(bob.complete(next).sent(to: self.alice) == [acknowledge(1, 3)])
+        #expect(bob.engine.statistics.orphansWritten == 0)
     }
 
     /// A host may have several appends outstanding. A child staged while its parent's append is
     /// still pending must not reach the file if the parent's append then fails: it would sit
     /// before its parent once the parent is received again.
-    @Test(.disabled("open engine bug (issue #4 note): a failed append of a parent lets an already staged child be written first")) func aChildStagedBehindAPendingParentIsNotWrittenAheadOfItWhenTheParentsAppendFails() throws {
+    @Test func aChildStagedBehindAPendingParentIsNotWrittenAheadOfItWhenTheParentsAppendFails() throws {
         var bob = self.connected(to: [self.alice])
         let parent = Fixture.entry(lamport: 1)
         let child = Fixture.entry(lamport: 2, parents: [parent])
@@ -182,16 +207,18 @@ struct ReplicationEngineReceivingTests {
     }
 
     /// With the default timeouts a sender retransmits after 30 s, but a child waits only 10 s.
-    /// An append that fails throws away a parent the engine had in hand; its child, arriving
-    /// next, then expires and is written ahead of the parent.
-    @Test(.disabled("open engine bug (issue #4 note): a failed append of a parent lets an already staged child be written first")) func aFailedAppendDoesNotLetAChildOvertakeItsParentWithTheDefaultTimeouts() throws {
+    /// An append that failed must not throw away a parent the engine had in hand, or its child,
+    /// arriving next, would expire and be written ahead of the parent.
+    @Test func aFailedAppendDoesNotLetAChildOvertakeItsParentWithTheDefaultTimeouts() throws {
         var bob = self.connected(to: [self.alice])
         let parent = Fixture.entry(lamport: 1)
         let child = Fixture.entry(lamport: 2, parents: [parent])
         let failed = try #require(bob.handle(.received(batch(0, 1, [parent]), from: self.alice)).appends.first)
         _ = bob.handle(.appendFailed(token: failed.token))
         bob.now = .seconds(1)
-        _ = bob.handle(.received(batch(1, 2, [child]), from: self.alice))
+        for request in bob.handle(.received(batch(1, 2, [child]), from: self.alice)).appends {
+            _ = bob.complete(request)
+        }
         for second in 2...60 {
             bob.now = .seconds(second)
             var actions = bob.handle(.tick)

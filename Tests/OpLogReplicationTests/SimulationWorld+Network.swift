@@ -131,7 +131,8 @@ extension SimulationWorld {
         case .entries(let batch): "entries \(batch.session) (\(batch.after), \(batch.through)] \(batch.lines.count) lines"
         case .acknowledge(let session, let after, let through): "ack \(session) (\(after), \(through)]"
         case .checkpoint(let session, let bytes): "checkpoint \(session) \(Self.describe(try? Checkpoint(bytes: bytes)))"
-        case .checkpointAcknowledge(let session, let lamport, let snapshot): "checkpoint ack \(session) \(lamport) \(snapshot)"
+        case .checkpointAcknowledge(let session, let lamport, let snapshot, _): "checkpoint ack \(session) \(lamport) \(snapshot)"
+        case .retransmit(let session): "retransmit \(session)"
         }
     }
 
@@ -167,8 +168,11 @@ extension SimulationWorld {
             case .checkpoint(let session, let bytes):
                 self.digest.add("checkpoint \(session)")
                 self.digest.add(bytes)
-            case .checkpointAcknowledge(let session, let lamportTimestamp, let snapshotID):
+            case .checkpointAcknowledge(let session, let lamportTimestamp, let snapshotID, let digest):
                 self.digest.add("checkpoint ack \(session) \(lamportTimestamp) \(snapshotID)")
+                self.digest.add(digest)
+            case .retransmit(let session):
+                self.digest.add("retransmit \(session)")
             }
         case .ship(let shipment):
             self.digest.add("ship \(shipment.peer) \(shipment.session) \(shipment.after) \(shipment.through)")
@@ -179,6 +183,11 @@ extension SimulationWorld {
         case .writeCheckpoint(let session, let checkpoint):
             self.digest.add("write checkpoint \(session)")
             self.digest.add(checkpoint.bytes)
+        case .recordRemoteCheckpoint(let session, let checkpoint):
+            self.digest.add("remote checkpoint \(session)")
+            self.digest.add(checkpoint.bytes)
+        case .recordArrivals(let session, let arrivals):
+            self.digest.add("arrivals \(session) \(arrivals.map { "\($0.opID) \($0.peer)" })")
         case .recordProgress(let peer, let session, let acknowledged):
             self.digest.add("progress \(peer) \(session) \(acknowledged)")
         case .recordOrigins(let session, let firstSequence, let origins):

@@ -34,7 +34,7 @@ final class SimulationWorld {
         var isConnected = false
         /// Bumped whenever the link goes down or up: older deliveries are lost.
         var epoch = 0
-        /// Per direction (low → high, high → low), the last scheduled arrival (in-order links).
+        /// Per direction (low to high, high to low), the last scheduled arrival (in-order links).
         var lastArrival: [Duration] = [.zero, .zero]
     }
 
@@ -75,6 +75,10 @@ final class SimulationWorld {
         // The state folder: what the host records for the engine, kept across crashes.
         var savedProgress: [NodeID: [SessionID: UInt64]] = [:]
         var savedOrigins: [SessionID: [NodeID?]] = [:]
+        /// The greatest checkpoint received from peers, per session (`.recordRemoteCheckpoint`).
+        var savedRemoteCheckpoints: [SessionID: Checkpoint] = [:]
+        /// What a read-only engine recorded before its appends (`.recordArrivals`).
+        var savedArrivals: [SessionID: [Arrival]] = [:]
     }
 
     /// A valid entry some writer made.
@@ -106,8 +110,9 @@ final class SimulationWorld {
     var badLocal: [OpID: Int] = [:]
     var missingParents: Set<OpID> = []
     var checkpointsMade: [(replica: Int, session: SessionID, checkpoint: Checkpoint)] = []
-    /// Per session, every checkpoint in a `checkpoint.json` or held by a running engine when
-    /// the faults stop: what the healed world must converge on. (A checkpoint a local writer
+    /// Per session, every checkpoint in a `checkpoint.json`, held by a running engine or in a
+    /// host's record of peer checkpoints when the faults stop: what the healed world must
+    /// converge on. (A checkpoint a local writer
     /// replaced while its engine was down, before any engine passed it on, is gone from every
     /// engine and file; only the history keeps it.)
     var checkpointCandidates: [SessionID: [Checkpoint]] = [:]
@@ -264,6 +269,9 @@ final class SimulationWorld {
             for replica in self.replicas {
                 if let checkpoint = replica.files[session]?.checkpoint { candidates.append(checkpoint) }
                 if let checkpoint = replica.engine?.sessions[session]?.checkpoint { candidates.append(checkpoint) }
+                if let shared = replica.engine?.sessions[session]?.shared { candidates.append(shared.checkpoint) }
+                // The host's record of the greatest peer checkpoint: a restart puts it back.
+                if let checkpoint = replica.savedRemoteCheckpoints[session] { candidates.append(checkpoint) }
             }
             self.checkpointCandidates[session] = candidates
         }
@@ -290,12 +298,17 @@ final class SimulationWorld {
         self.replicas[index].restarts += 1
         let savedOrigins = self.replicas[index].savedOrigins
         self.replicas[index].engine?.restoreOrigins(savedOrigins)
+        let savedArrivals = self.replicas[index].savedArrivals
+        self.replicas[index].engine?.restoreArrivals(savedArrivals)
         for session in self.replicas[index].files.keys.sorted() {
             self.replicas[index].files[session]?.watchedOffset = 0
             self.feedNewLines(of: session, at: index)
         }
         let savedProgress = self.replicas[index].savedProgress
         self.replicas[index].engine?.restoreProgress(savedProgress)
+        for (session, checkpoint) in self.replicas[index].savedRemoteCheckpoints.sorted(by: { $0.key < $1.key }) {
+            self.replicas[index].engine?.restoreRemoteCheckpoint(session: session, checkpoint)
+        }
         for session in self.replicas[index].files.keys.sorted() {
             guard let files = self.replicas[index].files[session] else { continue }
             self.replicas[index].files[session]?.fedCheckpointVersion = files.checkpointVersion
@@ -354,6 +367,10 @@ final class SimulationWorld {
                 self.append(request, at: index)
             case .writeCheckpoint(let session, let checkpoint):
                 self.replaceCheckpoint(session: session, with: checkpoint, at: index)
+            case .recordRemoteCheckpoint(let session, let checkpoint):
+                self.replicas[index].savedRemoteCheckpoints[session] = checkpoint
+            case .recordArrivals(let session, let arrivals):
+                self.replicas[index].savedArrivals[session, default: []] += arrivals
             case .recordProgress(let peer, let session, let acknowledged):
                 self.replicas[index].savedProgress[peer, default: [:]][session] = acknowledged
             case .recordOrigins(let session, let firstSequence, let origins):

@@ -40,8 +40,8 @@ enum Fixture {
 
     static func museLine(id: String, actor: String, lamport: Int, parents: [String], kind: String) -> String {
         let parentList = parents.map { "\"\($0)\"" }.joined(separator: ",")
-        return
-            #"{"op_id":"\#(id)","actor_id":"\#(actor)","lamport_ts":\#(lamport),"parent_op_ids":[\#(parentList)],"domain":"music","domain_op":{"op":"\#(kind)","text":"caf\u00e9"},"created_at":"\#(Self.createdAt)","intent_id":"","reservation_id":""}"#
+        let head = #"{"op_id":"\#(id)","actor_id":"\#(actor)","lamport_ts":\#(lamport),"parent_op_ids":[\#(parentList)],"#
+        return head + #""domain":"music","domain_op":{"op":"\#(kind)","text":"caf\u00e9"},"created_at":"\#(Self.createdAt)","intent_id":"","reservation_id":""}"#
     }
 
     /// `entry`'s line with its `sha256:` id replaced by another valid-looking one: it still
@@ -102,13 +102,14 @@ struct TestReplica {
     }
 
     /// Feeds one event at the current time.
-    /// The bookkeeping actions (`recordProgress`, `recordOrigins`) are kept in ``records``
-    /// rather than returned, so tests compare what is sent and written.
+    /// The bookkeeping actions (`recordProgress`, `recordOrigins`, `recordArrivals`,
+    /// `recordRemoteCheckpoint`) are kept in ``records`` rather than returned, so tests compare
+    /// what is sent and written.
     mutating func handle(_ event: ReplicationEvent) -> [ReplicationAction] {
         var actions: [ReplicationAction] = []
         for action in self.engine.handle(event, now: self.now) {
             switch action {
-            case .recordProgress, .recordOrigins: self.records.append(action)
+            case .recordProgress, .recordOrigins, .recordArrivals, .recordRemoteCheckpoint: self.records.append(action)
             default: actions.append(action)
             }
         }
@@ -144,6 +145,45 @@ struct TestReplica {
         }
         actions += self.handle(.localEntries(session: request.session, entries: locals))
         return actions
+    }
+
+    /// The origin journal a host keeps from `.recordOrigins`, to give back with
+    /// `restoreOrigins` after a restart.
+    var savedOrigins: [SessionID: [NodeID?]] {
+        var saved: [SessionID: [NodeID?]] = [:]
+        for case .recordOrigins(let session, let firstSequence, let origins) in self.records {
+            var list = saved[session] ?? []
+            let start = Int(firstSequence) - 1
+            guard start <= list.count else { continue }
+            list.removeSubrange(start...)
+            list += origins
+            saved[session] = list
+        }
+        return saved
+    }
+
+    /// The arrivals a host keeps from `.recordArrivals`, to give back with `restoreArrivals`.
+    var savedArrivals: [SessionID: [Arrival]] {
+        var saved: [SessionID: [Arrival]] = [:]
+        for case .recordArrivals(let session, let arrivals) in self.records { saved[session, default: []] += arrivals }
+        return saved
+    }
+
+    /// The last checkpoint of each session recorded by `.recordRemoteCheckpoint`, to give back
+    /// with `restoreRemoteCheckpoint`.
+    var savedRemoteCheckpoints: [SessionID: Checkpoint] {
+        var saved: [SessionID: Checkpoint] = [:]
+        for case .recordRemoteCheckpoint(let session, let checkpoint) in self.records { saved[session] = checkpoint }
+        return saved
+    }
+
+    /// Restores what `other`'s host recorded, as a host does after a restart (before feeding
+    /// the files).
+    mutating func restore(from other: TestReplica) {
+        self.bytes = other.bytes
+        self.engine.restoreOrigins(other.savedOrigins)
+        self.engine.restoreArrivals(other.savedArrivals)
+        for (session, checkpoint) in other.savedRemoteCheckpoints { self.engine.restoreRemoteCheckpoint(session: session, checkpoint) }
     }
 
     /// The lines of the local file.
@@ -210,14 +250,16 @@ struct Names {
 }
 
 extension ReplicationMessage {
-    /// `checkpoint live-1 snap (5, 2026-…)`, `ack live-1 (0, 1]`, …
+    /// `checkpoint live-1 snap (5, 2026-...)`, `ack live-1 (0, 1]`, ...
     var summary: String {
         switch self {
         case .entries(let batch): "entries \(batch.session) (\(batch.after), \(batch.through)] \(batch.lines.count) lines"
         case .acknowledge(let session, let after, let through): "ack \(session) (\(after), \(through)]"
         case .checkpoint(let session, let bytes):
             "checkpoint \(session) " + ((try? Checkpoint(bytes: bytes)).map { "\($0.snapshotID) (\($0.lamportTimestamp), \($0.createdAt))" } ?? "invalid")
-        case .checkpointAcknowledge(let session, let lamportTimestamp, let snapshotID): "checkpoint ack \(session) \(snapshotID) (\(lamportTimestamp))"
+        case .checkpointAcknowledge(let session, let lamportTimestamp, let snapshotID, let digest):
+            "checkpoint ack \(session) \(snapshotID) (\(lamportTimestamp)) \(digest.prefix(4).map { String($0, radix: 16) }.joined())"
+        case .retransmit(let session): "retransmit \(session)"
         }
     }
 }

@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func defaultsToTheCurrentVersion() {
-        #expect(Hello.currentProtocolVersion == 1)
+        #expect(Hello.currentProtocolVersion == 2)
         #expect(self.ours.protocolVersion == Hello.currentProtocolVersion)
     }
 
@@ -30,9 +30,9 @@ import Testing
     }
 
     @Test func rejectsAnotherVersion() {
-        let error = self.validationError(Hello(protocolVersion: 2, nodeID: "node-b", isReadOnly: false))
+        let error = self.validationError(Hello(protocolVersion: 1, nodeID: "node-b", isReadOnly: false))
         #expect(error?.code == .protocolVersionMismatch)
-        #expect(error?.message == "peer speaks protocol version 2, this node speaks 1")
+        #expect(error?.message == "peer speaks protocol version 1, this node speaks 2")
     }
 
     @Test func versionIsCheckedBeforeTheNodeID() {

@@ -17,8 +17,10 @@ let sampleMessages: [WireMessage] = [
     .replication(.acknowledge(session: "s1", after: 0, through: .max)),
     .replication(.checkpoint(session: "s1", bytes: [])),
     .replication(.checkpoint(session: "s1", bytes: Array("{\"lamport_ts\":3}".utf8))),
-    .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .min, snapshotID: "")),
-    .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .max, snapshotID: "sha256:abc")),
+    .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .min, snapshotID: "", digest: [])),
+    .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .max, snapshotID: "sha256:abc", digest: Array(0..<32))),
+    .replication(.retransmit(session: "s1")),
+    .replication(.retransmit(session: "")),
 ]
 
 /// The frame payload of `message` as bytes.

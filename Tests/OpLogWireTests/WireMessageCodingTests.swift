@@ -22,7 +22,7 @@ import Testing
 
     @Test func helloLayout() throws {
         let bytes = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: true)))
-        #expect(bytes == [0x01] + Array("OPLS".utf8) + [0x00, 0x01, 0x01, 0, 0, 0, 2] + Array("ab".utf8))
+        #expect(bytes == [0x01] + Array("OPLS".utf8) + [0x00, 0x02, 0x01, 0, 0, 0, 2] + Array("ab".utf8))
         let writable = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: false)))
         #expect(writable[7] == 0x00)
     }
@@ -39,14 +39,18 @@ import Testing
         #expect(try payloadBytes(acknowledge) == [0x11] + lengthPrefixed([0x73]) + bigEndianBytes(UInt64(2)) + bigEndianBytes(UInt64(3)))
         let checkpoint = WireMessage.replication(.checkpoint(session: "s", bytes: [9, 8]))
         #expect(try payloadBytes(checkpoint) == [0x12] + lengthPrefixed([0x73]) + lengthPrefixed([9, 8]))
-        let checkpointAcknowledge = WireMessage.replication(.checkpointAcknowledge(session: "s", lamportTimestamp: -1, snapshotID: "x"))
-        #expect(try payloadBytes(checkpointAcknowledge) == [0x13] + lengthPrefixed([0x73]) + Array(repeating: 0xFF, count: 8) + lengthPrefixed([0x78]))
+        let checkpointAcknowledge = WireMessage.replication(.checkpointAcknowledge(session: "s", lamportTimestamp: -1, snapshotID: "x", digest: [7, 6]))
+        #expect(
+            try payloadBytes(checkpointAcknowledge) == [0x13] + lengthPrefixed([0x73]) + Array(repeating: 0xFF, count: 8) + lengthPrefixed([0x78]) + lengthPrefixed([7, 6])
+        )
+        let retransmit = WireMessage.replication(.retransmit(session: "s"))
+        #expect(try payloadBytes(retransmit) == [0x14] + lengthPrefixed([0x73]))
         #expect(try payloadBytes(.ping) == [0x02])
         #expect(try payloadBytes(.pong) == [0x03])
     }
 
     @Test func everyUnknownTypeByteIsRejected() {
-        let known: Set<UInt8> = [0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13]
+        let known: Set<UInt8> = [0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14]
         for byte in UInt8.min...UInt8.max where !known.contains(byte) {
             #expect(decodeError([byte, 0, 0, 0, 0])?.code == .unknownMessageType, "type byte \(byte)")
         }
@@ -101,19 +105,19 @@ import Testing
     }
 
     @Test func helloOfAnotherVersionIsRejectedWhateverFollows() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 2] + [0xEE, 0xEE, 0xEE]
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 1] + [0xEE, 0xEE, 0xEE]
         let error = decodeError(bytes)
         #expect(error?.code == .protocolVersionMismatch)
-        #expect(error?.message == "peer speaks protocol version 2, this node speaks 1")
+        #expect(error?.message == "peer speaks protocol version 1, this node speaks 2")
     }
 
     @Test func helloWithReservedFlagsIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 1, 0x02] + lengthPrefixed([0x61])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 2, 0x02] + lengthPrefixed([0x61])
         #expect(decodeError(bytes)?.code == .invalidField)
     }
 
     @Test func helloWithNonUTF8NodeIDIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 1, 0] + lengthPrefixed([0x61, 0xFE, 0x62])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 2, 0] + lengthPrefixed([0x61, 0xFE, 0x62])
         let error = decodeError(bytes)
         #expect(error?.code == .invalidNodeID)
         #expect(error?.message == "peer node id is not valid UTF-8")
