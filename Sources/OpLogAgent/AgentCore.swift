@@ -11,8 +11,8 @@ final class LinkHandle: Sendable {
     /// when two connections join the same pair.
     let dialer: NodeID
     let address: String
-    private let outgoing: AsyncStream<WireMessage>.Continuation
-    private let closeChannel: @Sendable () -> Void
+    let outgoing: AsyncStream<WireMessage>.Continuation
+    let closeChannel: @Sendable () -> Void
 
     init(
         peer: NodeID,
@@ -46,27 +46,27 @@ final class LinkHandle: Sendable {
 actor AgentCore {
     let configuration: AgentConfiguration
     let nodeID: NodeID
-    private var logger: Logger
-    private var engine: ReplicationEngine
-    private var tails: [SessionID: SessionTail] = [:]
-    private var links: [NodeID: LinkHandle] = [:]
-    private var writeQueues: [SessionID: [AppendRequest]] = [:]
-    private var flushing: Set<SessionID> = []
+    var logger: Logger
+    var engine: ReplicationEngine
+    var tails: [SessionID: SessionTail] = [:]
+    var links: [NodeID: LinkHandle] = [:]
+    var writeQueues: [SessionID: [AppendRequest]] = [:]
+    var flushing: Set<SessionID> = []
     /// Sessions whose next append waits for a writer to finish its last line.
-    private var stalled: Set<SessionID> = []
-    private let startTime = ContinuousClock.now
-    private let progressStore: ProgressStore
+    var stalled: Set<SessionID> = []
+    let startTime = ContinuousClock.now
+    let progressStore: ProgressStore
     /// The latest acknowledged sequence per peer and session, as the engine reported it.
-    private var progress: [NodeID: [SessionID: UInt64]] = [:]
-    private var isProgressDirty = false
-    private var lastProgressSave = ContinuousClock.now
-    private let originJournal: OriginJournal
+    var progress: [NodeID: [SessionID: UInt64]] = [:]
+    var isProgressDirty = false
+    var lastProgressSave = ContinuousClock.now
+    let originJournal: OriginJournal
     /// Sequence numbers already in each session's origin journal.
-    private var journaledCount: [SessionID: UInt64] = [:]
-    private let arrivalJournal: ArrivalJournal
-    private let remoteCheckpointRecord: RemoteCheckpointRecord
-    private var remoteCheckpoints: [SessionID: Checkpoint] = [:]
-    private(set) var localRejections = 0
+    var journaledCount: [SessionID: UInt64] = [:]
+    let arrivalJournal: ArrivalJournal
+    let remoteCheckpointRecord: RemoteCheckpointRecord
+    var remoteCheckpoints: [SessionID: Checkpoint] = [:]
+    var localRejections = 0
 
     init(configuration: AgentConfiguration, nodeID: NodeID, logger: Logger) {
         self.configuration = configuration
@@ -130,7 +130,7 @@ actor AgentCore {
     }
 
     /// The op id of the entry with this sequence number, read from the file.
-    private func opID(of session: SessionID, sequence: UInt64) -> String? {
+    func opID(of session: SessionID, sequence: UInt64) -> String? {
         guard let location = self.engine.location(of: session, sequence: sequence) else { return nil }
         let log = SessionLog(layout: self.configuration.layout, sessionID: session)
         guard let bytes = try? log.readBytes(in: location.offset..<(location.offset + Int64(location.length))),
@@ -159,138 +159,18 @@ actor AgentCore {
         self.lastProgressSave = ContinuousClock.now
     }
 
-    private var now: Duration { ContinuousClock.now - self.startTime }
+    var now: Duration { ContinuousClock.now - self.startTime }
 
     var statistics: ReplicationEngine.Statistics { self.engine.statistics }
 
-    // MARK: Local files
-
-    /// Reads what changed on disk: new lines and checkpoints of the named sessions, or of every
-    /// session after a rescan.
-    func localChanges(_ changes: SessionChanges) {
-        if changes.isRescanNeeded {
-            let sessions: [SessionID]
-            do {
-                sessions = try self.configuration.layout.sessions()
-            } catch {
-                self.logger.error("cannot list sessions", metadata: ["error": "\(error.message)"])
-                return
-            }
-            for session in sessions {
-                self.scanEntries(session)
-                self.scanCheckpoint(session)
-            }
-        } else {
-            for (session, kinds) in changes.sessions.sorted(by: { $0.key < $1.key }) {
-                if kinds.contains(.ops) { self.scanEntries(session) }
-                if kinds.contains(.checkpoint) { self.scanCheckpoint(session) }
-            }
-        }
-        self.retryStalledWrites()
-    }
-
-    private func scanEntries(_ session: SessionID) {
-        var tail =
-            self.tails[session] ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
-        let batch: SessionTail.Batch
-        do {
-            batch = try tail.readNew()
-        } catch {
-            self.logger.error(
-                "cannot read ops.jsonl",
-                metadata: ["session": "\(session)", "error": "\(error.message)"]
-            )
-            return
-        }
-        self.tails[session] = tail
-        if batch.wasReset {
-            self.logger.warning(
-                "ops.jsonl was replaced or truncated; re-indexing (known entries are not shipped again)",
-                metadata: ["session": "\(session)"]
-            )
-        }
-        if batch.summary.rejectedLineCount > 0 {
-            self.localRejections += batch.summary.rejectedLineCount
-            for rejected in batch.summary.rejectedLines.prefix(10) {
-                self.logger.warning(
-                    "local line not shipped: \(rejected.reason.message)",
-                    metadata: ["session": "\(session)", "line": "\(rejected.position.lineNumber)"]
-                )
-            }
-        }
-        guard !batch.entries.isEmpty else { return }
-        let entries = zip(batch.entries, batch.offsets).map { LocalEntry(entry: $0, offset: $1) }
-        self.apply(.localEntries(session: session, entries: entries))
-    }
-
-    private func scanCheckpoint(_ session: SessionID) {
-        let log = SessionLog(layout: self.configuration.layout, sessionID: session)
-        do {
-            guard let checkpoint = try log.readCheckpoint() else { return }
-            self.apply(.localCheckpoint(session: session, checkpoint))
-        } catch {
-            self.logger.warning(
-                "checkpoint.json not read",
-                metadata: ["session": "\(session)", "error": "\(error.message)"]
-            )
-        }
-    }
-
-    // MARK: Links
-
-    /// Makes `link` the link to its peer. When a link to that peer exists, the one dialed by the
-    /// node with the smaller id stays and the other is closed; returns whether `link` stayed.
-    func register(_ link: LinkHandle) -> Bool {
-        if let existing = self.links[link.peer] {
-            if !(link.dialer < existing.dialer) {
-                self.logger.debug("duplicate link closed", metadata: ["peer": "\(link.peer)"])
-                return false
-            }
-            self.logger.debug("duplicate link replaced", metadata: ["peer": "\(link.peer)"])
-            existing.close()
-            self.links[link.peer] = nil
-            self.apply(.peerDisconnected(link.peer))
-        }
-        self.links[link.peer] = link
-        self.logger.info("peer connected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
-        self.apply(.peerConnected(link.peer))
-        return true
-    }
-
-    func unregister(_ link: LinkHandle) {
-        guard self.links[link.peer] === link else { return }
-        self.links[link.peer] = nil
-        self.logger.info("peer disconnected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
-        self.apply(.peerDisconnected(link.peer))
-    }
-
-    func isConnected(_ peer: NodeID) -> Bool {
-        self.links[peer] != nil
-    }
-
-    func receive(_ message: ReplicationMessage, on link: LinkHandle) {
-        guard self.links[link.peer] === link else { return }
-        self.apply(.received(message, from: link.peer))
-    }
-
-    func tick() {
-        self.apply(.tick)
-        self.retryStalledWrites()
-        self.saveProgress()
-    }
-
-    func closeAllLinks() {
-        for link in self.links.values { link.close() }
-    }
-
     // MARK: Actions
 
-    private func apply(_ event: ReplicationEvent) {
+    func apply(_ event: ReplicationEvent) {
         let actions = self.engine.handle(event, now: self.now)
         for action in actions { self.perform(action) }
     }
 
-    private func perform(_ action: ReplicationAction) {
+    func perform(_ action: ReplicationAction) {
         switch action {
         case .send(let message, let peer):
             self.links[peer]?.enqueue(.replication(message))
@@ -349,107 +229,6 @@ actor AgentCore {
             self.isProgressDirty = true
         case .report(let report):
             self.log(report)
-        }
-    }
-
-    /// Reads the shipment's lines from the local file: one read for a compact run of lines,
-    /// one per line otherwise. A line no longer where it was (the file was replaced) is left out.
-    private func readLines(_ shipment: Shipment) -> [[UInt8]] {
-        guard let first = shipment.locations.first else { return [] }
-        let log = SessionLog(layout: self.configuration.layout, sessionID: shipment.session)
-        let start = shipment.locations.map(\.offset).min() ?? first.offset
-        let end = shipment.locations.map { $0.offset + Int64($0.length) + 1 }.max() ?? start
-        let total = shipment.locations.reduce(0) { $0 + Int64($1.length) + 1 }
-        do {
-            if end - start <= 2 * total + 65_536 {
-                let bytes = try log.readBytes(in: start..<end)
-                return shipment.locations.compactMap { location in
-                    let lower = Int(location.offset - start)
-                    let upper = lower + Int(location.length)
-                    guard upper < bytes.count, bytes[upper] == UInt8(ascii: "\n") else { return nil }
-                    return Array(bytes[lower..<upper])
-                }
-            }
-            return try shipment.locations.compactMap { location throws(OpLogError) in
-                let bytes = try log.readBytes(in: location.offset..<(location.offset + Int64(location.length) + 1))
-                guard bytes.count == Int(location.length) + 1, bytes.last == UInt8(ascii: "\n") else { return nil }
-                return Array(bytes.dropLast())
-            }
-        } catch {
-            self.logger.error(
-                "cannot read lines to ship",
-                metadata: ["session": "\(shipment.session)", "error": "\(error)"]
-            )
-            return []
-        }
-    }
-
-    /// Appends queued batches of a session in order, each in one write, durable before the
-    /// engine hears of it. A writer mid-line stalls the queue until its line is finished (or
-    /// abandoned, after the stale-tail age).
-    private func flushWrites(_ session: SessionID) {
-        guard self.flushing.insert(session).inserted else { return }
-        defer { self.flushing.remove(session) }
-        let log = SessionLog(layout: self.configuration.layout, sessionID: session)
-        while let request = self.writeQueues[session]?.first {
-            do {
-                try log.append(
-                    lines: request.lines,
-                    staleTailAge: self.configuration.staleTailAge,
-                    synchronize: self.configuration.synchronizeWrites
-                )
-                self.writeQueues[session]?.removeFirst()
-                self.stalled.remove(session)
-                self.apply(.appendCompleted(token: request.token))
-                // Read the lines back now: that numbers them in file order and forwards them.
-                self.scanEntries(session)
-            } catch {
-                if error.code == .tailInProgress {
-                    if self.stalled.insert(session).inserted {
-                        self.logger.debug(
-                            "waiting for a writer to finish its line",
-                            metadata: ["session": "\(session)"]
-                        )
-                    }
-                    return
-                }
-                self.logger.error(
-                    "cannot append remote entries; retrying",
-                    metadata: ["session": "\(session)", "count": "\(request.lines.count)", "error": "\(error.message)"]
-                )
-                self.writeQueues[session]?.removeFirst()
-                self.apply(.appendFailed(token: request.token))
-            }
-        }
-        self.writeQueues[session] = nil
-    }
-
-    private func retryStalledWrites() {
-        for session in self.stalled.sorted() { self.flushWrites(session) }
-    }
-
-    private func log(_ report: ReplicationReport) {
-        switch report {
-        case .rejectedEntry(let peer, let session, let reason):
-            self.logger.warning(
-                "entry rejected",
-                metadata: ["peer": "\(peer?.rawValue ?? "local")", "session": "\(session)", "reason": "\(reason)"]
-            )
-        case .rejectedMessage(let peer, let reason):
-            self.logger.warning("message rejected", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
-        case .orphansWritten(let session, let count):
-            self.logger.warning(
-                "entries written without their parents after waiting for them",
-                metadata: ["session": "\(session)", "count": "\(count)"]
-            )
-        case .checkpointAdopted(let session, let lamportTimestamp, let snapshotID, let peer):
-            self.logger.info(
-                "checkpoint adopted",
-                metadata: [
-                    "session": "\(session)", "lamport_ts": "\(lamportTimestamp)", "snapshot_id": "\(snapshotID)",
-                    "peer": "\(peer?.rawValue ?? "local")",
-                ]
-            )
         }
     }
 }

@@ -1,0 +1,80 @@
+import Logging
+import OpLog
+import OpLogReplication
+import OpLogWatch
+import OpLogWire
+
+// Links to peers, the ticker, and the log lines of engine reports.
+extension AgentCore {
+    // MARK: Links
+
+    /// Makes `link` the link to its peer. When a link to that peer exists, the one dialed by the
+    /// node with the smaller id stays and the other is closed; returns whether `link` stayed.
+    func register(_ link: LinkHandle) -> Bool {
+        if let existing = self.links[link.peer] {
+            if !(link.dialer < existing.dialer) {
+                self.logger.debug("duplicate link closed", metadata: ["peer": "\(link.peer)"])
+                return false
+            }
+            self.logger.debug("duplicate link replaced", metadata: ["peer": "\(link.peer)"])
+            existing.close()
+            self.links[link.peer] = nil
+            self.apply(.peerDisconnected(link.peer))
+        }
+        self.links[link.peer] = link
+        self.logger.info("peer connected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
+        self.apply(.peerConnected(link.peer))
+        return true
+    }
+
+    func unregister(_ link: LinkHandle) {
+        guard self.links[link.peer] === link else { return }
+        self.links[link.peer] = nil
+        self.logger.info("peer disconnected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
+        self.apply(.peerDisconnected(link.peer))
+    }
+
+    func isConnected(_ peer: NodeID) -> Bool {
+        self.links[peer] != nil
+    }
+
+    func receive(_ message: ReplicationMessage, on link: LinkHandle) {
+        guard self.links[link.peer] === link else { return }
+        self.apply(.received(message, from: link.peer))
+    }
+
+    func tick() {
+        self.apply(.tick)
+        self.retryStalledWrites()
+        self.saveProgress()
+    }
+
+    func closeAllLinks() {
+        for link in self.links.values { link.close() }
+    }
+
+    func log(_ report: ReplicationReport) {
+        switch report {
+        case .rejectedEntry(let peer, let session, let reason):
+            self.logger.warning(
+                "entry rejected",
+                metadata: ["peer": "\(peer?.rawValue ?? "local")", "session": "\(session)", "reason": "\(reason)"]
+            )
+        case .rejectedMessage(let peer, let reason):
+            self.logger.warning("message rejected", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        case .orphansWritten(let session, let count):
+            self.logger.warning(
+                "entries written without their parents after waiting for them",
+                metadata: ["session": "\(session)", "count": "\(count)"]
+            )
+        case .checkpointAdopted(let session, let lamportTimestamp, let snapshotID, let peer):
+            self.logger.info(
+                "checkpoint adopted",
+                metadata: [
+                    "session": "\(session)", "lamport_ts": "\(lamportTimestamp)", "snapshot_id": "\(snapshotID)",
+                    "peer": "\(peer?.rawValue ?? "local")",
+                ]
+            )
+        }
+    }
+}
