@@ -87,11 +87,7 @@ final class AppendHandle: Sendable {
             bytes.append(contentsOf: line)
             bytes.append(UInt8(ascii: "\n"))
         }
-        do {
-            try self.descriptor.writeAll(bytes)
-        } catch {
-            throw OpLogError(code: .io, message: "cannot append to \(self.path)", cause: error)
-        }
+        try self.writeWhole(bytes)
         if synchronize {
             guard fdatasync(self.descriptor.rawValue) == 0 else {
                 throw OpLogError(code: .io, message: "cannot sync \(self.path)", cause: Errno(rawValue: errno))
@@ -99,5 +95,37 @@ final class AppendHandle: Sendable {
         }
         // With O_APPEND the offset after write(2) is the end of our own bytes, whoever appends next.
         return Int64(lseek(self.descriptor.rawValue, 0, SEEK_CUR))
+    }
+
+    /// Writes all of `bytes`, or none of them: when the disk fills (or another error stops the
+    /// write) after part of the batch reached the file, that part is cut off again, so a
+    /// failed append never leaves half a line for the next append (or Muse) to glue onto. The
+    /// cut is made only while the file still ends with those bytes; if another writer appended
+    /// after them in between, they stay, and the next append closes them as a stale tail.
+    private func writeWhole(_ bytes: [UInt8]) throws(OpLogError) {
+        var written = 0
+        var failure: Errno?
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            while written < buffer.count {
+                let count = write(self.descriptor.rawValue, base + written, buffer.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = Errno(rawValue: errno)
+                    return
+                }
+                written += count
+            }
+        }
+        guard let failure else { return }
+        if written > 0 {
+            // With O_APPEND the offset is the end of our own bytes.
+            let end = lseek(self.descriptor.rawValue, 0, SEEK_CUR)
+            var info = stat()
+            if end >= written, fstat(self.descriptor.rawValue, &info) == 0, Int64(info.st_size) == Int64(end) {
+                _ = ftruncate(self.descriptor.rawValue, off_t(end) - off_t(written))
+            }
+        }
+        throw OpLogError(code: .io, message: "cannot append to \(self.path)", cause: failure)
     }
 }
