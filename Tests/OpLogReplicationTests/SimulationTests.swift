@@ -5,7 +5,7 @@ import Testing
 /// world heals, runs until quiet, and every invariant of DESIGN §3 is checked on the files.
 ///
 /// 300 seeds by default (160 lossy, 80 stream, 60 orphans). `OPLOG_SIM_SEEDS=N` runs seeds
-/// `0..<N` of each sweep; `OPLOG_SIM_SEED=N` runs seed N alone; `OPLOG_SIM_VERBOSE=1` adds the
+/// `0..<N` of each sweep (from `OPLOG_SIM_FIRST_SEED` if set); `OPLOG_SIM_SEED=N` runs seed N alone; `OPLOG_SIM_VERBOSE=1` adds the
 /// end state of a failed run to its message.
 /// A failure names the seed, the variant and the invariant broken.
 @Suite("Replication simulation")
@@ -74,6 +74,7 @@ enum SimulationSeeds {
             return [seed]
         }
         let count = environment["OPLOG_SIM_SEEDS"].flatMap { Int($0) } ?? defaultCount
-        return (0..<UInt64(max(count, 1))).map { $0 }
+        let first = environment["OPLOG_SIM_FIRST_SEED"].flatMap { UInt64($0) } ?? 0
+        return (first..<first + UInt64(max(count, 1))).map { $0 }
     }
 }
