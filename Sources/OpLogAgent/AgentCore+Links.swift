@@ -24,6 +24,7 @@ extension AgentCore {
         self.links[link.peer] = link
         self.logger.info("peer connected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
         self.apply(.peerConnected(link.peer))
+        self.isCatchUpCheckDue = true
         return true
     }
 
@@ -47,6 +48,43 @@ extension AgentCore {
         self.apply(.tick)
         self.retryStalledWrites()
         self.saveProgress()
+        self.logCatchUp()
+    }
+
+    /// Every few seconds, for each peer that is far behind (a new replica, one back from
+    /// offline): how many of this node's entries it holds, of how many, and at what rate; then
+    /// one line when it has caught up.
+    func logCatchUp(every interval: Duration = .seconds(5), backlog: UInt64 = 1_000) {
+        let now = self.now
+        guard self.isCatchUpCheckDue || now - self.lastCatchUpCheck >= interval else { return }
+        self.lastCatchUpCheck = now
+        self.isCatchUpCheckDue = false
+        let sessions = self.engine.knownSessions
+        for peer in self.links.keys.sorted() {
+            var done: UInt64 = 0
+            var total: UInt64 = 0
+            for session in sessions {
+                let count = UInt64(self.engine.durableCount(of: session))
+                total += count
+                done += min(self.engine.acknowledgedSequence(of: peer, session: session), count)
+            }
+            let previous = self.catchUp[peer]
+            guard total - done >= backlog || previous != nil else { continue }
+            if done == total {
+                self.logger.info("peer caught up", metadata: ["peer": "\(peer)", "entries": "\(total)"])
+                self.catchUp[peer] = nil
+                continue
+            }
+            var metadata: Logger.Metadata = ["peer": "\(peer)", "done": "\(done)", "total": "\(total)"]
+            if let previous, done >= previous.done, now > previous.at {
+                let seconds =
+                    Double((now - previous.at).components.seconds)
+                    + Double((now - previous.at).components.attoseconds) / 1e18
+                metadata["per_second"] = "\(Int((Double(done - previous.done) / seconds).rounded()))"
+            }
+            self.logger.info("peer catching up", metadata: metadata)
+            self.catchUp[peer] = (done, now)
+        }
     }
 
     func closeAllLinks() {

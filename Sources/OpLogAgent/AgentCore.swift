@@ -67,6 +67,11 @@ actor AgentCore {
     let remoteCheckpointRecord: RemoteCheckpointRecord
     var remoteCheckpoints: [SessionID: Checkpoint] = [:]
     var localRejections = 0
+    /// Per peer with a backlog, where its catch-up stood at the last progress log line.
+    var catchUp: [NodeID: (done: UInt64, at: Duration)] = [:]
+    var lastCatchUpCheck: Duration = .zero
+    /// A peer connected: check its backlog at the next tick rather than within the interval.
+    var isCatchUpCheckDue = false
 
     init(configuration: AgentConfiguration, nodeID: NodeID, logger: Logger) {
         self.configuration = configuration
