@@ -32,39 +32,49 @@ extension AgentCore {
         self.retryStalledWrites()
     }
 
+    /// Feeds the session's new lines to the engine, in pieces of at most ``scanPieceBytes`` of
+    /// lines, so that indexing a large log at startup holds one piece in memory, not the log.
     func scanEntries(_ session: SessionID) {
         var tail =
             self.tails[session] ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
-        let batch: SessionTail.Batch
-        do {
-            batch = try tail.readNew()
-        } catch {
-            self.logger.error(
-                "cannot read ops.jsonl",
-                metadata: ["session": "\(session)", "error": "\(error.message)"]
-            )
-            return
-        }
-        self.tails[session] = tail
-        if batch.wasReset {
-            self.logger.warning(
-                "ops.jsonl was replaced or truncated; re-indexing (known entries are not shipped again)",
-                metadata: ["session": "\(session)"]
-            )
-        }
-        if batch.summary.rejectedLineCount > 0 {
-            self.localRejections += batch.summary.rejectedLineCount
-            for rejected in batch.summary.rejectedLines.prefix(10) {
+        var hasMore = true
+        while hasMore {
+            let batch: SessionTail.Batch
+            do {
+                batch = try tail.readNew(maximumBytes: Self.scanPieceBytes)
+            } catch {
+                self.logger.error(
+                    "cannot read ops.jsonl",
+                    metadata: ["session": "\(session)", "error": "\(error.message)"]
+                )
+                self.tails[session] = tail
+                return
+            }
+            self.tails[session] = tail
+            hasMore = batch.hasMore
+            if batch.wasReset {
                 self.logger.warning(
-                    "local line not shipped: \(rejected.reason.message)",
-                    metadata: ["session": "\(session)", "line": "\(rejected.position.lineNumber)"]
+                    "ops.jsonl was replaced or truncated; re-indexing (known entries are not shipped again)",
+                    metadata: ["session": "\(session)"]
                 )
             }
+            if batch.summary.rejectedLineCount > 0 {
+                self.localRejections += batch.summary.rejectedLineCount
+                for rejected in batch.summary.rejectedLines.prefix(10) {
+                    self.logger.warning(
+                        "local line not shipped: \(rejected.reason.message)",
+                        metadata: ["session": "\(session)", "line": "\(rejected.position.lineNumber)"]
+                    )
+                }
+            }
+            guard !batch.entries.isEmpty else { continue }
+            let entries = zip(batch.entries, batch.offsets).map { LocalEntry(entry: $0, offset: $1) }
+            self.apply(.localEntries(session: session, entries: entries))
         }
-        guard !batch.entries.isEmpty else { return }
-        let entries = zip(batch.entries, batch.offsets).map { LocalEntry(entry: $0, offset: $1) }
-        self.apply(.localEntries(session: session, entries: entries))
     }
+
+    /// The most bytes of lines one read of a log takes (the last line may go past it).
+    static let scanPieceBytes: Int64 = 4 << 20
 
     func scanCheckpoint(_ session: SessionID) {
         let log = SessionLog(layout: self.configuration.layout, sessionID: session)

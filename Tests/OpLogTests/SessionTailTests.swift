@@ -48,4 +48,30 @@ struct SessionTailTests {
         try directory.appendRaw(museLine(id: "y", lamport: 1) + "\n", session: "s")
         #expect(try tail.readNew().entries.map(\.opID.rawValue) == ["y"])
     }
+
+    /// A large log taken in pieces: every entry once, in order, each piece about the limit (one
+    /// read buffer at most past it), and an unfinished last line left for later.
+    @Test func aByteLimitTakesALargeLogInPieces() throws {
+        let directory = try TemporaryDirectory()
+        var tail = SessionTail(log: try directory.log("s"))
+        let lines = (1...12_000).map { museLine(id: "id-\($0)", lamport: $0) }
+        try directory.appendRaw(lines.joined(separator: "\n") + "\n" + String(museLine(id: "torn", lamport: 1).prefix(40)), session: "s")
+        var read: [String] = []
+        var pieces = 0
+        var hasMore = true
+        while hasMore && pieces < 1_000 {
+            let batch = try tail.readNew(maximumBytes: 256 << 10)
+            let bytes = batch.entries.reduce(0) { $0 + $1.line.count + 1 }
+            #expect(bytes <= (256 << 10) + LineReader.chunkSize, "piece \(pieces) holds \(bytes) bytes")
+            read += batch.entries.map(\.opID.rawValue)
+            hasMore = batch.hasMore
+            if hasMore { #expect(!batch.summary.hasUnterminatedTail) }
+            pieces += 1
+        }
+        #expect(pieces > 1, "the log was taken in one piece")
+        #expect(read == (1...12_000).map { "id-\($0)" })
+        #expect(try tail.readNew().entries.isEmpty)
+        try directory.appendRaw(String(museLine(id: "torn", lamport: 1).dropFirst(40)) + "\n", session: "s")
+        #expect(try tail.readNew(maximumBytes: 1).entries.map(\.opID.rawValue) == ["torn"])
+    }
 }

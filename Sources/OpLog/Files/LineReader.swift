@@ -30,6 +30,8 @@ struct LineReadEnd {
     var nextLineNumber: Int
     /// Bytes after the last `\n`: a line still being written, or a crashed writer's remains.
     var unterminatedTailLength: Int64
+    /// The pass stopped at its byte limit: complete lines may follow `endOffset`.
+    var isPartial = false
 }
 
 /// Reads the complete, `\n`-terminated lines of a file in bounded memory.
@@ -44,10 +46,14 @@ struct LineReader {
     let descriptor: FileDescriptor
     var maximumLineLength = Self.defaultMaximumLineLength
 
-    /// Reads from `start` to the end of the file as it is now, calling `body` for each line.
+    /// Reads from `start` to the end of the file as it is now, calling `body` for each line;
+    /// with `byteLimit`, stops at the end of the first buffer that takes it past that many bytes
+    /// (at a line end, and never inside an oversized line), so a caller can take a large file in
+    /// bounded pieces.
     func read<Failure: Error>(
         from start: Int64,
         firstLineNumber: Int,
+        byteLimit: Int64 = .max,
         _ body: (LineEvent) throws(Failure) -> Void
     ) throws(LineReadFailure<Failure>) -> LineReadEnd {
         // Size the buffer to what there is to read (small for a refresh that catches up a few
@@ -135,6 +141,14 @@ struct LineReader {
                 }
                 bufferOffset += Int64(lineStart)
                 filled = pending
+            }
+            if discarding == nil && bufferOffset - start >= byteLimit {
+                return LineReadEnd(
+                    endOffset: bufferOffset,
+                    nextLineNumber: lineNumber,
+                    unterminatedTailLength: 0,
+                    isPartial: true
+                )
             }
         }
     }

@@ -39,13 +39,15 @@ struct OpenLogFile {
     func readLines(
         from start: Int64,
         firstLineNumber: Int,
+        byteLimit: Int64 = .max,
         _ decode: (UnsafeBufferPointer<UInt8>, LinePosition) throws(OpLogError) -> Void
     ) throws(OpLogError) -> ScanSummary {
         var summary = ScanSummary(endOffset: start, nextLineNumber: firstLineNumber)
         let reader = LineReader(descriptor: self.descriptor)
         let end: LineReadEnd
         do throws(LineReadFailure<OpLogError>) {
-            end = try reader.read(from: start, firstLineNumber: firstLineNumber) { event throws(OpLogError) in
+            end = try reader.read(from: start, firstLineNumber: firstLineNumber, byteLimit: byteLimit) {
+                event throws(OpLogError) in
                 summary.lineCount += 1
                 switch event {
                 case .oversized(let position, let length):
@@ -77,6 +79,7 @@ struct OpenLogFile {
         summary.endOffset = end.endOffset
         summary.nextLineNumber = end.nextLineNumber
         summary.unterminatedTailLength = end.unterminatedTailLength
+        summary.isPartial = end.isPartial
         return summary
     }
 

@@ -45,7 +45,11 @@ public struct ScanSummary: Sendable {
     /// The line number the next complete line will have.
     public var nextLineNumber = 1
     /// Bytes after the last `\n`, not yet an entry (a writer mid-append, or a crashed one).
+    /// Always 0 in a partial pass.
     public var unterminatedTailLength: Int64 = 0
+    /// The pass stopped at its byte limit, at a line end: complete lines may follow
+    /// ``endOffset``.
+    public var isPartial = false
 
     /// Whether the file ends in a line without its `\n`.
     public var hasUnterminatedTail: Bool { self.unterminatedTailLength > 0 }

@@ -16,6 +16,8 @@ public struct SessionTail: Sendable {
         /// Whether the file was replaced or truncated since the previous call, so `entries`
         /// start from the top of the file.
         public var wasReset = false
+        /// Whether the read stopped at its byte limit with more complete lines to come.
+        public var hasMore: Bool { self.summary.isPartial }
     }
 
     public let log: SessionLog
@@ -28,10 +30,12 @@ public struct SessionTail: Sendable {
     /// Offset just past the last complete line read.
     public var offset: Int64 { self.cursor.offset }
 
-    /// The entries appended since the last call.
+    /// The entries appended since the last call: all of them, or with `maximumBytes` those in
+    /// the first lines of about that many bytes (``Batch/hasMore`` then says to call again), so
+    /// that a large log is taken in pieces of bounded memory.
     ///
-    /// - Complexity: O(bytes appended since the last call); memory O(those entries).
-    public mutating func readNew() throws(OpLogError) -> Batch {
+    /// - Complexity: O(bytes read); memory O(the entries returned).
+    public mutating func readNew(maximumBytes: Int64 = .max) throws(OpLogError) -> Batch {
         let batch = try self.log.withOpenFile { file throws(OpLogError) -> Batch in
             let (wasReset, hasNewBytes) = try self.cursor.prepare(file, isInodePinned: false)
             var batch = Batch(
@@ -42,7 +46,11 @@ public struct SessionTail: Sendable {
             var lastEntry: (offset: Int64, length: Int)?
             var entries: [OpEntry] = []
             var offsets: [Int64] = []
-            batch.summary = try file.readLines(from: self.cursor.offset, firstLineNumber: self.cursor.nextLineNumber) {
+            batch.summary = try file.readLines(
+                from: self.cursor.offset,
+                firstLineNumber: self.cursor.nextLineNumber,
+                byteLimit: maximumBytes
+            ) {
                 bytes,
                 position throws(OpLogError) in
                 entries.append(try OpEntry(line: bytes))
