@@ -75,8 +75,16 @@ extension ReplicationEngine {
     ) {
         guard var state = self.links[peer]?[session], state.isRetransmitRequested, let replica = self.sessions[session]
         else { return }
-        if let last = state.lastRetransmit, now - last < self.configuration.retransmitRequestInterval { return }
+        if state.retransmitRequestsHonoured > 0, let last = state.lastRetransmit {
+            let doublings = min(state.retransmitRequestsHonoured - 1, 20)
+            let delay = min(
+                self.configuration.retransmitRequestInterval * (1 << doublings),
+                max(self.configuration.retransmitTimeout, self.configuration.retransmitRequestInterval)
+            )
+            if now - last < delay { return }
+        }
         state.isRetransmitRequested = false
+        state.retransmitRequestsHonoured += 1
         self.retransmit(&state, now: now)
         self.links[peer]?[session] = state
         self.pump(peer, session: session, replica: replica, now: now, into: &actions)
@@ -126,6 +134,7 @@ extension ReplicationEngine {
         }
         state.sent = max(state.sent, state.acknowledged)
         state.lastProgress = now
+        if state.acknowledged > before { state.retransmitRequestsHonoured = 0 }
         self.links[peer]?[session] = state
         if state.acknowledged > before {
             actions.append(.recordProgress(peer: peer, session: session, acknowledged: state.acknowledged))

@@ -39,7 +39,9 @@ public struct ReplicationEngine: Sendable {
         /// How long an unacknowledged range waits before it is sent again on the same link.
         public var retransmitTimeout: Duration = .seconds(30)
         /// The least time between two retransmissions a peer asks for (it refused a damaged
-        /// line) on one link and session.
+        /// line) on one link and session. It doubles while the peer keeps asking without
+        /// acknowledging more (up to ``retransmitTimeout``), so a line a peer always refuses
+        /// cannot make the link resend its window in a loop.
         public var retransmitRequestInterval: Duration = .milliseconds(500)
         /// How long after a failed append its entries are asked for again.
         public var appendRetryDelay: Duration = .seconds(1)
@@ -275,6 +277,10 @@ struct LinkState: Sendable {
     /// ``ReplicationEngine/Configuration/retransmitRequestInterval``).
     var isRetransmitRequested = false
     var lastRetransmit: Duration?
+    /// Requests honoured since the peer last acknowledged more: the next waits
+    /// ``ReplicationEngine/Configuration/retransmitRequestInterval`` × 2^(count − 1) after the
+    /// last retransmission (at most the retransmit timeout); the first is honoured at once.
+    var retransmitRequestsHonoured = 0
 }
 
 /// What a checkpoint acknowledgement names: (`lamport_ts`, `snapshot_id`) and a digest of the

@@ -179,6 +179,7 @@ struct ReplicationEngineForwardingTests {
         }
         #expect(peer == self.alice && session == self.session.rawValue)
         #expect(actions.appends.isEmpty)
+        #expect(actions.sent(to: self.alice) == [.retransmit(session: self.session.rawValue)], "not acknowledged; asked again")
         #expect(bob.engine.statistics.entriesRejected == 1)
         #expect(bob.engine.durableCount(of: self.session) == 0)
     }

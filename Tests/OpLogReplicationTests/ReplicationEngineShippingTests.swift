@@ -83,6 +83,36 @@ struct ReplicationEngineShippingTests {
         #expect(alice.handle(.tick) == [], "an acknowledged range is never retransmitted")
     }
 
+    /// A peer that refused a damaged line asks for the range again: it is sent at once, not
+    /// after the timeout; repeated requests without progress are honoured ever less often (a
+    /// line the peer always refuses cannot make the link loop), and progress resets that.
+    @Test func aRetransmitRequestIsHonouredAtOnceThenBackedOffUntilTheNextAcknowledgement() {
+        var alice = TestReplica {
+            $0.retransmitTimeout = .seconds(30)
+            $0.retransmitRequestInterval = .seconds(1)
+        }
+        _ = alice.handle(.peerConnected(self.bob))
+        let first = Fixture.entry(lamport: 1)
+        let shipped = alice.write([first])
+        let request = ReplicationEvent.received(.retransmit(session: Fixture.session.rawValue), from: self.bob)
+        #expect(alice.handle(request) == shipped, "sent again at once")
+        alice.now = .milliseconds(500)
+        #expect(alice.handle(request) == [], "within a second of the last: waits")
+        alice.now = .seconds(1)
+        #expect(alice.handle(.tick) == shipped, "the waiting request is honoured on the tick")
+        alice.now = .seconds(2)
+        #expect(alice.handle(request) == [], "the next one waits two seconds")
+        alice.now = .seconds(3)
+        #expect(alice.handle(.tick) == shipped)
+
+        _ = alice.handle(.received(acknowledge(0, 1), from: self.bob))
+        let second = Fixture.entry(lamport: 2, parents: [first])
+        let next = alice.write([second])
+        alice.now = .seconds(4)
+        #expect(alice.handle(request) == next, "progress resets the wait to one second")
+        #expect(alice.handle(.received(.retransmit(session: "../bad"), from: self.bob)) == [], "an unknown session is ignored")
+    }
+
     /// The retransmission timer must run from when the range was sent, not from the last
     /// acknowledgement: after a quiet spell, a fresh send is not "overdue" a second later.
     @Test func aRangeSentAfterAQuietSpellWaitsAFullTimeoutBeforeItIsRetransmitted() {
