@@ -58,11 +58,17 @@ extension RunProcessTests {
             }
         }
 
-        @Test("B loses its state folder while down (a new node id) and rejoins: no entry written twice, and the bytes it costs are reported")
-        func lostStateFolderRejoins() async throws {
+        /// Without `--node-id` B comes back as a new node (what a user who never set one gets);
+        /// with it, A still holds B's acknowledgements under the same id.
+        @Test(
+            "B loses its state folder while down and rejoins: no entry written twice, and the bytes it costs are reported",
+            arguments: [false, true]
+        )
+        func lostStateFolderRejoins(withConfiguredNodeID: Bool) async throws {
             let session = "lost-state"
+            let label = withConfiguredNodeID ? "lostStateFolderRejoins (--node-id node-b)" : "lostStateFolderRejoins (new node id)"
             try await withAgentCluster { cluster in
-                let b = try await cluster.start("B")
+                let b = try await cluster.start("B", extraArguments: withConfiguredNodeID ? ["--node-id", "node-b"] : [])
                 try await TCPProxy.run(forwardingTo: b.port) { proxy in
                     let a = try cluster.add("A", peers: [proxy.address])
                     try await a.start()
@@ -82,7 +88,11 @@ extension RunProcessTests {
                     let atRestart = proxy.bytes
 
                     try await b.start(listen: .same)
-                    #expect(b.nodeID != nil && b.nodeID != oldNodeID, "without --node-id B makes itself a new id")
+                    if withConfiguredNodeID {
+                        #expect(b.nodeID == "node-b" && oldNodeID == "node-b", "--node-id names B before and after")
+                    } else {
+                        #expect(b.nodeID != nil && b.nodeID != oldNodeID, "without --node-id B makes itself a new id")
+                    }
                     let all = Set(fromA + fromB + whileDownOnA + whileDownOnB)
                     try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: all, timeout: .seconds(120))
                     let catchUp = try await proxy.waitUntilQuiet() - atRestart
@@ -98,7 +108,7 @@ extension RunProcessTests {
                     try await cluster.stopAll()
                     print(
                         """
-                        lostStateFolderRejoins: catch-up after B rejoined without state: \(catchUp.towardTarget) bytes \
+                        \(label): catch-up after B rejoined without state: \(catchUp.towardTarget) bytes \
                         A→B, \(catchUp.fromTarget) bytes B→A, \(catchUp.total) in all (ratio \
                         \(ratio(catchUp.total, bytesOfLog)) of B's \(bytesOfLog)-byte log, \
                         \(ratio(catchUp.total, difference)) of the \(difference) bytes of the 200 lines that were new); \
