@@ -146,6 +146,8 @@ let package = Package(
             dependencies: [
                 "OpLog",
                 "oplog-sync",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
