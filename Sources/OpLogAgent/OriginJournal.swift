@@ -9,9 +9,9 @@ import SystemPackage
 ///
 /// One append-only file per session, `origins/<session>.jsonl`, one line per run of entries
 /// from the same origin: `[COUNT,"NODE_ID"]`, or `[COUNT,null]` for this node's own writers. A
-/// torn or unreadable last line (a crash mid-write) ends the journal there: the entries after it
-/// count as this node's own, which at worst sends them back to where they came from (the peer
-/// drops them by op id).
+/// torn or unreadable line (a crash mid-write) ends the journal there, and ``load()`` cuts it
+/// off so that later records are readable: the entries after it count as this node's own, which
+/// at worst sends them back to where they came from (the peer drops them by op id).
 struct OriginJournal: Sendable {
     let directory: FilePath
 
@@ -34,12 +34,20 @@ struct OriginJournal: Sendable {
                 let data = FileManager.default.contents(atPath: self.path(session).string)
             else { continue }
             var list: [NodeID?] = []
+            var validLength = 0
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                guard let run = try? JSONSerialization.jsonObject(with: Data(line)) as? [Any], run.count == 2,
+                guard validLength + line.count < data.count,
+                    let run = try? JSONSerialization.jsonObject(with: Data(line)) as? [Any], run.count == 2,
                     let count = run[0] as? Int, count > 0
                 else { break }
                 let origin = (run[1] as? String).map(NodeID.init)
                 list.append(contentsOf: repeatElement(origin, count: count))
+                validLength += line.count + 1
+            }
+            if validLength < data.count {
+                // A record torn by a crash: cut it off, or every record appended after it
+                // would be unreadable too.
+                _ = truncate(self.path(session).string, off_t(validLength))
             }
             origins[session] = list
         }

@@ -52,6 +52,23 @@ import Testing
         #expect(origins.load() == [self.session: [NodeID("studio"), nil]])
     }
 
+    /// A record torn by a crash is cut off when the journal is loaded, so records appended
+    /// after the restart are read back too.
+    @Test func aTornOriginRecordIsCutOffOnLoad() throws {
+        let state = try self.stateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state.string) }
+        let origins = OriginJournal(stateDirectory: state)
+        try origins.append([NodeID("studio"), NodeID("studio"), nil][...], session: self.session)
+        let path = state.appending("origins").appending("live-1.jsonl").string
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"[4,"lap"#.utf8))
+        handle.closeFile()
+        #expect(origins.load() == [self.session: [NodeID("studio"), NodeID("studio"), nil]])
+        try origins.append([NodeID("laptop")][...], session: self.session)
+        #expect(origins.load() == [self.session: [NodeID("studio"), NodeID("studio"), nil, NodeID("laptop")]])
+    }
+
     @Test func remoteCheckpointsKeepTheirExactBytes() throws {
         let state = try self.stateDirectory()
         defer { try? FileManager.default.removeItem(atPath: state.string) }
