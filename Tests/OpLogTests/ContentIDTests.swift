@@ -43,7 +43,7 @@ struct ContentIDTests {
             intentID: "intent",
             reservationID: "res"
         )
-        #expect(try OpEntry(line: made.line) == made)
+        try expectSameFields(OpEntry(line: made.line), made)
         try made.verifyContentID()
     }
 
@@ -69,7 +69,7 @@ struct ContentIDTests {
                 reservationID: text()
             )
             #expect(try made.computedContentID() == made.opID)
-            #expect(try OpEntry(line: made.line) == made)
+            try expectSameFields(OpEntry(line: made.line), made)
         }
     }
 
@@ -97,6 +97,21 @@ struct ContentIDTests {
         try uuid.verifyContentID()
         #expect(!uuid.opID.isContentAddressed)
     }
+}
+
+/// Entries compare by their lines; this checks that every field read from the line (lazily, for
+/// a decoded entry) equals the field a made entry was given.
+func expectSameFields(_ decoded: OpEntry, _ made: OpEntry, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(decoded == made, sourceLocation: sourceLocation)
+    #expect(decoded.opID == made.opID, sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.actorID) == ExactText(made.actorID), sourceLocation: sourceLocation)
+    #expect(decoded.lamportTimestamp == made.lamportTimestamp, sourceLocation: sourceLocation)
+    #expect(decoded.parentOpIDs == made.parentOpIDs, sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.domain) == ExactText(made.domain), sourceLocation: sourceLocation)
+    #expect(decoded.domainOp == made.domainOp, sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.createdAt) == ExactText(made.createdAt), sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.intentID) == ExactText(made.intentID), sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.reservationID) == ExactText(made.reservationID), sourceLocation: sourceLocation)
 }
 
 extension String {

@@ -77,6 +77,24 @@ struct OpEntryTests {
         #expect(entry.domainOp == .null)
     }
 
+    /// The fields decoded on demand read escapes, nesting and unusual spacing as a full parse does,
+    /// and copies of an entry read the same values.
+    @Test func fieldsDecodedOnDemandMatchTheFullParse() throws {
+        let line =
+            #"{ "op_id" : "a", "domain_op" : [ {"k\u00e9": "\ud83c\udfb5"}, [], -0.5e+3, true ], "domain": "m\u00fcsic\/x", "created_at":"2026\t01", "intent_id":"\"i\"", "reservation_id":"r\\", "actor_id":"x","lamport_ts":1,"parent_op_ids":[] }"#
+        let entry = try OpEntry(line: Array(line.utf8))
+        let copy = entry
+        for decoded in [entry, copy] {
+            #expect(decoded.domain == "m\u{FC}sic/x")
+            #expect(decoded.createdAt == "2026\t01")
+            #expect(decoded.intentID == "\"i\"")
+            #expect(decoded.reservationID == "r\\")
+            let full = try JSONValue(parsing: Array(line.utf8))
+            #expect(decoded.domainOp == full["domain_op"])
+            #expect(PythonJSON.compact(decoded.domainOp).text == #"[{"k\u00e9":"\ud83c\udfb5"},[],-0.5e+3,true]"#)
+        }
+    }
+
     static let invalidEntries: [(String, String)] = [
         (#"[1,2]"#, "not an object"),
         (#"{"actor_id":"x","lamport_ts":1,"parent_op_ids":[],"domain":"d","domain_op":{}}"#, "no op_id"),
