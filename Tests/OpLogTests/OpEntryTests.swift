@@ -71,6 +71,18 @@ struct OpEntryTests {
         #expect(keys["\u{E9}"] == .number(JSONNumber(1)))
     }
 
+    /// Ids hash a digest made once; equal text, however the id was made, is the same key.
+    @Test func opIDsMadeEitherWayAreTheSameKey() throws {
+        let text = "sha256:" + String(repeating: "ab", count: 32)
+        let validated = try OpID(validating: text)
+        let trusted = OpID(trusted: String(decoding: Array(text.utf8), as: UTF8.self))
+        #expect(validated == trusted && validated.hashValue == trusted.hashValue)
+        let other = try OpID(validating: String(text.dropLast()) + "c")
+        #expect(validated != other)
+        let lookup: [OpID: Int] = [validated: 1, other: 2]
+        #expect(lookup[trusted] == 1)
+    }
+
     @Test func optionalStringFieldsDefaultToEmpty() throws {
         let entry = try OpEntry(line: Array(#"{"op_id":"a","actor_id":"x","lamport_ts":0,"parent_op_ids":[],"domain":"d","domain_op":null}"#.utf8))
         #expect(entry.createdAt == "" && entry.intentID == "" && entry.reservationID == "")
