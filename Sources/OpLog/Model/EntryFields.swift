@@ -54,31 +54,32 @@ struct EntryFields {
                     try parser.skipString()
                     return start..<parser.position
                 }
-                if parser.key(key, equals: "op_id") {
+                switch Field(key, in: parser) {
+                case .opID?:
                     if let text = try string("op_id") {
                         do throws(OpLogError) { opID = try OpID(validating: text) } catch {
                             if fieldError == nil { fieldError = entryError("field op_id: \(error.message)") }
                         }
                     }
-                } else if parser.key(key, equals: "actor_id") {
+                case .actorID?:
                     actorID = try string("actor_id")
-                } else if parser.key(key, equals: "lamport_ts") {
+                case .lamportTimestamp?:
                     lamportTimestamp = try Self.nonNegativeInteger(&parser, fieldError: &fieldError)
-                } else if parser.key(key, equals: "parent_op_ids") {
+                case .parentOpIDs?:
                     parentOpIDs = try Self.opIDArray(&parser, fieldError: &fieldError)
-                } else if parser.key(key, equals: "domain") {
+                case .domain?:
                     domain = try stringToken("domain")
-                } else if parser.key(key, equals: "domain_op") {
+                case .domainOp?:
                     let start = parser.position
                     try parser.skipValue()
                     domainOp = start..<parser.position
-                } else if parser.key(key, equals: "created_at") {
+                case .createdAt?:
                     createdAt = try stringToken("created_at")
-                } else if parser.key(key, equals: "intent_id") {
+                case .intentID?:
                     intentID = try stringToken("intent_id")
-                } else if parser.key(key, equals: "reservation_id") {
+                case .reservationID?:
                     reservationID = try stringToken("reservation_id")
-                } else {
+                case nil:
                     try parser.skipValue()
                 }
             }
@@ -106,6 +107,49 @@ struct EntryFields {
                 reservationID: reservationID
             )
         )
+    }
+
+    /// The entry fields, told apart by a key's length (and first byte) before one comparison.
+    private enum Field: CaseIterable {
+        case opID, actorID, lamportTimestamp, parentOpIDs, domain, domainOp, createdAt, intentID, reservationID
+
+        init?(_ key: JSONKey, in parser: JSONParser) {
+            if key.hasEscape {
+                // Spelled with escapes, a name has another length: compare it decoded, with each.
+                guard let field = Self.allCases.first(where: { parser.key(key, equals: $0.name) }) else {
+                    return nil
+                }
+                self = field
+                return
+            }
+            let field: Field
+            switch key.range.count {
+            case 5: field = .opID
+            case 6: field = .domain
+            case 8: field = .actorID
+            case 9: field = parser.bytes[key.range.lowerBound] == UInt8(ascii: "d") ? .domainOp : .intentID
+            case 10: field = parser.bytes[key.range.lowerBound] == UInt8(ascii: "l") ? .lamportTimestamp : .createdAt
+            case 13: field = .parentOpIDs
+            case 14: field = .reservationID
+            default: return nil
+            }
+            guard parser.key(key, equals: field.name) else { return nil }
+            self = field
+        }
+
+        var name: StaticString {
+            switch self {
+            case .opID: "op_id"
+            case .actorID: "actor_id"
+            case .lamportTimestamp: "lamport_ts"
+            case .parentOpIDs: "parent_op_ids"
+            case .domain: "domain"
+            case .domainOp: "domain_op"
+            case .createdAt: "created_at"
+            case .intentID: "intent_id"
+            case .reservationID: "reservation_id"
+            }
+        }
     }
 
     private static func nonNegativeInteger(

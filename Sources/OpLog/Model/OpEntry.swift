@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One entry of a Muse op log, with the exact bytes of the line it came from.
 ///
 /// ``line`` is what gets written back or shipped: a replica reproduces its origin's line byte for
@@ -67,11 +73,11 @@ public struct OpEntry: Sendable, Hashable {
     ///   is not verified here; see ``verifyContentID()``.
     public init(line: some Collection<UInt8>) throws(OpLogError) {
         let bytes = Array(line)
-        guard !bytes.contains(UInt8(ascii: "\n")) else {
-            throw OpLogError(code: .invalidEntry, message: "an entry must be a single line")
-        }
         let fields = try bytes.withUnsafeBufferPointer { buffer throws(OpLogError) in
-            try EntryFields.decode(buffer)
+            if let base = buffer.baseAddress, memchr(base, Int32(UInt8(ascii: "\n")), buffer.count) != nil {
+                throw OpLogError(code: .invalidEntry, message: "an entry must be a single line")
+            }
+            return try EntryFields.decode(buffer)
         }
         self.storage = Storage(line: bytes, fields: fields, details: .located(fields.tokens))
     }
