@@ -73,6 +73,28 @@ struct ContentIDTests {
         }
     }
 
+    /// The canonical form written straight from a line equals the one made from its JSON tree
+    /// (without `op_id`): escapes, raw UTF-8, nesting, number spellings, UTF-16 key order.
+    @Test(arguments: [
+        firstLine, secondLine,
+        #"{"op_id":"x","b":[1,2.50,-0,1e21,1E-7,0.1,-3e+2,{"z":null,"a":true}],"a":{"\u00e9":"\/\u0000\t\"\\","é2":"raw é ♫ 🎵","e\u0301":false}}"#,
+        #"{"\ue000":1,"😀":2,"\u0061":[[],{}],"op\u005fid":"y","s":"\ud83c\udfb5 \u001f \u007f"}"#,
+        #" { "k" : [ 1 , "two" , { "n" : { "m" : [ ] } } ] , "op_id" : "z" } "#,
+        #"{"op_id":"q","b":1,"a":2,"cd":3,"c":{"cc":4,"cb":5}}"#,
+    ])
+    func canonicalFormFromTheLineMatchesTheTree(line: String) throws {
+        guard case .object(let object) = try JSONValue(parsing: line) else {
+            Issue.record("not an object")
+            return
+        }
+        let streamed = try Array(line.utf8).withUnsafeBufferPointer { try CanonicalJSON.encodeEntryContent($0) }
+        #expect(streamed.text == (try CanonicalJSON.encode(.object(object.removing("op_id")))).text)
+        let withNaN = #"{"op_id":"x","v":[NaN]}"#
+        #expect(throws: OpLogError.self) {
+            try Array(withNaN.utf8).withUnsafeBufferPointer { try CanonicalJSON.encodeEntryContent($0) }
+        }
+    }
+
     @Test func idIgnoresLayoutButNotContent() throws {
         let base = try OpEntry(line: Array(Self.firstLine.utf8))
         // Same content, different key order, spacing and number spelling: same id.

@@ -173,11 +173,13 @@ public struct OpEntry: Sendable, Hashable {
     /// The content id the line's content hashes to, whatever its `op_id` says.
     ///
     /// - Throws: `OpLogError` `.invalidEntry` when the entry holds `NaN` or `Infinity`.
+    /// - Complexity: O(n log n) in the line's length; the canonical form is written straight
+    ///   from the line, without building its JSON tree.
     public func computedContentID() throws(OpLogError) -> OpID {
-        guard case .object(let object)? = try? JSONValue(parsing: self.line) else {
-            preconditionFailure("an OpEntry's line was validated as a JSON object when it was decoded")
+        let canonical = try self.storage.line.withUnsafeBufferPointer { line throws(OpLogError) in
+            try CanonicalJSON.encodeEntryContent(line)
         }
-        return try ContentID.compute(for: object)
+        return ContentID.compute(canonicalBytes: canonical)
     }
 
     /// Checks that an id claiming `sha256:` matches the content; other ids pass unchecked.
