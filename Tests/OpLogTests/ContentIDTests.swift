@@ -43,7 +43,7 @@ struct ContentIDTests {
             intentID: "intent",
             reservationID: "res"
         )
-        #expect(try OpEntry(line: made.line) == made)
+        try expectSameFields(OpEntry(line: made.line), made)
         try made.verifyContentID()
     }
 
@@ -69,7 +69,29 @@ struct ContentIDTests {
                 reservationID: text()
             )
             #expect(try made.computedContentID() == made.opID)
-            #expect(try OpEntry(line: made.line) == made)
+            try expectSameFields(OpEntry(line: made.line), made)
+        }
+    }
+
+    /// The canonical form written straight from a line equals the one made from its JSON tree
+    /// (without `op_id`): escapes, raw UTF-8, nesting, number spellings, UTF-16 key order.
+    @Test(arguments: [
+        firstLine, secondLine,
+        #"{"op_id":"x","b":[1,2.50,-0,1e21,1E-7,0.1,-3e+2,{"z":null,"a":true}],"a":{"\u00e9":"\/\u0000\t\"\\","é2":"raw é ♫ 🎵","e\u0301":false}}"#,
+        #"{"\ue000":1,"😀":2,"\u0061":[[],{}],"op\u005fid":"y","s":"\ud83c\udfb5 \u001f \u007f"}"#,
+        #" { "k" : [ 1 , "two" , { "n" : { "m" : [ ] } } ] , "op_id" : "z" } "#,
+        #"{"op_id":"q","b":1,"a":2,"cd":3,"c":{"cc":4,"cb":5}}"#,
+    ])
+    func canonicalFormFromTheLineMatchesTheTree(line: String) throws {
+        guard case .object(let object) = try JSONValue(parsing: line) else {
+            Issue.record("not an object")
+            return
+        }
+        let streamed = try Array(line.utf8).withUnsafeBufferPointer { try CanonicalJSON.encodeEntryContent($0) }
+        #expect(streamed.text == (try CanonicalJSON.encode(.object(object.removing("op_id")))).text)
+        let withNaN = #"{"op_id":"x","v":[NaN]}"#
+        #expect(throws: OpLogError.self) {
+            try Array(withNaN.utf8).withUnsafeBufferPointer { try CanonicalJSON.encodeEntryContent($0) }
         }
     }
 
@@ -97,6 +119,21 @@ struct ContentIDTests {
         try uuid.verifyContentID()
         #expect(!uuid.opID.isContentAddressed)
     }
+}
+
+/// Entries compare by their lines; this checks that every field read from the line (lazily, for
+/// a decoded entry) equals the field a made entry was given.
+func expectSameFields(_ decoded: OpEntry, _ made: OpEntry, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(decoded == made, sourceLocation: sourceLocation)
+    #expect(decoded.opID == made.opID, sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.actorID) == ExactText(made.actorID), sourceLocation: sourceLocation)
+    #expect(decoded.lamportTimestamp == made.lamportTimestamp, sourceLocation: sourceLocation)
+    #expect(decoded.parentOpIDs == made.parentOpIDs, sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.domain) == ExactText(made.domain), sourceLocation: sourceLocation)
+    #expect(decoded.domainOp == made.domainOp, sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.createdAt) == ExactText(made.createdAt), sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.intentID) == ExactText(made.intentID), sourceLocation: sourceLocation)
+    #expect(ExactText(decoded.reservationID) == ExactText(made.reservationID), sourceLocation: sourceLocation)
 }
 
 extension String {

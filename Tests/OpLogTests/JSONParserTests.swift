@@ -55,13 +55,20 @@ struct JSONParserTests {
         #expect(throws: OpLogError.self) { try CanonicalJSON.encode(value) }
     }
 
-    /// The eight-bytes-at-a-time string scan must flag exactly the words a byte loop would.
+    /// The eight-bytes-at-a-time string scan must flag exactly the words a byte loop would, and
+    /// find the same first byte that needs attention.
     @Test func wordScanMatchesTheByteRule() {
-        func naive(_ word: UInt64) -> Bool {
-            (0..<8).contains { shift in
+        func firstFlagged(_ word: UInt64) -> Int? {
+            (0..<8).first { shift in
                 let byte = UInt8(truncatingIfNeeded: word >> (8 * UInt64(shift)))
                 return byte == 0x22 || byte == 0x5C || byte < 0x20 || byte >= 0x80
             }
+        }
+        func naive(_ word: UInt64) -> Bool {
+            let first = firstFlagged(word)
+            let mask = JSONParser.attentionMask(word)
+            #expect(mask == 0 ? first == nil : first == mask.trailingZeroBitCount / 8, "word \(word)")
+            return first != nil
         }
         var generator = SplitMix64(seed: 3)
         let plain = UInt64(0x6161_6161_6161_6161)  // "aaaaaaaa"
@@ -92,6 +99,19 @@ struct JSONParserTests {
         }
         #expect(number.text == "4.50")
         #expect(number.doubleValue == 4.5)
+    }
+
+    /// Small objects skip comparing keys whose length and end bytes differ from every earlier key;
+    /// keys alike in those (`"ab"`, `"ba"`) are still told apart, and repeats still found.
+    @Test func duplicateKeysAreFoundWhateverTheirShape() {
+        var generator = SplitMix64(seed: 11)
+        let names = ["ab", "ba", "a", "b", "aab", "aba", "baa", "op_id", "actor_id", "domain_op", "intent_id"]
+        for _ in 0..<2_000 {
+            let keys = (0..<Int(1 + generator.next() % 12)).map { _ in names[Int(generator.next() % UInt64(names.count))] }
+            let text = "{" + keys.enumerated().map { "\"\($0.element)\":\($0.offset)" }.joined(separator: ",") + "}"
+            let hasRepeat = Set(keys).count < keys.count
+            #expect((try? JSONValue(parsing: text)) == nil ? hasRepeat : !hasRepeat, "\(text)")
+        }
     }
 
     @Test func duplicateKeysAreRejectedInLargeObjects() {

@@ -71,10 +71,40 @@ struct OpEntryTests {
         #expect(keys["\u{E9}"] == .number(JSONNumber(1)))
     }
 
+    /// Ids hash a digest made once; equal text, however the id was made, is the same key.
+    @Test func opIDsMadeEitherWayAreTheSameKey() throws {
+        let text = "sha256:" + String(repeating: "ab", count: 32)
+        let validated = try OpID(validating: text)
+        let trusted = OpID(trusted: String(decoding: Array(text.utf8), as: UTF8.self))
+        #expect(validated == trusted && validated.hashValue == trusted.hashValue)
+        let other = try OpID(validating: String(text.dropLast()) + "c")
+        #expect(validated != other)
+        let lookup: [OpID: Int] = [validated: 1, other: 2]
+        #expect(lookup[trusted] == 1)
+    }
+
     @Test func optionalStringFieldsDefaultToEmpty() throws {
         let entry = try OpEntry(line: Array(#"{"op_id":"a","actor_id":"x","lamport_ts":0,"parent_op_ids":[],"domain":"d","domain_op":null}"#.utf8))
         #expect(entry.createdAt == "" && entry.intentID == "" && entry.reservationID == "")
         #expect(entry.domainOp == .null)
+    }
+
+    /// The fields decoded on demand read escapes, nesting and unusual spacing as a full parse does,
+    /// and copies of an entry read the same values.
+    @Test func fieldsDecodedOnDemandMatchTheFullParse() throws {
+        let line =
+            #"{ "op_id" : "a", "domain_op" : [ {"k\u00e9": "\ud83c\udfb5"}, [], -0.5e+3, true ], "domain": "m\u00fcsic\/x", "created_at":"2026\t01", "intent_id":"\"i\"", "reservation_id":"r\\", "actor_id":"x","lamport_ts":1,"parent_op_ids":[] }"#
+        let entry = try OpEntry(line: Array(line.utf8))
+        let copy = entry
+        for decoded in [entry, copy] {
+            #expect(decoded.domain == "m\u{FC}sic/x")
+            #expect(decoded.createdAt == "2026\t01")
+            #expect(decoded.intentID == "\"i\"")
+            #expect(decoded.reservationID == "r\\")
+            let full = try JSONValue(parsing: Array(line.utf8))
+            #expect(decoded.domainOp == full["domain_op"])
+            #expect(PythonJSON.compact(decoded.domainOp).text == #"[{"k\u00e9":"\ud83c\udfb5"},[],-0.5e+3,true]"#)
+        }
     }
 
     static let invalidEntries: [(String, String)] = [

@@ -19,7 +19,7 @@ struct OpenLogFile {
         _ body: (OpIndexRecord) throws(OpLogError) -> Void
     ) throws(OpLogError) -> ScanSummary {
         try self.readLines(from: start, firstLineNumber: firstLineNumber) { bytes, position throws(OpLogError) in
-            let fields = try EntryFields.decode(bytes, keepingDomainOp: false)
+            let fields = try EntryFields.decode(bytes)
             try body(
                 OpIndexRecord(
                     opID: fields.opID,

@@ -101,13 +101,18 @@ extension JSONParser {
         var hasEscape = false
         let count = self.bytes.count
         while index < count {
-            // Skip eight plain bytes at a time (printable ASCII other than a quote or backslash),
-            // which is most of every string; anything else goes through the checks below.
-            if index + 8 <= count, let base = self.bytes.baseAddress,
-                !Self.wordNeedsAttention(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            {
-                index += 8
-                continue
+            // Skip plain bytes (printable ASCII other than a quote or backslash), which are most
+            // of every string, eight at a time, then straight to the first that is not plain;
+            // that one goes through the checks below.
+            if index + 8 <= count, let base = self.bytes.baseAddress {
+                let attention = Self.attentionMask(
+                    UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                )
+                if attention == 0 {
+                    index += 8
+                    continue
+                }
+                index += attention.trailingZeroBitCount >> 3
             }
             let byte = self.bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -129,10 +134,18 @@ extension JSONParser {
     }
 
     /// Whether any of the eight bytes in `word` is a quote, a backslash, a control character or
-    /// not ASCII (bit tricks over a 64-bit word: a byte's high bit is set in the result exactly
-    /// when it matches, borrows aside, which only ever add matches next to a real one).
+    /// not ASCII.
     @inline(__always)
     static func wordNeedsAttention(_ word: UInt64) -> Bool {
+        Self.attentionMask(word) != 0
+    }
+
+    /// The high bit of each byte of `word` (in memory order, read little-endian) that may be a
+    /// quote, a backslash, a control character or not ASCII: bit tricks over a 64-bit word, exact
+    /// up to the first such byte (borrows only ever add marks above a real one), so the lowest
+    /// set bit marks the first byte that needs attention.
+    @inline(__always)
+    static func attentionMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
@@ -140,7 +153,7 @@ extension JSONParser {
         let hasQuote = (quote &- ones) & ~quote
         let hasBackslash = (backslash &- ones) & ~backslash
         let hasControl = (word &- ones &* 0x20) & ~word
-        return (hasQuote | hasBackslash | hasControl | word) & highs != 0
+        return (hasQuote | hasBackslash | hasControl | word) & highs
     }
 
     /// Validates the escape at `index` (a backslash); returns the index after it.

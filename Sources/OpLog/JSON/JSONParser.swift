@@ -278,13 +278,20 @@ private struct DuplicateKeyDetector {
             0..<0
         )
     private var decoded: Set<ExactText>?
+    /// One bit per inline key, chosen by its length and its first and last bytes: a key whose
+    /// bit is clear equals none recorded, so the keys of an entry are rarely compared at all.
+    private var signatures: UInt64 = 0
 
     /// Records `key`; returns `false` if an equal key was already recorded.
     mutating func insert(_ key: JSONKey, in parser: JSONParser) -> Bool {
         if self.decoded == nil && !key.hasEscape && self.inlineCount < Self.inlineCapacity {
-            for index in 0..<self.inlineCount where parser.bytesEqual(self.inlineRange(index), key.range) {
-                return false
+            let signature = Self.signature(of: key.range, in: parser)
+            if self.signatures & signature != 0 {
+                for index in 0..<self.inlineCount where parser.bytesEqual(self.inlineRange(index), key.range) {
+                    return false
+                }
             }
+            self.signatures |= signature
             withUnsafeMutableBytes(of: &self.inline) { raw in
                 raw.storeBytes(
                     of: key.range,
@@ -305,6 +312,12 @@ private struct DuplicateKeyDetector {
         let isNew = decoded.insert(ExactText(parser.string(of: key))).inserted
         self.decoded = decoded
         return isNew
+    }
+
+    private static func signature(of range: Range<Int>, in parser: JSONParser) -> UInt64 {
+        guard let first = range.first, let last = range.last else { return 1 }
+        let mixed = range.count &* 3 &+ Int(parser.bytes[first]) &+ Int(parser.bytes[last])
+        return 1 << UInt64(mixed & 63)
     }
 
     private func inlineRange(_ index: Int) -> Range<Int> {

@@ -1,32 +1,27 @@
 /// The fields of an entry line, decoded in one pass by ``JSONParser``.
 ///
 /// One decoder serves both the full decode (``OpEntry/init(line:)``) and the index scan
-/// (``OpIndexRecord``), which skips `domain_op` without building it, so both accept exactly the
-/// same lines. With `keepingDomainOp` unset, `domain`, `created_at`, `intent_id` and
-/// `reservation_id` are checked but read as `""`.
+/// (``OpIndexRecord``), so both accept exactly the same lines. Every value is validated, but only
+/// what replication needs is built (`op_id`, `actor_id`, `lamport_ts`, `parent_op_ids`); the other
+/// fields are located (``EntryFieldTokens``) and decoded on demand.
 struct EntryFields {
     var opID: OpID
     var actorID: String
     var lamportTimestamp: Int
     var parentOpIDs: [OpID]
-    var domain: String
-    var domainOp: JSONValue?
-    var createdAt: String
-    var intentID: String
-    var reservationID: String
+    var tokens: EntryFieldTokens
 
-    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, keepingDomainOp: Bool) throws(OpLogError) -> EntryFields {
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws(OpLogError) -> EntryFields {
         var parser = JSONParser(bytes)
         var opID: OpID?
         var actorID: String?
         var lamportTimestamp: Int?
         var parentOpIDs: [OpID]?
-        var domain: String?
-        var domainOp: JSONValue?
-        var hasDomainOp = false
-        var createdAt = ""
-        var intentID = ""
-        var reservationID = ""
+        var domain: Range<Int>?
+        var domainOp: Range<Int>?
+        var createdAt: Range<Int>?
+        var intentID: Range<Int>?
+        var reservationID: Range<Int>?
         var fieldError: OpLogError?
 
         func entryError(_ message: String) -> OpLogError {
@@ -40,42 +35,51 @@ struct EntryFields {
             }
             try parser.parseObject { (parser: inout JSONParser, key: JSONKey) throws(JSONSyntaxError) in
                 // A wrongly typed field is an entry error, but the rest of the line must still be
-                // valid JSON, so remember it and keep parsing. Strings the index scan does not
-                // need are checked but not built.
-                func string(_ name: StaticString, keep: Bool = true) throws(JSONSyntaxError) -> String? {
+                // valid JSON, so remember it and keep parsing.
+                func isString(_ name: StaticString) throws(JSONSyntaxError) -> Bool {
                     guard parser.peek() == UInt8(ascii: "\"") else {
                         if fieldError == nil { fieldError = entryError("field \(name) must be a string") }
                         try parser.skipValue()
-                        return nil
+                        return false
                     }
-                    if keep { return try parser.parseString() }
-                    try parser.skipString()
-                    return ""
+                    return true
                 }
-                if parser.key(key, equals: "op_id") {
+                func string(_ name: StaticString) throws(JSONSyntaxError) -> String? {
+                    try isString(name) ? parser.parseString() : nil
+                }
+                // Strings replication does not need are checked but not built.
+                func stringToken(_ name: StaticString) throws(JSONSyntaxError) -> Range<Int>? {
+                    guard try isString(name) else { return nil }
+                    let start = parser.position
+                    try parser.skipString()
+                    return start..<parser.position
+                }
+                switch Field(key, in: parser) {
+                case .opID?:
                     if let text = try string("op_id") {
                         do throws(OpLogError) { opID = try OpID(validating: text) } catch {
                             if fieldError == nil { fieldError = entryError("field op_id: \(error.message)") }
                         }
                     }
-                } else if parser.key(key, equals: "actor_id") {
+                case .actorID?:
                     actorID = try string("actor_id")
-                } else if parser.key(key, equals: "lamport_ts") {
+                case .lamportTimestamp?:
                     lamportTimestamp = try Self.nonNegativeInteger(&parser, fieldError: &fieldError)
-                } else if parser.key(key, equals: "parent_op_ids") {
+                case .parentOpIDs?:
                     parentOpIDs = try Self.opIDArray(&parser, fieldError: &fieldError)
-                } else if parser.key(key, equals: "domain") {
-                    domain = try string("domain", keep: keepingDomainOp)
-                } else if parser.key(key, equals: "domain_op") {
-                    hasDomainOp = true
-                    if keepingDomainOp { domainOp = try parser.parseValue() } else { try parser.skipValue() }
-                } else if parser.key(key, equals: "created_at") {
-                    createdAt = try string("created_at", keep: keepingDomainOp) ?? ""
-                } else if parser.key(key, equals: "intent_id") {
-                    intentID = try string("intent_id", keep: keepingDomainOp) ?? ""
-                } else if parser.key(key, equals: "reservation_id") {
-                    reservationID = try string("reservation_id", keep: keepingDomainOp) ?? ""
-                } else {
+                case .domain?:
+                    domain = try stringToken("domain")
+                case .domainOp?:
+                    let start = parser.position
+                    try parser.skipValue()
+                    domainOp = start..<parser.position
+                case .createdAt?:
+                    createdAt = try stringToken("created_at")
+                case .intentID?:
+                    intentID = try stringToken("intent_id")
+                case .reservationID?:
+                    reservationID = try stringToken("reservation_id")
+                case nil:
                     try parser.skipValue()
                 }
             }
@@ -89,18 +93,63 @@ struct EntryFields {
         guard let lamportTimestamp else { throw entryError("missing field lamport_ts") }
         guard let parentOpIDs else { throw entryError("missing field parent_op_ids") }
         guard let domain else { throw entryError("missing field domain") }
-        guard hasDomainOp else { throw entryError("missing field domain_op") }
+        guard let domainOp else { throw entryError("missing field domain_op") }
         return EntryFields(
             opID: opID,
             actorID: actorID,
             lamportTimestamp: lamportTimestamp,
             parentOpIDs: parentOpIDs,
-            domain: domain,
-            domainOp: domainOp,
-            createdAt: createdAt,
-            intentID: intentID,
-            reservationID: reservationID
+            tokens: EntryFieldTokens(
+                domain: domain,
+                domainOp: domainOp,
+                createdAt: createdAt,
+                intentID: intentID,
+                reservationID: reservationID
+            )
         )
+    }
+
+    /// The entry fields, told apart by a key's length (and first byte) before one comparison.
+    private enum Field: CaseIterable {
+        case opID, actorID, lamportTimestamp, parentOpIDs, domain, domainOp, createdAt, intentID, reservationID
+
+        init?(_ key: JSONKey, in parser: JSONParser) {
+            if key.hasEscape {
+                // Spelled with escapes, a name has another length: compare it decoded, with each.
+                guard let field = Self.allCases.first(where: { parser.key(key, equals: $0.name) }) else {
+                    return nil
+                }
+                self = field
+                return
+            }
+            let field: Field
+            switch key.range.count {
+            case 5: field = .opID
+            case 6: field = .domain
+            case 8: field = .actorID
+            case 9: field = parser.bytes[key.range.lowerBound] == UInt8(ascii: "d") ? .domainOp : .intentID
+            case 10: field = parser.bytes[key.range.lowerBound] == UInt8(ascii: "l") ? .lamportTimestamp : .createdAt
+            case 13: field = .parentOpIDs
+            case 14: field = .reservationID
+            default: return nil
+            }
+            guard parser.key(key, equals: field.name) else { return nil }
+            self = field
+        }
+
+        var name: StaticString {
+            switch self {
+            case .opID: "op_id"
+            case .actorID: "actor_id"
+            case .lamportTimestamp: "lamport_ts"
+            case .parentOpIDs: "parent_op_ids"
+            case .domain: "domain"
+            case .domainOp: "domain_op"
+            case .createdAt: "created_at"
+            case .intentID: "intent_id"
+            case .reservationID: "reservation_id"
+            }
+        }
     }
 
     private static func nonNegativeInteger(
@@ -157,5 +206,43 @@ struct EntryFields {
             return nil
         }
         return ids
+    }
+}
+
+/// Where an entry's lazily decoded fields are in its line: the byte range of each value's JSON
+/// token (quotes included for strings), validated by ``EntryFields/decode(_:)``; `nil` for an
+/// optional field the line does not have.
+struct EntryFieldTokens: Sendable {
+    var domain: Range<Int>
+    var domainOp: Range<Int>
+    var createdAt: Range<Int>?
+    var intentID: Range<Int>?
+    var reservationID: Range<Int>?
+
+    /// The string whose token is at `range` in `line` (`""` when `range` is `nil`).
+    ///
+    /// - Precondition: the token was validated as a string when the line was decoded.
+    static func string(at range: Range<Int>?, in line: [UInt8]) -> String {
+        guard let range else { return "" }
+        return line.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(UnsafeBufferPointer(rebasing: buffer[range]))
+            guard let text = try? parser.parseString() else {
+                preconditionFailure("an entry's string fields were validated when it was decoded")
+            }
+            return text
+        }
+    }
+
+    /// The JSON value whose token is at `range` in `line`.
+    ///
+    /// - Precondition: the token was validated as a JSON value when the line was decoded.
+    static func value(at range: Range<Int>, in line: [UInt8]) -> JSONValue {
+        line.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(UnsafeBufferPointer(rebasing: buffer[range]))
+            guard let value = try? parser.parseValue() else {
+                preconditionFailure("an entry's domain_op was validated when it was decoded")
+            }
+            return value
+        }
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Text compared and hashed by its Unicode code points (its UTF-8 bytes), as Python compares
 /// strings; Swift's `String` equality instead treats canonically equivalent spellings as equal
 /// (`"\u{E9}"` and `"e\u{301}"`), which would merge distinct ids, actors or keys.
@@ -12,11 +18,15 @@ struct ExactText: Hashable, Sendable {
         let left = lhs.text.utf8
         let right = rhs.text.utf8
         guard left.count == right.count else { return false }
-        // Native strings are contiguous: compare the bytes directly (the generic
-        // `elementsEqual` over UTF8View was the top cost of dictionary lookups by op id).
+        // Native strings are contiguous: compare the bytes with memcmp (the generic
+        // `elementsEqual`, over UTF8View or even over buffers, was the top cost of dictionary
+        // lookups by op id).
         let compared = left.withContiguousStorageIfAvailable { leftBytes in
             right.withContiguousStorageIfAvailable { rightBytes in
-                leftBytes.elementsEqual(rightBytes)
+                guard let leftBase = leftBytes.baseAddress, let rightBase = rightBytes.baseAddress else {
+                    return leftBytes.count == rightBytes.count
+                }
+                return memcmp(leftBase, rightBase, leftBytes.count) == 0
             }
         }
         if let compared, let isEqual = compared { return isEqual }

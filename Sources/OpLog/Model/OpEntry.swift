@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One entry of a Muse op log, with the exact bytes of the line it came from.
 ///
 /// ``line`` is what gets written back or shipped: a replica reproduces its origin's line byte for
@@ -7,47 +13,73 @@
 /// `created_at`, `intent_id` and `reservation_id` must be strings when present and read as `""`
 /// when absent.
 public struct OpEntry: Sendable, Hashable {
+    /// The entry's fields, immutable and shared by copies: copying an entry costs one retain.
+    private let storage: Storage
+
     /// The line's bytes, without its terminating `\n`.
-    public let line: [UInt8]
-    public let opID: OpID
-    public let actorID: String
-    public let lamportTimestamp: Int
-    public let parentOpIDs: [OpID]
-    public let domain: String
+    public var line: [UInt8] { self.storage.line }
+    public var opID: OpID { self.storage.opID }
+    public var actorID: String { self.storage.actorID }
+    public var lamportTimestamp: Int { self.storage.lamportTimestamp }
+    public var parentOpIDs: [OpID] { self.storage.parentOpIDs }
+
+    public var domain: String {
+        switch self.storage.details {
+        case .decoded(let details): details.domain
+        case .located(let tokens): EntryFieldTokens.string(at: tokens.domain, in: self.storage.line)
+        }
+    }
+
     /// The domain operation, verbatim (object member order and number text kept).
-    public let domainOp: JSONValue
+    ///
+    /// - Complexity: a decoded entry validated it but did not build it: each access parses it
+    ///   from ``line``, O(its length).
+    public var domainOp: JSONValue {
+        switch self.storage.details {
+        case .decoded(let details): details.domainOp
+        case .located(let tokens): EntryFieldTokens.value(at: tokens.domainOp, in: self.storage.line)
+        }
+    }
+
     /// ISO 8601 wall-clock time, informational only.
-    public let createdAt: String
-    public let intentID: String
-    public let reservationID: String
+    public var createdAt: String {
+        switch self.storage.details {
+        case .decoded(let details): details.createdAt
+        case .located(let tokens): EntryFieldTokens.string(at: tokens.createdAt, in: self.storage.line)
+        }
+    }
+
+    public var intentID: String {
+        switch self.storage.details {
+        case .decoded(let details): details.intentID
+        case .located(let tokens): EntryFieldTokens.string(at: tokens.intentID, in: self.storage.line)
+        }
+    }
+
+    public var reservationID: String {
+        switch self.storage.details {
+        case .decoded(let details): details.reservationID
+        case .located(let tokens): EntryFieldTokens.string(at: tokens.reservationID, in: self.storage.line)
+        }
+    }
 
     /// Decodes an entry from one line (without its `\n`).
     ///
+    /// Every byte is validated, as JSON and as an entry; `domain`, `domain_op`, `created_at`,
+    /// `intent_id` and `reservation_id` are then decoded from ``line`` when first asked for,
+    /// so replication, which needs only the id, clock and parents, never builds them.
     /// - Throws: `OpLogError` with code `.invalidJSON` if the line is not JSON, `.invalidEntry`
     ///   if it is JSON but not an entry or spans more than one line (contains `\n`). The `op_id`
     ///   is not verified here; see ``verifyContentID()``.
     public init(line: some Collection<UInt8>) throws(OpLogError) {
         let bytes = Array(line)
-        guard !bytes.contains(UInt8(ascii: "\n")) else {
-            throw OpLogError(code: .invalidEntry, message: "an entry must be a single line")
-        }
         let fields = try bytes.withUnsafeBufferPointer { buffer throws(OpLogError) in
-            try EntryFields.decode(buffer, keepingDomainOp: true)
+            if let base = buffer.baseAddress, memchr(base, Int32(UInt8(ascii: "\n")), buffer.count) != nil {
+                throw OpLogError(code: .invalidEntry, message: "an entry must be a single line")
+            }
+            return try EntryFields.decode(buffer)
         }
-        self.init(line: bytes, fields: fields)
-    }
-
-    private init(line: [UInt8], fields: EntryFields) {
-        self.line = line
-        self.opID = fields.opID
-        self.actorID = fields.actorID
-        self.lamportTimestamp = fields.lamportTimestamp
-        self.parentOpIDs = fields.parentOpIDs
-        self.domain = fields.domain
-        self.domainOp = fields.domainOp ?? .null
-        self.createdAt = fields.createdAt
-        self.intentID = fields.intentID
-        self.reservationID = fields.reservationID
+        self.storage = Storage(line: bytes, fields: fields, details: .located(fields.tokens))
     }
 
     /// Makes a new content-addressed entry, laid out as Muse lays out its lines.
@@ -118,28 +150,36 @@ public struct OpEntry: Sendable, Hashable {
         pythonField(#","intent_id":"#, intentID)
         pythonField(#","reservation_id":"#, reservationID)
         line.append(UInt8(ascii: "}"))
-        let fields = EntryFields(
-            opID: opID,
-            actorID: actorID,
-            lamportTimestamp: lamportTimestamp,
-            parentOpIDs: parentOpIDs,
-            domain: domain,
-            domainOp: domainOp,
-            createdAt: createdAt,
-            intentID: intentID,
-            reservationID: reservationID
+        return OpEntry(
+            storage: Storage(
+                line: line,
+                opID: opID,
+                actorID: actorID,
+                lamportTimestamp: lamportTimestamp,
+                parentOpIDs: parentOpIDs,
+                details: .decoded(
+                    Storage.DecodedDetails(
+                        domain: domain,
+                        domainOp: domainOp,
+                        createdAt: createdAt,
+                        intentID: intentID,
+                        reservationID: reservationID
+                    )
+                )
+            )
         )
-        return OpEntry(line: line, fields: fields)
     }
 
     /// The content id the line's content hashes to, whatever its `op_id` says.
     ///
     /// - Throws: `OpLogError` `.invalidEntry` when the entry holds `NaN` or `Infinity`.
+    /// - Complexity: O(n log n) in the line's length; the canonical form is written straight
+    ///   from the line, without building its JSON tree.
     public func computedContentID() throws(OpLogError) -> OpID {
-        guard case .object(let object)? = try? JSONValue(parsing: self.line) else {
-            preconditionFailure("an OpEntry's line was validated as a JSON object when it was decoded")
+        let canonical = try self.storage.line.withUnsafeBufferPointer { line throws(OpLogError) in
+            try CanonicalJSON.encodeEntryContent(line)
         }
-        return try ContentID.compute(for: object)
+        return ContentID.compute(canonicalBytes: canonical)
     }
 
     /// Checks that an id claiming `sha256:` matches the content; other ids pass unchecked.
@@ -167,5 +207,67 @@ public struct OpEntry: Sendable, Hashable {
     /// The key of the canonical order: (`lamport_ts`, `actor_id`, `op_id`).
     public var canonicalKey: CanonicalKey {
         CanonicalKey(lamportTimestamp: self.lamportTimestamp, actorID: self.actorID, opID: self.opID)
+    }
+
+    /// Equal when the lines are equal: every field is read from the line.
+    public static func == (lhs: OpEntry, rhs: OpEntry) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.line == rhs.storage.line
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        self.storage.line.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+extension OpEntry {
+    private init(storage: Storage) {
+        self.storage = storage
+    }
+
+    /// What an entry holds. Immutable, so sharing it between copies and threads is safe.
+    private final class Storage: Sendable {
+        /// The fields ``OpEntry/make(actorID:lamportTimestamp:parentOpIDs:domain:domainOp:createdAt:intentID:reservationID:)``
+        /// was given.
+        struct DecodedDetails: Sendable {
+            var domain: String
+            var domainOp: JSONValue
+            var createdAt: String
+            var intentID: String
+            var reservationID: String
+        }
+
+        /// The fields replication does not need: given (a made entry) or located in the line,
+        /// validated but not yet decoded (a decoded entry).
+        enum Details: Sendable {
+            case decoded(DecodedDetails)
+            case located(EntryFieldTokens)
+        }
+
+        let line: [UInt8]
+        let opID: OpID
+        let actorID: String
+        let lamportTimestamp: Int
+        let parentOpIDs: [OpID]
+        let details: Details
+
+        init(line: [UInt8], opID: OpID, actorID: String, lamportTimestamp: Int, parentOpIDs: [OpID], details: Details) {
+            self.line = line
+            self.opID = opID
+            self.actorID = actorID
+            self.lamportTimestamp = lamportTimestamp
+            self.parentOpIDs = parentOpIDs
+            self.details = details
+        }
+
+        convenience init(line: [UInt8], fields: EntryFields, details: Details) {
+            self.init(
+                line: line,
+                opID: fields.opID,
+                actorID: fields.actorID,
+                lamportTimestamp: fields.lamportTimestamp,
+                parentOpIDs: fields.parentOpIDs,
+                details: details
+            )
+        }
     }
 }

@@ -13,6 +13,9 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// The id as text; always valid.
     public let rawValue: String
+    /// The id's bytes hashed once, with this process's random seed: dictionaries keyed by op id
+    /// then hash one integer, and tell most unequal ids apart without reading their text.
+    private let digest: Int
 
     /// Validates `text` as an op id.
     ///
@@ -30,11 +33,19 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
             )
         }
         self.rawValue = text
+        self.digest = Self.digest(of: text)
     }
 
     /// An id known to be valid by construction (a content id this library computed).
     init(trusted text: String) {
         self.rawValue = text
+        self.digest = Self.digest(of: text)
+    }
+
+    private static func digest(of text: String) -> Int {
+        var hasher = Hasher()
+        ExactText(text).hash(into: &hasher)
+        return hasher.finalize()
     }
 
     /// Whether the id claims to be a content id (starts with `sha256:`); such ids are verified
@@ -45,11 +56,11 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Equal when the code points are equal (not merely canonically equivalent).
     public static func == (lhs: OpID, rhs: OpID) -> Bool {
-        ExactText(lhs.rawValue) == ExactText(rhs.rawValue)
+        lhs.digest == rhs.digest && ExactText(lhs.rawValue) == ExactText(rhs.rawValue)
     }
 
     public func hash(into hasher: inout Hasher) {
-        ExactText(self.rawValue).hash(into: &hasher)
+        hasher.combine(self.digest)
     }
 
     /// Byte order of the UTF-8 text, the last key of the canonical order.
