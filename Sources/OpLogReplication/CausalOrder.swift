@@ -27,12 +27,17 @@ enum CausalOrder {
         }
     }
 
-    /// - Complexity: O((n + p) log n) for n entries with p parent references.
+    /// - Complexity: O((n + p) log n) for n entries with p parent references; O(n + p) when the
+    /// entries already are in canonical order with every parent before its child (the usual
+    /// batch from a peer).
     static func plan(
         _ entries: [OpEntry],
         isKnown: (OpID) -> Bool,
         isExpired: (Int) -> Bool
     ) -> Plan {
+        if Self.isAlreadyOrdered(entries, isKnown: isKnown) {
+            return Plan(ready: Array(entries.indices))
+        }
         var position: [OpID: Int] = [:]
         position.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() where position[entry.opID] == nil {
@@ -100,5 +105,23 @@ enum CausalOrder {
         }
         plan.ready += stuck.sorted().map(\.index)
         return plan
+    }
+
+    /// Whether writing `entries` as they are is the plan: strictly ascending canonical keys
+    /// (so no op id twice), and each parent known or earlier in the list.
+    private static func isAlreadyOrdered(_ entries: [OpEntry], isKnown: (OpID) -> Bool) -> Bool {
+        var earlier = Set<OpID>()
+        earlier.reserveCapacity(entries.count)
+        var previous: CanonicalKey?
+        for entry in entries {
+            let key = entry.canonicalKey
+            if let previous, !(previous < key) { return false }
+            for parent in entry.parentOpIDs where !earlier.contains(parent) && !isKnown(parent) {
+                return false
+            }
+            earlier.insert(entry.opID)
+            previous = key
+        }
+        return true
     }
 }
