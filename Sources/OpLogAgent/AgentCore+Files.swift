@@ -130,16 +130,23 @@ extension AgentCore {
         let log = SessionLog(layout: self.configuration.layout, sessionID: session)
         while let request = self.writeQueues[session]?.first {
             do {
-                try log.append(
+                let end = try log.append(
                     lines: request.lines,
                     staleTailAge: self.configuration.staleTailAge,
                     synchronize: self.configuration.synchronizeWrites
                 )
                 self.writeQueues[session]?.removeFirst()
                 self.stalled.remove(session)
-                self.apply(.appendCompleted(token: request.token))
-                // Read the lines back now: that numbers them in file order and forwards them.
-                self.scanEntries(session)
+                if var tail = self.tails[session], tail.noteAppended(lines: request.lines, endOffset: end) {
+                    // Nothing else came before them: the engine numbers them as they are.
+                    self.tails[session] = tail
+                    let total = request.lines.reduce(Int64(0)) { $0 + Int64($1.count) + 1 }
+                    self.apply(.appendCompletedInPlace(token: request.token, firstOffset: end - total))
+                } else {
+                    self.apply(.appendCompleted(token: request.token))
+                    // Read the lines back now: that numbers them in file order and forwards them.
+                    self.scanEntries(session)
+                }
             } catch {
                 if error.code == .tailInProgress {
                     if self.stalled.insert(session).inserted {

@@ -232,8 +232,28 @@ extension ReplicationEngine {
     /// The append is durable: the ranges waiting for it are acknowledged, and what waited behind
     /// it is staged. Its entries get their sequence numbers (and are forwarded) once the file's
     /// new lines are fed back, so the numbering is the file's order even when other writers
-    /// append at the same time.
-    mutating func completeAppend(token: UInt64, now: Duration, into actions: inout [ReplicationAction]) {
+    /// append at the same time; or at once, when the host says where they are (`firstOffset`,
+    /// right after everything it fed).
+    mutating func completeAppend(
+        token: UInt64,
+        inPlaceAt firstOffset: Int64? = nil,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
+        guard let pending = self.appends[token] else { return }
+        self.settleAppend(token: token, now: now, into: &actions)
+        guard var offset = firstOffset else { return }
+        // Numbered now, as the file's next lines, instead of when the host reads them back.
+        var entries: [LocalEntry] = []
+        entries.reserveCapacity(pending.entries.count)
+        for held in pending.entries {
+            entries.append(LocalEntry(entry: held.entry, offset: offset))
+            offset += Int64(held.entry.line.count) + 1
+        }
+        self.addLocalEntries(entries, session: pending.session, now: now, into: &actions)
+    }
+
+    private mutating func settleAppend(token: UInt64, now: Duration, into actions: inout [ReplicationAction]) {
         guard let pending = self.appends.removeValue(forKey: token) else { return }
         var replica = self.takeSession(pending.session)
         defer { self.sessions[pending.session] = replica }

@@ -186,6 +186,8 @@ public struct ReplicationEngine: Sendable {
             self.receive(message, from: peer, now: now, into: &actions)
         case .appendCompleted(let token):
             self.completeAppend(token: token, now: now, into: &actions)
+        case .appendCompletedInPlace(let token, let firstOffset):
+            self.completeAppend(token: token, inPlaceAt: firstOffset, now: now, into: &actions)
         case .appendFailed(let token):
             self.failAppend(token: token, now: now)
         case .tick:

@@ -18,6 +18,11 @@ public enum ReplicationEvent: Sendable {
     /// new lines of the file, as ``localEntries(session:entries:)``: that gives them their place
     /// in the replica's sequence and forwards them to the other peers.
     case appendCompleted(token: UInt64)
+    /// The append ``AppendRequest/token`` is durable, and its lines are in the file one after
+    /// another from `firstOffset`, right after every line the host has fed so far: the engine
+    /// numbers and forwards them at once, and the host does not feed them back. (Use
+    /// ``appendCompleted(token:)`` when another writer's lines may have come in between.)
+    case appendCompletedInPlace(token: UInt64, firstOffset: Int64)
     /// The append ``AppendRequest/token`` could not be written (nothing of it is in the file).
     /// Its entries wait and are asked for again after ``ReplicationEngine/Configuration/appendRetryDelay``;
     /// the messages that carried them stay unacknowledged until then.

@@ -162,6 +162,25 @@ struct ReplicationEngineReceivingTests {
         #expect(bob.engine.heldEntryCount == 0)
     }
 
+    /// A host that read every line before its append may say where the lines went: they are
+    /// numbered and forwarded at once, and feeding them back later changes nothing.
+    @Test func anAppendCompletedInPlaceIsNumberedAndForwardedWithoutBeingReadBack() throws {
+        var bob = self.connected(to: [self.alice, self.carol])
+        let parent = Fixture.entry(lamport: 1)
+        let child = Fixture.entry(lamport: 2, parents: [parent])
+        let request = try #require(bob.handle(.received(batch(0, 2, [parent, child]), from: self.alice)).appends.first)
+        let locations = bob.appendToFile(request.lines)
+        let actions = bob.handle(.appendCompletedInPlace(token: request.token, firstOffset: locations[0].offset))
+        #expect(actions.sent(to: self.alice) == [acknowledge(0, 2)])
+        #expect(actions.shipments.map { [$0.after, $0.through] } == [[0, 2]], "forwarded to carol at once")
+        #expect(actions.shipments.first.map(bob.read) == [parent.line, child.line])
+        #expect(bob.engine.durableCount(of: self.session) == 2)
+        #expect(bob.engine.location(of: self.session, sequence: 2) == locations[1])
+        let fedBack = zip([parent, child], locations).map { LocalEntry(entry: $0, offset: $1.offset) }
+        #expect(bob.handle(.localEntries(session: self.session, entries: fedBack)) == [], "already numbered")
+        #expect(bob.engine.durableCount(of: self.session) == 2)
+    }
+
     /// One append per session at a time: what arrives meanwhile waits, then goes in the next
     /// append, in causal order.
     @Test func entriesReceivedWhileAnAppendIsInFlightGoInTheNextAppend() throws {

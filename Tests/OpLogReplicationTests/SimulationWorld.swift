@@ -430,6 +430,10 @@ final class SimulationWorld {
             return
         }
         var files = self.replicas[index].files[request.session] ?? SessionFiles()
+        // The host has read every line before this append: it may tell the engine where the
+        // lines went instead of feeding them back (half the time, so both ways are exercised).
+        let isInPlace = files.watchedOffset == files.bytes.count && self.random.chance(0.5)
+        let firstOffset = files.bytes.count
         var inRequest = Set<OpID>()
         for line in request.lines {
             if self.forgedLines.contains(line) {
@@ -464,9 +468,14 @@ final class SimulationWorld {
             files.bytes += line
             files.bytes.append(UInt8(ascii: "\n"))
         }
+        if isInPlace { files.watchedOffset = files.bytes.count }
         self.replicas[index].files[request.session] = files
         self.scheduleWatch(index)
-        self.feed(.appendCompleted(token: request.token), to: index)
+        if isInPlace {
+            self.feed(.appendCompletedInPlace(token: request.token, firstOffset: Int64(firstOffset)), to: index)
+        } else {
+            self.feed(.appendCompleted(token: request.token), to: index)
+        }
     }
 
     static func record(_ entry: OpEntry, isValid: Bool, in files: inout SessionFiles) {

@@ -74,4 +74,27 @@ struct SessionTailTests {
         try directory.appendRaw(String(museLine(id: "torn", lamport: 1).dropFirst(40)) + "\n", session: "s")
         #expect(try tail.readNew(maximumBytes: 1).entries.map(\.opID.rawValue) == ["torn"])
     }
+
+    /// Lines this process appended right after what the tail read are skipped, not read back;
+    /// when another writer's lines came first, they are all read as usual.
+    @Test func linesThisProcessAppendedInPlaceAreNotReadBack() throws {
+        let directory = try TemporaryDirectory()
+        let log = try directory.log("s")
+        var tail = SessionTail(log: log)
+        try directory.appendRaw(museLine(id: "a", lamport: 1) + "\n", session: "s")
+        #expect(try tail.readNew().entries.map(\.opID.rawValue) == ["a"])
+        let ours = [museLine(id: "b", lamport: 2), museLine(id: "c", lamport: 3)].map { Array($0.utf8) }
+        let end = try log.append(lines: ours)
+        let skipped = tail.noteAppended(lines: ours, endOffset: end)
+        #expect(skipped)
+        #expect(tail.offset == end)
+        #expect(try tail.readNew().entries.isEmpty)
+
+        try directory.appendRaw(museLine(id: "d", lamport: 4) + "\n", session: "s")
+        let more = [Array(museLine(id: "e", lamport: 5).utf8)]
+        let laterEnd = try log.append(lines: more)
+        let skippedAgain = tail.noteAppended(lines: more, endOffset: laterEnd)
+        #expect(!skippedAgain, "another writer's line came first")
+        #expect(try tail.readNew().entries.map(\.opID.rawValue) == ["d", "e"])
+    }
 }

@@ -74,14 +74,23 @@ public struct LogCursor: Sendable {
     /// else was appended in between, the cursor moves past it without reading it back.
     /// Returns whether it did.
     mutating func noteAppended(line: [UInt8], endOffset: Int64) -> Bool {
-        let lineStart = endOffset - Int64(line.count) - 1
-        guard lineStart == self.offset else { return false }
+        self.noteAppended(lines: [line], endOffset: endOffset)
+    }
+
+    /// Records that this process appended `lines` in one write, ending the file at
+    /// `endOffset`: when nothing else was appended between the last read and that write, the
+    /// cursor moves past them without reading them back. Returns whether it did.
+    mutating func noteAppended(lines: [[UInt8]], endOffset: Int64) -> Bool {
+        guard let last = lines.last else { return false }
+        let total = lines.reduce(Int64(0)) { $0 + Int64($1.count) + 1 }
+        guard endOffset - total == self.offset else { return false }
+        let lastStart = endOffset - Int64(last.count) - 1
         self.offset = endOffset
-        self.nextLineNumber += 1
-        let length = min(line.count, Self.fingerprintLength)
+        self.nextLineNumber += lines.count
+        let length = min(last.count, Self.fingerprintLength)
         self.fingerprint = Fingerprint(
-            range: lineStart..<(lineStart + Int64(length)),
-            bytes: Array(line.prefix(length))
+            range: lastStart..<(lastStart + Int64(length)),
+            bytes: Array(last.prefix(length))
         )
         return true
     }

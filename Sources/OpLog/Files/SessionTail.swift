@@ -30,6 +30,15 @@ public struct SessionTail: Sendable {
     /// Offset just past the last complete line read.
     public var offset: Int64 { self.cursor.offset }
 
+    /// Records that this process appended `lines` (whole, in one write) ending the file at
+    /// `endOffset`. When the tail had read everything before that write, it moves past the
+    /// lines without reading them back, and returns `true`: the caller already knows them.
+    /// Otherwise (another writer's lines came first) it returns `false` and the next
+    /// ``readNew(maximumBytes:)`` reads them with the rest.
+    public mutating func noteAppended(lines: [[UInt8]], endOffset: Int64) -> Bool {
+        self.cursor.noteAppended(lines: lines, endOffset: endOffset)
+    }
+
     /// The entries appended since the last call: all of them, or with `maximumBytes` those in
     /// the first lines of about that many bytes (``Batch/hasMore`` then says to call again), so
     /// that a large log is taken in pieces of bounded memory.
