@@ -68,7 +68,7 @@ struct CheckpointTests {
 
     /// Muse rewrites checkpoint.json in place: a reader that catches it half-written waits for
     /// the writer, and a file that stays broken is an error, not "no checkpoint".
-    @Test func halfWrittenCheckpointIsWaitedForThenRefused() async throws {
+    @Test func halfWrittenCheckpointIsWaitedForThenRefused() throws {
         let directory = try TemporaryDirectory()
         try directory.appendRaw(museLine(id: "a", lamport: 1) + "\n", session: "s")
         let path = directory.sessionFolder("s") + "/checkpoint.json"
@@ -76,12 +76,14 @@ struct CheckpointTests {
         try Data(full.prefix(20).utf8).write(to: URL(fileURLWithPath: path))
         let log = try directory.log("s")
         #expect(throws: OpLogError.self) { try log.readCheckpoint(patience: .milliseconds(50)) }
-        async let finished: Void = {
-            try await Task.sleep(for: .milliseconds(100))  // the "writer" finishing its write
-            try Data(full.utf8).write(to: URL(fileURLWithPath: path))
-        }()
+        // The "writer" finishing its write, on a thread of its own: the read below blocks its
+        // thread, and on a loaded 2-core machine an async task could wait for a free one.
+        let writer = Thread {
+            usleep(100_000)
+            try? Data(full.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        writer.start()
         let checkpoint = try log.readCheckpoint(patience: .seconds(30))
-        try await finished
         #expect(checkpoint?.snapshotID == "x")
     }
 
