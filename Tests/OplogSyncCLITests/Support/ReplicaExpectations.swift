@@ -197,7 +197,11 @@ func appendOps(
 /// The TCP connections in state ESTABLISHED whose far end is one of `ports` on this host (the
 /// dialling side of each connection to those listeners), from `/proc/net/tcp`.
 func establishedConnections(toPorts ports: Set<Int>) -> Int {
-    guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return -1 }
+    // Read to the end: procfs files report size 0, and a reader that trusts the size (or stops
+    // after one page) misses rows once the table is long (after tests with many connections).
+    guard let handle = FileHandle(forReadingAtPath: "/proc/net/tcp") else { return -1 }
+    defer { try? handle.close() }
+    let table = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     var count = 0
     for row in table.split(separator: "\n").dropFirst() {
         let fields = row.split(separator: " ")
