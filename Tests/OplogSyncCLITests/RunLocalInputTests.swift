@@ -21,7 +21,10 @@ extension RunProcessTests {
                 let unfinished = a.files(session).opsBytes()
                 // Meanwhile B's writer appends: A's daemon must not glue it to the unfinished line.
                 let fromB = try await b.commands(session).append(actor: "writer-b", op: #"{"op":"insert","seq":99}"#)
-                try await Task.sleep(for: .milliseconds(1_500))
+                // A has B's entry in hand and holds it back: its debug log says so.
+                try await waitFor("A to wait for the unfinished line") {
+                    a.logText().contains("waiting for a writer to finish its line") ? nil : "not logged yet"
+                }
                 #expect(occurrences(of: tornID, in: b.replica(session)) == 0, "B received a line without its newline")
                 #expect(a.files(session).opsBytes() == unfinished, "A's daemon wrote after an unfinished line")
 
@@ -54,8 +57,10 @@ extension RunProcessTests {
                 let halfIndex = try #require(lines.firstIndex(of: half), "the abandoned tail is closed as a line of its own: \(lines)")
                 let entryIndex = lines.firstIndex { opID(of: Array($0.utf8)) == fromB }
                 #expect(entryIndex.map { $0 > halfIndex } == true, "B's entry comes after the closed tail")
-                // The closed tail is not an entry: nothing of it reaches B.
-                try await Task.sleep(for: .milliseconds(500))
+                // The closed tail is not an entry: nothing of it reaches B. A marker written after
+                // it on A travels the same stream, so once the marker is on B, the tail would be.
+                let marker = try await a.commands(session).append(actor: "writer-a", op: #"{"op":"insert","seq":2}"#)
+                try await waitFor("A's marker on B") { holdsGap(b.replica(session), [marker]) }
                 let (_, problems) = fileProblems(b.replica(session))
                 cluster.expectNoProblems(problems, "B's file")
                 #expect(!b.files(session).completeLines().map(\.text).contains(half))

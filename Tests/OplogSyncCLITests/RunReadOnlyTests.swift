@@ -28,7 +28,16 @@ extension RunProcessTests {
                 // A's next entry reaching R shows the link still works after R's writes.
                 let second = try await appendOps(a, session: session, actor: "writer-a", count: 5)
                 try await waitFor("A's later entries on R") { holdsGap(r.replica(session), second) }
-                try await Task.sleep(for: .milliseconds(1_500))
+                // R's acknowledgement of all 25 reaches A on the same stream as anything R would
+                // have shipped of its own writes (made before): once A has recorded it, A has
+                // handled those too.
+                let rNode = try #require(r.nodeID)
+                try await waitFor("A to record R's acknowledgement of all 25 entries") {
+                    let progress = FileManager.default.contents(atPath: "\(a.stateDirectory)/progress.json")
+                        .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                    let mark = ((progress?["peers"] as? [String: Any])?[rNode] as? [String: Any])?[session] as? [String: Any]
+                    return (mark?["acknowledged"] as? Int) == 25 ? nil : "recorded: \(String(describing: mark))"
+                }
 
                 #expect(occurrences(of: onR, in: a.replica(session)) == 0, "R's entry reached A")
                 #expect(!FileManager.default.fileExists(atPath: a.files("only-on-r").sessionFolder), "R's session reached A")
