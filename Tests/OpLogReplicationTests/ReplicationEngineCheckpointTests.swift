@@ -10,14 +10,8 @@ struct ReplicationEngineCheckpointTests {
     private let alice = Fixture.alice
     private let carol = Fixture.carol
 
-    private func connected(to peers: [NodeID], _ configure: (inout ReplicationEngine.Configuration) -> Void = { _ in }) -> TestReplica {
-        var replica = TestReplica(configure)
-        for peer in peers { _ = replica.handle(.peerConnected(peer)) }
-        return replica
-    }
-
     @Test func aLocalCheckpointIsOfferedToEveryConnectedPeer() {
-        var bob = self.connected(to: [self.alice, self.carol])
+        var bob = TestReplica(connectedTo: [self.alice, self.carol])
         let checkpoint = Fixture.checkpoint(snapshot: "snap-3", lamport: 3)
         let actions = bob.handle(.localCheckpoint(session: self.session, checkpoint))
         #expect(
@@ -30,7 +24,7 @@ struct ReplicationEngineCheckpointTests {
     }
 
     @Test func aGreaterCheckpointFromAPeerIsWrittenAndForwarded() {
-        var bob = self.connected(to: [self.alice, self.carol])
+        var bob = TestReplica(connectedTo: [self.alice, self.carol])
         _ = bob.handle(.localCheckpoint(session: self.session, Fixture.checkpoint(snapshot: "snap-3", lamport: 3)))
         let greater = Fixture.checkpoint(snapshot: "snap-5", lamport: 5)
         let actions = bob.handle(.received(.checkpoint(session: self.session.rawValue, bytes: greater.bytes), from: self.alice))
@@ -47,7 +41,7 @@ struct ReplicationEngineCheckpointTests {
     }
 
     @Test func aLesserCheckpointFromAPeerIsAnsweredWithOurs() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let ours = Fixture.checkpoint(snapshot: "snap-5", lamport: 5)
         _ = bob.handle(.localCheckpoint(session: self.session, ours))
         bob.now = .seconds(1)
@@ -62,7 +56,7 @@ struct ReplicationEngineCheckpointTests {
     }
 
     @Test func theSnapshotIDBreaksATimestampTie() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         _ = bob.handle(.localCheckpoint(session: self.session, Fixture.checkpoint(snapshot: "b", lamport: 5)))
         let greater = Fixture.checkpoint(snapshot: "c", lamport: 5)
         let actions = bob.handle(.received(.checkpoint(session: self.session.rawValue, bytes: greater.bytes), from: self.alice))
@@ -82,7 +76,7 @@ struct ReplicationEngineCheckpointTests {
     }
 
     @Test func anIdenticalCheckpointIsAcknowledgedAndNotSentBack() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let checkpoint = Fixture.checkpoint(snapshot: "snap-5", lamport: 5)
         _ = bob.handle(.localCheckpoint(session: self.session, checkpoint))
         let actions = bob.handle(.received(.checkpoint(session: self.session.rawValue, bytes: checkpoint.bytes), from: self.alice))
@@ -92,7 +86,7 @@ struct ReplicationEngineCheckpointTests {
     }
 
     @Test func anUnacknowledgedCheckpointIsSentAgainAfterTheRetransmitTimeout() {
-        var bob = self.connected(to: [self.alice]) { $0.retransmitTimeout = .seconds(30) }
+        var bob = TestReplica(connectedTo: [self.alice]) { $0.retransmitTimeout = .seconds(30) }
         let checkpoint = Fixture.checkpoint(snapshot: "snap-5", lamport: 5)
         let offer = ReplicationAction.send(.checkpoint(session: self.session.rawValue, bytes: checkpoint.bytes), to: self.alice)
         #expect(bob.handle(.localCheckpoint(session: self.session, checkpoint)).last == offer)
@@ -106,7 +100,7 @@ struct ReplicationEngineCheckpointTests {
     }
 
     @Test func invalidCheckpointMessagesAreRejected() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let otherSession = Fixture.checkpoint(session: Fixture.otherSession, snapshot: "x", lamport: 1)
         let messages: [ReplicationMessage] = [
             .checkpoint(session: self.session.rawValue, bytes: Array("{not json".utf8)),
@@ -129,7 +123,7 @@ struct ReplicationEngineCheckpointTests {
     /// but different bytes (`created_at`). Convergence needs the greater bytes everywhere, so a
     /// peer that acknowledged the lesser bytes must still be sent the greater.
     @Test func aCheckpointWithTheSameIdentityButGreaterBytesStillReachesAPeerThatHasTheLesser() {
-        var bob = self.connected(to: [self.alice, self.carol])
+        var bob = TestReplica(connectedTo: [self.alice, self.carol])
         let lesser = Fixture.checkpoint(snapshot: "snap", lamport: 5, createdAt: "2026-01-01T00:00:00+00:00")
         let greater = Fixture.checkpoint(snapshot: "snap", lamport: 5, createdAt: "2026-01-01T00:00:01+00:00")
         #expect(Checkpoint.precedes(lesser, greater))
@@ -148,7 +142,7 @@ struct ReplicationEngineCheckpointTests {
     /// A read-only replica that holds a greater checkpoint of its own must still pass on the
     /// checkpoints of read-write replicas, or the replicas beyond it never converge.
     @Test func aReadOnlyReplicaWithAGreaterCheckpointOfItsOwnStillForwardsPeerCheckpoints() {
-        var backup = self.connected(to: [self.alice, self.carol]) { $0.isReadOnly = true }
+        var backup = TestReplica(connectedTo: [self.alice, self.carol]) { $0.isReadOnly = true }
         _ = backup.handle(.localCheckpoint(session: self.session, Fixture.checkpoint(snapshot: "backup", lamport: 9)))
         let fromAlice = Fixture.checkpoint(snapshot: "alice", lamport: 5)
         var sentToCarol = backup.handle(.received(.checkpoint(session: self.session.rawValue, bytes: fromAlice.bytes), from: self.alice)).sent(to: self.carol)

@@ -10,14 +10,8 @@ struct ReplicationEngineForwardingTests {
     private let alice = Fixture.alice
     private let carol = Fixture.carol
 
-    private func connected(to peers: [NodeID], _ configure: (inout ReplicationEngine.Configuration) -> Void = { _ in }) -> TestReplica {
-        var replica = TestReplica(configure)
-        for peer in peers { _ = replica.handle(.peerConnected(peer)) }
-        return replica
-    }
-
     @Test func aReceivedEntryIsForwardedToAThirdPeerAndNeverEchoedToItsOrigin() throws {
-        var bob = self.connected(to: [self.alice, self.carol])
+        var bob = TestReplica(connectedTo: [self.alice, self.carol])
         let entry = Fixture.entry(lamport: 1)
         let request = try #require(bob.handle(.received(batch(0, 1, [entry]), from: self.alice)).appends.first)
         let completed = bob.complete(request)
@@ -40,7 +34,7 @@ struct ReplicationEngineForwardingTests {
     }
 
     @Test func aRangeWhoseEntriesAllCameFromThePeerIsSentEmptyWhenEarlierRangesAreOutstanding() {
-        var bob = self.connected(to: [self.alice]) { $0.maximumBatchLines = 1 }
+        var bob = TestReplica(connectedTo: [self.alice]) { $0.maximumBatchLines = 1 }
         let local = Fixture.entry(actor: "bob", lamport: 1)
         #expect(bob.write([local]).shipments.map { [$0.after, $0.through] } == [[0, 1]])
         let fromAlice = Fixture.entry(actor: "alice", lamport: 1)
@@ -54,7 +48,7 @@ struct ReplicationEngineForwardingTests {
     }
 
     @Test func aReadOnlyReplicaShipsNothingOfItsOwnButForwards() throws {
-        var backup = self.connected(to: [self.alice, self.carol]) { $0.isReadOnly = true }
+        var backup = TestReplica(connectedTo: [self.alice, self.carol]) { $0.isReadOnly = true }
         let own = Fixture.entry(actor: "backup", lamport: 1)
         #expect(backup.write([own]) == [])
         #expect(backup.engine.durableCount(of: self.session) == 1)
@@ -80,7 +74,7 @@ struct ReplicationEngineForwardingTests {
     /// received from peers (it is "own" only if its own writers wrote it), or a line topology
     /// through it loses those entries.
     @Test func aRestartedReadOnlyReplicaStillForwardsWhatItReceivedBeforeTheRestart() throws {
-        var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
+        var backup = TestReplica(connectedTo: [self.alice]) { $0.isReadOnly = true }
         let fromAlice = Fixture.entry(actor: "alice", lamport: 1)
         let request = try #require(backup.handle(.received(batch(0, 1, [fromAlice]), from: self.alice)).appends.first)
         _ = backup.complete(request)
@@ -106,7 +100,7 @@ struct ReplicationEngineForwardingTests {
     /// `.localCheckpoint`, having restored the peer checkpoint it recorded, and a read-only
     /// replica must still pass on one it received.
     @Test func aRestartedReadOnlyReplicaStillForwardsTheCheckpointItReceived() {
-        var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
+        var backup = TestReplica(connectedTo: [self.alice]) { $0.isReadOnly = true }
         let fromAlice = Fixture.checkpoint(snapshot: "alice", lamport: 5)
         let adopted = backup.handle(.received(.checkpoint(session: self.session.rawValue, bytes: fromAlice.bytes), from: self.alice))
         #expect(adopted.first == .writeCheckpoint(session: self.session, fromAlice))
@@ -129,7 +123,7 @@ struct ReplicationEngineForwardingTests {
     /// entry a peer's: a read-only replica still forwards it (its sender will not send it again,
     /// so the replicas beyond the backup would never get it otherwise).
     @Test func aReadOnlyReplicaThatCrashesBeforeItsAppendIsReadBackStillForwardsTheEntry() throws {
-        var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
+        var backup = TestReplica(connectedTo: [self.alice]) { $0.isReadOnly = true }
         let fromAlice = Fixture.entry(actor: "alice", lamport: 1)
         let request = try #require(backup.handle(.received(batch(0, 1, [fromAlice]), from: self.alice)).appends.first)
         let locations = backup.appendToFile(request.lines)
@@ -150,7 +144,7 @@ struct ReplicationEngineForwardingTests {
     /// and the replica's own greater one must be restored. That is not a peer's checkpoint: after
     /// a restart a read-only replica still keeps it to itself.
     @Test func aRestartedReadOnlyReplicaKeepsItsOwnRestoredCheckpointToItself() {
-        var backup = self.connected(to: [self.alice]) { $0.isReadOnly = true }
+        var backup = TestReplica(connectedTo: [self.alice]) { $0.isReadOnly = true }
         let own = Fixture.checkpoint(snapshot: "backup", lamport: 9)
         _ = backup.handle(.localCheckpoint(session: self.session, own))
         let putBack = backup.handle(.localCheckpoint(session: self.session, Fixture.checkpoint(snapshot: "older", lamport: 3)))
@@ -167,7 +161,7 @@ struct ReplicationEngineForwardingTests {
     }
 
     @Test func aLineWithAForgedContentIDIsRejectedCountedAndNeverAppended() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let entry = Fixture.entry(lamport: 1)
         let forged = Fixture.tamperedLine(entry)
         let actions = bob.handle(
@@ -212,7 +206,7 @@ struct ReplicationEngineForwardingTests {
         #"{"op_id":"u1","actor_id":"a","lamport_ts":1,"parent_op_ids":[],"domain":"m","domain_op":{}"#,
     ])
     func aGarbageLineIsRejectedCountedAndNeverAppended(line: String) {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let good = Fixture.entry(lamport: 1)
         let actions = bob.handle(
             .received(.entries(EntryBatch(session: self.session.rawValue, after: 0, through: 2, lines: [Array(line.utf8), good.line])), from: self.alice)
@@ -229,7 +223,7 @@ struct ReplicationEngineForwardingTests {
 
     @Test(arguments: ["", ".", "..", "../escape", "a/b", "nul\u{0}", String(repeating: "s", count: 129)])
     func aBatchForAnInvalidSessionIDIsRejectedAndAcknowledged(session: String) {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let entry = Fixture.entry(lamport: 1)
         let actions = bob.handle(.received(.entries(EntryBatch(session: session, after: 0, through: 1, lines: [entry.line])), from: self.alice))
         #expect(actions.count == 2)
@@ -244,7 +238,7 @@ struct ReplicationEngineForwardingTests {
     }
 
     @Test func aBatchWithMoreLinesThanItsRangeIsRejected() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let entries = [Fixture.entry(lamport: 1), Fixture.entry(lamport: 2)]
         for message in [batch(0, 1, entries), batch(3, 3, []), batch(5, 2, [])] {
             let actions = bob.handle(.received(message, from: self.alice))
@@ -258,7 +252,7 @@ struct ReplicationEngineForwardingTests {
     }
 
     @Test func aLocalLineWithAForgedContentIDIsReportedAndNeverShipped() throws {
-        var alice = self.connected(to: [Fixture.bob])
+        var alice = TestReplica(connectedTo: [Fixture.bob])
         let forged = try OpEntry(line: Fixture.tamperedLine(Fixture.entry(lamport: 1)))
         let actions = alice.write([forged])
         #expect(actions.count == 1)
@@ -272,7 +266,7 @@ struct ReplicationEngineForwardingTests {
     }
 
     @Test func anEntryWithAnOpaqueIdIsNotVerifiedAndIsWrittenVerbatim() throws {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let entry = Fixture.opaque(id: "3f2504e0-4f89-11d3-9a0c-0305e82c3301", lamport: 1)
         let request = try #require(bob.handle(.received(batch(0, 1, [entry]), from: self.alice)).appends.first)
         #expect(request.lines == [entry.line])

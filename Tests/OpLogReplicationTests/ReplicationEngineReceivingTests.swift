@@ -10,14 +10,8 @@ struct ReplicationEngineReceivingTests {
     private let alice = Fixture.alice
     private let carol = Fixture.carol
 
-    private func connected(to peers: [NodeID], _ configure: (inout ReplicationEngine.Configuration) -> Void = { _ in }) -> TestReplica {
-        var replica = TestReplica(configure)
-        for peer in peers { _ = replica.handle(.peerConnected(peer)) }
-        return replica
-    }
-
     @Test func receivedEntriesAreAppendedAndAcknowledgedOnlyOnceDurable() throws {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let entry = Fixture.entry(lamport: 1)
         let received = bob.handle(.received(batch(0, 1, [entry]), from: self.alice))
         #expect(received == [.append(AppendRequest(token: 1, session: self.session, lines: [entry.line]))])
@@ -32,7 +26,7 @@ struct ReplicationEngineReceivingTests {
     }
 
     @Test func aDuplicateIsNotAppendedTwiceAndIsAcknowledgedOnceTheFirstCopyIsDurable() throws {
-        var bob = self.connected(to: [self.alice, self.carol])
+        var bob = TestReplica(connectedTo: [self.alice, self.carol])
         let entry = Fixture.entry(lamport: 1)
         let first = bob.handle(.received(batch(0, 1, [entry]), from: self.alice))
         #expect(first.appends.count == 1)
@@ -53,7 +47,7 @@ struct ReplicationEngineReceivingTests {
     }
 
     @Test func theSameEntryTwiceInOneBatchIsAppendedOnce() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let entry = Fixture.entry(lamport: 1)
         let actions = bob.handle(.received(batch(0, 2, [entry, entry]), from: self.alice))
         #expect(actions.appends.map(\.lines) == [[entry.line]])
@@ -61,7 +55,7 @@ struct ReplicationEngineReceivingTests {
     }
 
     @Test func aBatchIsAppendedParentsFirstAndOtherwiseInCanonicalOrder() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         // A child whose timestamp is below its parent's (a writer with a broken clock): causal
         // order must win over canonical order for it, and only for it.
         let parent = Fixture.entry(actor: "b", lamport: 7)
@@ -74,7 +68,7 @@ struct ReplicationEngineReceivingTests {
     }
 
     @Test func opaqueIdsAreOrderedTheSameWay() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let root = Fixture.opaque(id: "9b2e6c1e-0000-4000-8000-000000000001", lamport: 4)
         let child = Fixture.opaque(id: "0a1b2c3d-0000-4000-8000-000000000002", lamport: 2, parents: [root.opID.rawValue])
         let sibling = Fixture.opaque(id: "5c5c5c5c-0000-4000-8000-000000000003", lamport: 4)
@@ -83,7 +77,7 @@ struct ReplicationEngineReceivingTests {
     }
 
     @Test func anOrphanIsHeldUnacknowledgedThenWrittenWithAReportAfterTheHoldTimeout() throws {
-        var bob = self.connected(to: [self.alice]) { $0.holdTimeout = .seconds(10) }
+        var bob = TestReplica(connectedTo: [self.alice]) { $0.holdTimeout = .seconds(10) }
         let missing = Fixture.entry(lamport: 1)
         let orphan = Fixture.entry(lamport: 2, parents: [missing])
         #expect(bob.handle(.received(batch(3, 4, [orphan]), from: self.alice)) == [])
@@ -106,7 +100,7 @@ struct ReplicationEngineReceivingTests {
     }
 
     @Test func anOrphanIsReleasedAsSoonAsItsParentArrives() throws {
-        var bob = self.connected(to: [self.alice]) { $0.holdTimeout = .seconds(10) }
+        var bob = TestReplica(connectedTo: [self.alice]) { $0.holdTimeout = .seconds(10) }
         let parent = Fixture.entry(lamport: 1)
         let child = Fixture.entry(lamport: 2, parents: [parent])
         let grandchild = Fixture.entry(lamport: 3, parents: [child])
@@ -125,7 +119,7 @@ struct ReplicationEngineReceivingTests {
     }
 
     @Test func aLocallyWrittenParentReleasesAHeldChild() {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let parent = Fixture.entry(lamport: 1)
         let child = Fixture.entry(lamport: 2, parents: [parent])
         #expect(bob.handle(.received(batch(0, 1, [child]), from: self.alice)) == [])
@@ -140,7 +134,7 @@ struct ReplicationEngineReceivingTests {
     /// sender is not needed (with the default timeouts its retransmission would come after the
     /// children's hold ran out). Nothing is acknowledged before the entries are durable.
     @Test func aFailedAppendIsRetriedAfterTheDelayAndAcknowledgedOnlyOnceDurable() throws {
-        var bob = self.connected(to: [self.alice]) { $0.appendRetryDelay = .seconds(1) }
+        var bob = TestReplica(connectedTo: [self.alice]) { $0.appendRetryDelay = .seconds(1) }
         let entry = Fixture.entry(lamport: 1)
         let first = bob.handle(.received(batch(0, 1, [entry]), from: self.alice))
         let failed = try #require(first.appends.first)
@@ -165,7 +159,7 @@ struct ReplicationEngineReceivingTests {
     /// A host that read every line before its append may say where the lines went: they are
     /// numbered and forwarded at once, and feeding them back later changes nothing.
     @Test func anAppendCompletedInPlaceIsNumberedAndForwardedWithoutBeingReadBack() throws {
-        var bob = self.connected(to: [self.alice, self.carol])
+        var bob = TestReplica(connectedTo: [self.alice, self.carol])
         let parent = Fixture.entry(lamport: 1)
         let child = Fixture.entry(lamport: 2, parents: [parent])
         let request = try #require(bob.handle(.received(batch(0, 2, [parent, child]), from: self.alice)).appends.first)
@@ -184,7 +178,7 @@ struct ReplicationEngineReceivingTests {
     /// One append per session at a time: what arrives meanwhile waits, then goes in the next
     /// append, in causal order.
     @Test func entriesReceivedWhileAnAppendIsInFlightGoInTheNextAppend() throws {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let parent = Fixture.entry(lamport: 1)
         let child = Fixture.entry(lamport: 2, parents: [parent])
         let other = Fixture.entry(actor: "zed", lamport: 1)
@@ -203,7 +197,7 @@ struct ReplicationEngineReceivingTests {
     /// still pending must not reach the file if the parent's append then fails: it would sit
     /// before its parent once the parent is received again.
     @Test func aChildStagedBehindAPendingParentIsNotWrittenAheadOfItWhenTheParentsAppendFails() throws {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let parent = Fixture.entry(lamport: 1)
         let child = Fixture.entry(lamport: 2, parents: [parent])
         let parentAppend = try #require(bob.handle(.received(batch(0, 1, [parent]), from: self.alice)).appends.first)
@@ -229,7 +223,7 @@ struct ReplicationEngineReceivingTests {
     /// An append that failed must not throw away a parent the engine had in hand, or its child,
     /// arriving next, would expire and be written ahead of the parent.
     @Test func aFailedAppendDoesNotLetAChildOvertakeItsParentWithTheDefaultTimeouts() throws {
-        var bob = self.connected(to: [self.alice])
+        var bob = TestReplica(connectedTo: [self.alice])
         let parent = Fixture.entry(lamport: 1)
         let child = Fixture.entry(lamport: 2, parents: [parent])
         let failed = try #require(bob.handle(.received(batch(0, 1, [parent]), from: self.alice)).appends.first)
@@ -257,7 +251,7 @@ struct ReplicationEngineReceivingTests {
     /// An expired child must not be written while its parent is held in the same engine: the
     /// parent exists in the session, so the child has to come after it.
     @Test func anExpiredChildIsNotWrittenAheadOfItsHeldParent() {
-        var bob = self.connected(to: [self.alice]) { $0.holdTimeout = .seconds(10) }
+        var bob = TestReplica(connectedTo: [self.alice]) { $0.holdTimeout = .seconds(10) }
         let neverArrives = try! OpID(validating: "sha256:" + String(repeating: "0", count: 64))
         let parent = Fixture.entry(lamport: 2, parentIDs: [neverArrives])
         let child = Fixture.entry(lamport: 3, parents: [parent])

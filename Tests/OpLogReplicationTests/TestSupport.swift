@@ -101,6 +101,12 @@ struct TestReplica {
         self.engine = ReplicationEngine(configuration: configuration)
     }
 
+    /// A replica with a link to each of `peers`, already connected.
+    init(connectedTo peers: [NodeID], _ configure: (inout ReplicationEngine.Configuration) -> Void = { _ in }) {
+        self.init(configure)
+        for peer in peers { _ = self.handle(.peerConnected(peer)) }
+    }
+
     /// Feeds one event at the current time.
     /// The bookkeeping actions (`recordProgress`, `recordOrigins`, `recordArrivals`,
     /// `recordRemoteCheckpoint`) are kept in ``records`` rather than returned, so tests compare
