@@ -19,54 +19,7 @@ extension RunProcessTests {
             RunProcessTests.python
         )
         func receiverKilledRepeatedly() async throws {
-            let seed = TestSeed()
-            print("receiverKilledRepeatedly: \(seed)")
-            let session = "crash-receiver"
-            try await withAgentCluster { cluster in
-                try await withSeed(seed) {
-                    var random = seed.makeGenerator()
-                    let a = try await cluster.start("A")
-                    // B dials A, so each restart reconnects at once rather than after A's backoff.
-                    let b = try await cluster.start("B", peers: [a])
-                    let writer = MuseStream.start(
-                        root: a.root,
-                        session: session,
-                        actor: "muse-stream",
-                        count: Self.streamed,
-                        burst: 20,
-                        pause: .milliseconds(10)
-                    )
-                    defer { writer.cancel() }
-                    let gaps = try await Self.gaps(streamingFrom: a, session: session, using: &random)
-
-                    // B's own writer carries on while its daemon is down, as Muse would.
-                    var writtenOnB: [String] = []
-                    let crashes = try await b.crashRepeatedly(
-                        after: gaps,
-                        using: &random,
-                        delay: 0...200,
-                        downTime: 0...200,
-                        progress: { b.files(session).opsSize() },
-                        whileDown: { number in
-                            writtenOnB += try (1...3).map { _ in
-                                try appendMuseLine(b.files(session), actor: "writer-b-\(number)")
-                            }
-                        }
-                    )
-                    print("receiverKilledRepeatedly: \(seed): \(describeCrashes(crashes, victim: "B"))")
-                    let output = try await writer.value
-                    #expect(output.exitCode == 0, "\(output)")
-
-                    let streamedIDs = MuseStream.lines(by: "muse-stream", in: a.files(session)).compactMap(opID(of:))
-                    #expect(streamedIDs.count == Self.streamed, "\(seed): A's file holds the whole stream")
-                    try await cluster.expectConverged(
-                        session,
-                        on: [a, b],
-                        expectedOpIDs: Set(streamedIDs + writtenOnB),
-                        seed: seed
-                    )
-                }
-            }
+            try await Self.killRepeatedly(.receiver, session: "crash-receiver", testName: "receiverKilledRepeatedly")
         }
 
         @Test(
@@ -74,32 +27,52 @@ extension RunProcessTests {
             RunProcessTests.python
         )
         func senderKilledRepeatedly() async throws {
+            try await Self.killRepeatedly(.sender, session: "crash-sender", testName: "senderKilledRepeatedly")
+        }
+
+        /// Which node the loop kills: B, which receives A's stream, or A, which sends it.
+        enum Victim {
+            case receiver
+            case sender
+        }
+
+        /// Muse streams into A's file while `victim` is killed and restarted ``kills`` times; B's
+        /// writer appends 3 lines during each downtime. Afterwards both files hold every entry,
+        /// once. The killed node dials the other, so each restart reconnects at once.
+        static func killRepeatedly(_ victim: Victim, session: String, testName: String) async throws {
             let seed = TestSeed()
-            print("senderKilledRepeatedly: \(seed)")
-            let session = "crash-sender"
+            print("\(testName): \(seed)")
             try await withAgentCluster { cluster in
                 try await withSeed(seed) {
                     var random = seed.makeGenerator()
-                    let b = try await cluster.start("B")
-                    // A, the node killed, dials B: each restart reconnects at once.
-                    let a = try await cluster.start("A", peers: [b])
-                    // Muse writes into A's file whether A's daemon runs or not, at a live pace
-                    // (about 400 lines a second): a restarted A ships a backlog, then keeps up,
-                    // so the kills find it doing both.
+                    let a: AgentProcess
+                    let b: AgentProcess
+                    switch victim {
+                    case .receiver:
+                        a = try await cluster.start("A")
+                        b = try await cluster.start("B", peers: [a])
+                    case .sender:
+                        b = try await cluster.start("B")
+                        a = try await cluster.start("A", peers: [b])
+                    }
+                    // Muse writes into A's file whether A's daemon runs or not. With A killed,
+                    // at a live pace (about 400 lines a second): a restarted A ships a backlog,
+                    // then keeps up, so the kills find it doing both.
                     let writer = MuseStream.start(
                         root: a.root,
                         session: session,
                         actor: "muse-stream",
                         count: Self.streamed,
                         burst: 20,
-                        pause: .milliseconds(40)
+                        pause: .milliseconds(victim == .receiver ? 10 : 40)
                     )
                     defer { writer.cancel() }
                     let gaps = try await Self.gaps(streamingFrom: a, session: session, using: &random)
 
-                    // B's writer appends while A is down: A receives them once it is back.
+                    // B's own writer carries on while a daemon is down, as Muse would.
                     var writtenOnB: [String] = []
-                    let crashes = try await a.crashRepeatedly(
+                    let killed = victim == .receiver ? b : a
+                    let crashes = try await killed.crashRepeatedly(
                         after: gaps,
                         using: &random,
                         delay: 0...200,
@@ -111,7 +84,8 @@ extension RunProcessTests {
                             }
                         }
                     )
-                    print("senderKilledRepeatedly: \(seed): \(describeCrashes(crashes, victim: "A (progress measured on B)"))")
+                    let name = victim == .receiver ? "B" : "A (progress measured on B)"
+                    print("\(testName): \(seed): \(describeCrashes(crashes, victim: name))")
                     let output = try await writer.value
                     #expect(output.exitCode == 0, "\(output)")
 
