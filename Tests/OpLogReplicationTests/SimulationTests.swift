@@ -8,61 +8,91 @@ import Testing
 /// `0..<N` of each sweep (from `OPLOG_SIM_FIRST_SEED` if set); `OPLOG_SIM_SEED=N` runs seed N alone; `OPLOG_SIM_VERBOSE=1` adds the
 /// end state of a failed run to its message.
 /// A failure names the seed, the variant and the invariant broken.
+///
+/// The worlds are CPU-bound and synchronous, so they run one at a time on a thread of their own
+/// (`SimulationThread`), never on Swift's cooperative pool: 300 of them there would hold every
+/// pool thread for half a minute and starve the tests that run beside them (the inotify
+/// watcher's consumer, process tests' waits), which then miss their deadlines.
 @Suite("Replication simulation")
 struct SimulationTests {
     @Test("Lossy network: delay, drop, duplication, corruption, partitions, crash-restarts", arguments: SimulationSeeds.seeds(defaultCount: 160))
-    func lossyNetwork(seed: UInt64) {
-        Self.check(SimulationParameters(seed: seed, variant: .lossy))
+    func lossyNetwork(seed: UInt64) async {
+        await Self.check(SimulationParameters(seed: seed, variant: .lossy))
     }
 
     @Test(
         "Stream transport with the engine's default timeouts: corruption, failed appends, partitions, crash-restarts",
         arguments: SimulationSeeds.seeds(defaultCount: 80)
     )
-    func streamTransport(seed: UInt64) {
-        Self.check(SimulationParameters(seed: seed, variant: .stream))
+    func streamTransport(seed: UInt64) async {
+        await Self.check(SimulationParameters(seed: seed, variant: .stream))
     }
 
     @Test("Entries whose parent never exists are held, then written everywhere", arguments: SimulationSeeds.seeds(defaultCount: 60))
-    func neverExistingParents(seed: UInt64) {
-        Self.check(SimulationParameters(seed: seed, variant: .orphans))
+    func neverExistingParents(seed: UInt64) async {
+        await Self.check(SimulationParameters(seed: seed, variant: .orphans))
     }
 
     @Test("The same seed replays exactly", arguments: SimulationVariant.allCases)
-    func sameSeedReplaysExactly(variant: SimulationVariant) {
-        for seed in SimulationSeeds.seeds(defaultCount: 1).prefix(1) {
-            let parameters = SimulationParameters(seed: seed, variant: variant)
-            let first = SimulationWorld(parameters: parameters, isTracing: true)
-            first.run()
-            let second = SimulationWorld(parameters: parameters, isTracing: true)
-            second.run()
-            #expect(first.events > 100)
-            #expect(
-                first.digest == second.digest && first.events == second.events,
-                "\(variant) seed \(seed) did not replay: \(first.events) vs \(second.events) events, digests \(first.digest.value) vs \(second.digest.value)"
-            )
+    func sameSeedReplaysExactly(variant: SimulationVariant) async {
+        guard let seed = SimulationSeeds.seeds(defaultCount: 1).first else { return }
+        let parameters = SimulationParameters(seed: seed, variant: variant)
+        let (first, second) = await SimulationThread.run { () -> (Trace, Trace) in
+            func trace() -> Trace {
+                let world = SimulationWorld(parameters: parameters, isTracing: true)
+                world.run()
+                return Trace(digest: world.digest.value, events: world.events)
+            }
+            return (trace(), trace())
         }
+        #expect(first.events > 100)
+        #expect(first == second, "\(variant) seed \(seed) did not replay: \(first) vs \(second)")
     }
 
-    static func check(_ parameters: SimulationParameters, sourceLocation: SourceLocation = #_sourceLocation) {
-        let world = SimulationWorld(parameters: parameters)
-        world.isRecording = ProcessInfo.processInfo.environment["OPLOG_SIM_VERBOSE"] != nil
-        world.run()
-        if world.madeCount < parameters.entryTarget / 2 {
-            Issue.record("\(parameters.variant) seed \(parameters.seed): only \(world.madeCount) entries were written", sourceLocation: sourceLocation)
+    /// What a traced run leaves to compare.
+    struct Trace: Equatable, Sendable {
+        let digest: UInt64
+        let events: Int
+    }
+
+    static func check(_ parameters: SimulationParameters, sourceLocation: SourceLocation = #_sourceLocation) async {
+        let isVerbose = ProcessInfo.processInfo.environment["OPLOG_SIM_VERBOSE"] != nil
+        let failures = await SimulationThread.run { () -> [String] in
+            let world = SimulationWorld(parameters: parameters)
+            world.isRecording = isVerbose
+            world.run()
+            var failures: [String] = []
+            if world.madeCount < parameters.entryTarget / 2 {
+                failures.append("\(parameters.variant) seed \(parameters.seed): only \(world.madeCount) entries were written")
+            }
+            guard !world.violations.isEmpty else { return failures }
+            let details = isVerbose ? "\n" + world.diagnostics() : ""
+            let replay = "replay: OPLOG_SIM_SEED=\(parameters.seed) swift test --scratch-path .build-sim --skip-build --filter OpLogReplicationTests.SimulationTests"
+            failures.append(
+                """
+                \(parameters.variant) seed \(parameters.seed): \(world.violationCount) violations; first: \(world.violations[0])
+                \(world.violations.dropFirst().joined(separator: "\n"))
+                \(parameters)
+                \(replay)\(details)
+                """
+            )
+            return failures
         }
-        guard !world.violations.isEmpty else { return }
-        let details = ProcessInfo.processInfo.environment["OPLOG_SIM_VERBOSE"] == nil ? "" : "\n" + world.diagnostics()
-        let replay = "replay: OPLOG_SIM_SEED=\(parameters.seed) swift test --scratch-path .build-sim --skip-build --filter OpLogReplicationTests.SimulationTests"
-        Issue.record(
-            """
-            \(parameters.variant) seed \(parameters.seed): \(world.violationCount) violations; first: \(world.violations[0])
-            \(world.violations.dropFirst().joined(separator: "\n"))
-            \(parameters)
-            \(replay)\(details)
-            """,
-            sourceLocation: sourceLocation
-        )
+        for failure in failures {
+            Issue.record(Comment(rawValue: failure), sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// One thread, outside Swift's cooperative pool, on which simulated worlds run one after another.
+enum SimulationThread {
+    private static let queue = DispatchQueue(label: "oplog-sync simulation", qos: .utility)
+
+    /// Runs `work` on the simulation thread and returns its result to the awaiting task.
+    static func run<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: work()) }
+        }
     }
 }
 
