@@ -113,6 +113,11 @@ extension AgentCore {
                     "peer": "\(peer?.rawValue ?? "local")",
                 ]
             )
+        case .reconciled(let peer, let session, let lacking, let count):
+            self.logger.info(
+                "reconciled with peer",
+                metadata: ["peer": "\(peer)", "session": "\(session)", "lacking": "\(lacking)", "held": "\(count)"]
+            )
         }
     }
 }

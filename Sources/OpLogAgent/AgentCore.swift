@@ -77,7 +77,9 @@ actor AgentCore {
         self.configuration = configuration
         self.nodeID = nodeID
         self.logger = logger
-        self.engine = ReplicationEngine(configuration: configuration.engine)
+        var engineConfiguration = configuration.engine
+        engineConfiguration.localNode = nodeID
+        self.engine = ReplicationEngine(configuration: engineConfiguration)
         self.progressStore = ProgressStore(directory: configuration.stateDirectory)
         self.originJournal = OriginJournal(stateDirectory: configuration.stateDirectory)
         self.arrivalJournal = ArrivalJournal(stateDirectory: configuration.stateDirectory)

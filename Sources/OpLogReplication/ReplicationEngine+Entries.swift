@@ -45,7 +45,9 @@ extension ReplicationEngine {
             }
             replica.status[id] = .indexed
             let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
-            replica.order.append(KnownEntry(location: location, origin: origin))
+            replica.order.append(
+                KnownEntry(location: location, origin: origin, key: ReconciliationBound(local.entry))
+            )
             Self.settle(id, in: &replica)
             added = true
         }

@@ -8,7 +8,11 @@ extension ReplicationEngine {
         self.links[peer] = [:]
         for session in self.sessions.keys.sorted() {
             guard let replica = self.sessions[session] else { continue }
-            self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+            if self.shouldReconcile(peer, session: session, replica: replica) {
+                self.startReconciliation(peer, session: session, replica: replica, now: now, into: &actions)
+            } else {
+                self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+            }
             self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
         }
     }
@@ -16,6 +20,10 @@ extension ReplicationEngine {
     mutating func disconnect(_ peer: NodeID) {
         guard let states = self.links.removeValue(forKey: peer) else { return }
         for (session, state) in states {
+            // An unfinished reconciliation, or one whose finds are not all shipped, is done again
+            // next time rather than resumed from a point that skips what the peer held.
+            if state.reconciliation?.isShippingBlocked == true { continue }
+            if let holds = state.peerHolds, state.acknowledged < holds.through { continue }
             self.acknowledged[peer, default: [:]][session] = state.acknowledged
         }
         // Ranges still being written for it are sent again on reconnect.
@@ -55,6 +63,15 @@ extension ReplicationEngine {
                 shared.identity == identity
             else { return }
             self.links[peer]?[session]?.checkpointAcknowledged = identity
+        case .reconcile(let rawSession, let isStart, let ranges):
+            self.receiveReconciliation(
+                rawSession,
+                isStart: isStart,
+                ranges: ranges,
+                from: peer,
+                now: now,
+                into: &actions
+            )
         case .retransmit(let rawSession):
             guard let session = try? SessionID(validating: rawSession), self.links[peer]?[session] != nil else {
                 return
@@ -168,6 +185,8 @@ extension ReplicationEngine {
             state.acknowledged = count
             state.earlyAcknowledgements = [:]
         }
+        if state.reconciliation?.isShippingBlocked == true { return }
+        if let holds = state.peerHolds, state.acknowledged >= holds.through { state.peerHolds = nil }
         state.sent = min(max(state.sent, state.acknowledged), count)
         let peerNumber = self.peerNumber(peer)
         let window = self.configuration.maximumInFlight
@@ -178,7 +197,9 @@ extension ReplicationEngine {
             var bytes = 0
             while sequence < limit && locations.count < self.configuration.maximumBatchLines {
                 let known = replica.order[Int(sequence)]
-                if known.origin == peerNumber || (self.configuration.isReadOnly && known.origin == 0) {
+                if known.origin == peerNumber || (self.configuration.isReadOnly && known.origin == 0)
+                    || state.peerHolds?.holds(sequence + 1) == true
+                {
                     sequence += 1
                     continue
                 }
@@ -221,6 +242,7 @@ extension ReplicationEngine {
     }
 
     mutating func tick(now: Duration, into actions: inout [ReplicationAction]) {
+        self.abandonStalledReconciliations(now: now, into: &actions)
         let retransmitTimeout = self.configuration.retransmitTimeout
         for peer in self.links.keys.sorted() {
             for session in (self.links[peer] ?? [:]).keys.sorted() {

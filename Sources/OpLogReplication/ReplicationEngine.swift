@@ -53,6 +53,11 @@ public struct ReplicationEngine: Sendable {
         public var maximumBatchBytes = 1 << 20
         /// Entries waiting for parents, over all sessions; past it the oldest are written.
         public var maximumHeldEntries = 100_000
+        /// This replica's node id. With it, a link that never heard from its peer what it holds
+        /// of a session (a new peer, a lost state folder) starts with set reconciliation and
+        /// ships only what the peer lacks; when both sides start one, the smaller id's goes on.
+        /// Without it, such a link ships the whole session (the peer drops what it has).
+        public var localNode: NodeID?
 
         public init() {}
     }
@@ -234,6 +239,8 @@ struct KnownEntry: Sendable {
     var location: EntryLocation
     /// The peer number the entry came from; 0 for this replica's own writers.
     var origin: UInt32
+    /// Where the entry sorts for set reconciliation.
+    var key: ReconciliationBound
 }
 
 enum EntryStatus: Sendable {
@@ -283,6 +290,10 @@ struct LinkState: Sendable {
     /// ``ReplicationEngine/Configuration/retransmitRequestInterval`` × 2^(count − 1) after the
     /// last retransmission (at most the retransmit timeout); the first is honoured at once.
     var retransmitRequestsHonoured = 0
+    /// The set reconciliation under way on this link, if any.
+    var reconciliation: Reconciliation?
+    /// What a completed reconciliation found the peer to hold beyond ``acknowledged``.
+    var peerHolds: PeerHolds?
 }
 
 /// What a checkpoint acknowledgement names: (`lamport_ts`, `snapshot_id`) and a digest of the

@@ -130,4 +130,7 @@ public enum ReplicationReport: Sendable, Equatable {
     case orphansWritten(session: SessionID, count: Int)
     /// The session's checkpoint changed to a greater one.
     case checkpointAdopted(session: SessionID, lamportTimestamp: Int, snapshotID: String, fromPeer: NodeID?)
+    /// A set reconciliation with `peer` found it lacks `lacking` of the `of` entries this
+    /// replica held of `session`; only those (and later ones) are shipped.
+    case reconciled(peer: NodeID, session: SessionID, lacking: Int, of: Int)
 }

@@ -4,7 +4,7 @@
 /// anything else; on a mismatch it closes the connection with the returned error.
 public struct Hello: Sendable, Hashable {
     /// The protocol version this build speaks. Frames of other versions are not understood.
-    public static let currentProtocolVersion: UInt16 = 2
+    public static let currentProtocolVersion: UInt16 = 3
     /// The longest node id accepted, in UTF-8 bytes.
     public static let maximumNodeIDLength = 128
 

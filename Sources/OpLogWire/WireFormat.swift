@@ -21,8 +21,14 @@
 //     0x13 checkpointAcknowledge  session:string lamportTimestamp:Int64 snapshotID:string digest:bytes
 //                                 (digest: SHA-256 of the checkpoint's bytes)
 //     0x14 retransmit             session:string
+//     0x15 reconcile              session:string flags:UInt8 count:UInt32 range × count
+//                                 (flags bit 0: isStart; other bits zero)
+//          range                  lamport:UInt64 hash:UInt64 kind:UInt8 fields   (upper bound, then what)
+//                                 kind 0 skip, 1 fingerprint count:UInt64 sum:UInt64, 2 matched,
+//                                 3 ids count:UInt32 id:UInt64 × count, 4 lacking bitmap:bytes
 //
-// Version 2 added the digest and `retransmit`; version 1 peers are refused at the hello.
+// Version 2 added the digest and `retransmit`; version 3 added `reconcile`. Peers of other
+// versions are refused at the hello.
 //
 // The type byte, the magic and the version field of a hello keep their places in every future
 // version, so that a peer of another version is reported as a version mismatch, not garbage.
@@ -35,6 +41,19 @@ enum WireFormat {
     static let lengthFieldSize = 4
     /// The hello flag bit for ``Hello/isReadOnly``.
     static let readOnlyFlag: UInt8 = 0x01
+    /// The reconcile flag bit for an exchange's first message.
+    static let reconcileStartFlag: UInt8 = 0x01
+    /// Bytes of a reconcile range without its payload's fields: bound and kind.
+    static let reconcileRangeHeaderSize = 17
+
+    /// The kind byte of a reconcile range.
+    enum RangeKind: UInt8 {
+        case skip = 0
+        case fingerprint = 1
+        case matched = 2
+        case ids = 3
+        case lacking = 4
+    }
 
     /// The type byte that starts each payload.
     enum MessageType: UInt8 {
@@ -46,6 +65,7 @@ enum WireFormat {
         case checkpoint = 0x12
         case checkpointAcknowledge = 0x13
         case retransmit = 0x14
+        case reconcile = 0x15
 
         /// The name used in error messages.
         var name: String {
@@ -58,6 +78,7 @@ enum WireFormat {
             case .checkpoint: "checkpoint"
             case .checkpointAcknowledge: "checkpointAcknowledge"
             case .retransmit: "retransmit"
+            case .reconcile: "reconcile"
             }
         }
     }

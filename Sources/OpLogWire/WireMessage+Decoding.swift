@@ -65,6 +65,8 @@ extension WireMessage {
             )
         case .retransmit:
             self = .replication(.retransmit(session: try reader.readString("session")))
+        case .reconcile:
+            self = .replication(try Self.decodeReconcile(&reader))
         }
         try reader.finish()
     }
@@ -94,6 +96,53 @@ extension WireMessage {
             throw WireError(code: .invalidNodeID, message: "peer node id is not valid UTF-8")
         }
         return Hello(protocolVersion: version, nodeID: nodeID, isReadOnly: flags & WireFormat.readOnlyFlag != 0)
+    }
+
+    private static func decodeReconcile(_ reader: inout WirePayloadReader) throws(WireError) -> ReplicationMessage {
+        let session = try reader.readString("session")
+        let flags = try reader.readInteger("flags", as: UInt8.self)
+        guard flags & ~WireFormat.reconcileStartFlag == 0 else {
+            throw WireError(
+                code: .invalidField,
+                message: "reconcile message: reserved flag bits set in \(Self.hex(flags))"
+            )
+        }
+        let count = try reader.readCount("range count", minimumElementSize: WireFormat.reconcileRangeHeaderSize)
+        var ranges: [ReconciliationRange] = []
+        ranges.reserveCapacity(count)
+        for index in 0..<count {
+            let lamport = try reader.readInteger("range \(index) lamport", as: UInt64.self)
+            let hash = try reader.readInteger("range \(index) hash", as: UInt64.self)
+            let kindByte = try reader.readInteger("range \(index) kind", as: UInt8.self)
+            let payload: ReconciliationPayload
+            switch WireFormat.RangeKind(rawValue: kindByte) {
+            case .skip:
+                payload = .skip
+            case .fingerprint:
+                let entries = try reader.readInteger("range \(index) count", as: UInt64.self)
+                let sum = try reader.readInteger("range \(index) sum", as: UInt64.self)
+                payload = .fingerprint(count: entries, sum: sum)
+            case .matched:
+                payload = .matched
+            case .ids:
+                let idCount = try reader.readCount("range \(index) id count", minimumElementSize: 8)
+                var ids: [UInt64] = []
+                ids.reserveCapacity(idCount)
+                for _ in 0..<idCount { ids.append(try reader.readInteger("range \(index) id", as: UInt64.self)) }
+                payload = .ids(ids)
+            case .lacking:
+                payload = .lacking(try reader.readBytes("range \(index) bitmap"))
+            case nil:
+                throw WireError(
+                    code: .invalidField,
+                    message: "reconcile message: range \(index) has unknown kind \(Self.hex(kindByte))"
+                )
+            }
+            ranges.append(
+                ReconciliationRange(upperBound: ReconciliationBound(lamport: lamport, hash: hash), payload: payload)
+            )
+        }
+        return .reconcile(session: session, isStart: flags & WireFormat.reconcileStartFlag != 0, ranges: ranges)
     }
 
     private static func hex(_ byte: UInt8) -> String {

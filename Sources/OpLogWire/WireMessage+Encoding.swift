@@ -25,6 +25,18 @@ extension WireMessage {
                 return 1 + 4 + session.utf8.count + 8 + 4 + snapshotID.utf8.count + 4 + digest.count
             case .retransmit(let session):
                 return 1 + 4 + session.utf8.count
+            case .reconcile(let session, _, let ranges):
+                let rangeBytes = ranges.reduce(0) { total, range in
+                    let fields =
+                        switch range.payload {
+                        case .skip, .matched: 0
+                        case .fingerprint: 16
+                        case .ids(let ids): 4 + 8 * ids.count
+                        case .lacking(let bitmap): 4 + bitmap.count
+                        }
+                    return total + WireFormat.reconcileRangeHeaderSize + fields
+                }
+                return 1 + 4 + session.utf8.count + 1 + 4 + rangeBytes
             }
         }
     }
@@ -87,6 +99,13 @@ extension WireMessage {
                 buffer.writeLengthPrefixed(digest)
             case .retransmit(let session):
                 buffer.writeLengthPrefixed(session)
+            case .reconcile(let session, let isStart, let ranges):
+                buffer.writeLengthPrefixed(session)
+                buffer.writeInteger(isStart ? WireFormat.reconcileStartFlag : 0)
+                buffer.writeInteger(UInt32(ranges.count), endianness: .big)
+                for range in ranges {
+                    buffer.writeReconciliationRange(range)
+                }
             }
         }
     }
@@ -102,6 +121,7 @@ extension WireMessage {
         case .replication(.checkpoint): .checkpoint
         case .replication(.checkpointAcknowledge): .checkpointAcknowledge
         case .replication(.retransmit): .retransmit
+        case .replication(.reconcile): .reconcile
         }
     }
 }
@@ -115,5 +135,27 @@ extension ByteBuffer {
     fileprivate mutating func writeLengthPrefixed(_ bytes: [UInt8]) {
         self.writeInteger(UInt32(bytes.count), endianness: .big)
         self.writeBytes(bytes)
+    }
+
+    fileprivate mutating func writeReconciliationRange(_ range: ReconciliationRange) {
+        self.writeInteger(range.upperBound.lamport, endianness: .big)
+        self.writeInteger(range.upperBound.hash, endianness: .big)
+        switch range.payload {
+        case .skip:
+            self.writeInteger(WireFormat.RangeKind.skip.rawValue)
+        case .fingerprint(let count, let sum):
+            self.writeInteger(WireFormat.RangeKind.fingerprint.rawValue)
+            self.writeInteger(count, endianness: .big)
+            self.writeInteger(sum, endianness: .big)
+        case .matched:
+            self.writeInteger(WireFormat.RangeKind.matched.rawValue)
+        case .ids(let ids):
+            self.writeInteger(WireFormat.RangeKind.ids.rawValue)
+            self.writeInteger(UInt32(ids.count), endianness: .big)
+            for id in ids { self.writeInteger(id, endianness: .big) }
+        case .lacking(let bitmap):
+            self.writeInteger(WireFormat.RangeKind.lacking.rawValue)
+            self.writeLengthPrefixed(bitmap)
+        }
     }
 }

@@ -7,7 +7,7 @@ import OpLog
 extension SimulationWorld {
     func diagnostics() -> String {
         var lines: [String] = []
-        lines.append("t=\(self.now), heal at \(self.healStarted), \(self.inFlight) in flight, last send \(self.lastSend), \(self.events) events")
+        lines.append("t=\(self.now), heal at \(self.healStarted), \(self.inFlight) in flight, last send \(self.lastSend), \(self.events) events, \(self.reconciliations) reconciliations")
         for (index, replica) in self.replicas.enumerated() {
             guard let engine = replica.engine else {
                 lines.append("n\(index): down")

@@ -124,6 +124,7 @@ struct SimulationParameters: CustomStringConvertible {
     func configuration(of replica: Int) -> ReplicationEngine.Configuration {
         var configuration = self.engine
         configuration.isReadOnly = self.readOnly.contains(replica)
+        configuration.localNode = NodeID("n\(replica)")
         return configuration
     }
 

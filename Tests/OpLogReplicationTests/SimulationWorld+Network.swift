@@ -133,6 +133,7 @@ extension SimulationWorld {
         case .checkpoint(let session, let bytes): "checkpoint \(session) \(Self.describe(try? Checkpoint(bytes: bytes)))"
         case .checkpointAcknowledge(let session, let lamport, let snapshot, _): "checkpoint ack \(session) \(lamport) \(snapshot)"
         case .retransmit(let session): "retransmit \(session)"
+        case .reconcile(let session, let isStart, let ranges): "reconcile \(session)\(isStart ? " start" : "") \(ranges.count) ranges"
         }
     }
 
@@ -173,6 +174,8 @@ extension SimulationWorld {
                 self.digest.add(digest)
             case .retransmit(let session):
                 self.digest.add("retransmit \(session)")
+            case .reconcile(let session, let isStart, let ranges):
+                self.digest.add("reconcile \(session) \(isStart) \(ranges)")
             }
         case .ship(let shipment):
             self.digest.add("ship \(shipment.peer) \(shipment.session) \(shipment.after) \(shipment.through)")

@@ -101,6 +101,8 @@ final class SimulationWorld {
     var inFlight = 0
     var lastSend: Duration = .zero
     var madeCount = 0
+    /// Reconciliations completed, over all replicas.
+    var reconciliations = 0
     var checkpointCount = 0
 
     var made: [OpID: Made] = [:]
@@ -237,6 +239,10 @@ final class SimulationWorld {
         case .crash(let index):
             guard !self.isHealing, self.replicas[index].engine != nil else { return }
             self.replicas[index].engine = nil
+            if self.random.chance(0.3) {
+                // The record of what peers acknowledged is lost: the links reconcile instead.
+                self.replicas[index].savedProgress = [:]
+            }
             self.updateLinks(of: index)
             self.queue.schedule(.restart(index), at: self.now + self.random.duration(.milliseconds(500)...(.seconds(15))))
         case .restart(let index):
@@ -396,6 +402,8 @@ final class SimulationWorld {
             self.replicas[index].orphanReports += count
         case .checkpointAdopted:
             break
+        case .reconciled:
+            self.reconciliations += 1
         }
     }
 

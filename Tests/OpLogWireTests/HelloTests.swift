@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func defaultsToTheCurrentVersion() {
-        #expect(Hello.currentProtocolVersion == 2)
+        #expect(Hello.currentProtocolVersion == 3)
         #expect(self.ours.protocolVersion == Hello.currentProtocolVersion)
     }
 
@@ -32,7 +32,7 @@ import Testing
     @Test func rejectsAnotherVersion() {
         let error = self.validationError(Hello(protocolVersion: 1, nodeID: "node-b", isReadOnly: false))
         #expect(error?.code == .protocolVersionMismatch)
-        #expect(error?.message == "peer speaks protocol version 1, this node speaks 2")
+        #expect(error?.message == "peer speaks protocol version 1, this node speaks 3")
     }
 
     @Test func versionIsCheckedBeforeTheNodeID() {

@@ -21,6 +21,28 @@ let sampleMessages: [WireMessage] = [
     .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .max, snapshotID: "sha256:abc", digest: Array(0..<32))),
     .replication(.retransmit(session: "s1")),
     .replication(.retransmit(session: "")),
+    .replication(.reconcile(session: "s1", isStart: false, ranges: [])),
+    .replication(
+        .reconcile(
+            session: "s1",
+            isStart: true,
+            ranges: [ReconciliationRange(upperBound: .end, payload: .fingerprint(count: .max, sum: 0x0102_0304_0506_0708))]
+        )
+    ),
+    .replication(
+        .reconcile(
+            session: "s2",
+            isStart: false,
+            ranges: [
+                ReconciliationRange(upperBound: ReconciliationBound(lamport: 3, hash: 9), payload: .skip),
+                ReconciliationRange(upperBound: ReconciliationBound(lamport: 5, hash: 0), payload: .matched),
+                ReconciliationRange(upperBound: ReconciliationBound(lamport: 5, hash: 1), payload: .ids([])),
+                ReconciliationRange(upperBound: ReconciliationBound(lamport: 7, hash: .max), payload: .ids([1, .max, 0])),
+                ReconciliationRange(upperBound: ReconciliationBound(lamport: 8, hash: 0), payload: .lacking([])),
+                ReconciliationRange(upperBound: .end, payload: .lacking([0b101, 0xFF])),
+            ]
+        )
+    ),
 ]
 
 /// The frame payload of `message` as bytes.

@@ -22,7 +22,7 @@ import Testing
 
     @Test func helloLayout() throws {
         let bytes = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: true)))
-        #expect(bytes == [0x01] + Array("OPLS".utf8) + [0x00, 0x02, 0x01, 0, 0, 0, 2] + Array("ab".utf8))
+        #expect(bytes == [0x01] + Array("OPLS".utf8) + [0x00, 0x03, 0x01, 0, 0, 0, 2] + Array("ab".utf8))
         let writable = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: false)))
         #expect(writable[7] == 0x00)
     }
@@ -45,15 +45,37 @@ import Testing
         )
         let retransmit = WireMessage.replication(.retransmit(session: "s"))
         #expect(try payloadBytes(retransmit) == [0x14] + lengthPrefixed([0x73]))
+        let reconcile = WireMessage.replication(
+            .reconcile(
+                session: "s",
+                isStart: true,
+                ranges: [
+                    ReconciliationRange(upperBound: ReconciliationBound(lamport: 1, hash: 2), payload: .fingerprint(count: 3, sum: 4)),
+                    ReconciliationRange(upperBound: .end, payload: .ids([5])),
+                ]
+            )
+        )
+        let firstRange = bigEndianBytes(UInt64(1)) + bigEndianBytes(UInt64(2)) + [1] + bigEndianBytes(UInt64(3)) + bigEndianBytes(UInt64(4))
+        let secondRange = Array(repeating: 0xFF, count: 16) + [3] + bigEndianBytes(UInt32(1)) + bigEndianBytes(UInt64(5))
+        #expect(try payloadBytes(reconcile) == [0x15] + lengthPrefixed([0x73]) + [1] + bigEndianBytes(UInt32(2)) + firstRange + secondRange)
         #expect(try payloadBytes(.ping) == [0x02])
         #expect(try payloadBytes(.pong) == [0x03])
     }
 
     @Test func everyUnknownTypeByteIsRejected() {
-        let known: Set<UInt8> = [0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14]
+        let known: Set<UInt8> = [0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15]
         for byte in UInt8.min...UInt8.max where !known.contains(byte) {
             #expect(decodeError([byte, 0, 0, 0, 0])?.code == .unknownMessageType, "type byte \(byte)")
         }
+    }
+
+    @Test func reconcileWithReservedFlagsOrAnUnknownRangeKindIsRejected() {
+        let session: [UInt8] = [0x15] + lengthPrefixed([0x73])
+        #expect(decodeError(session + [0x02] + bigEndianBytes(UInt32(0)))?.code == .invalidField)
+        let range: [UInt8] = Array(repeating: 0, count: 16) + [5]
+        #expect(decodeError(session + [0x00] + bigEndianBytes(UInt32(1)) + range)?.code == .invalidField)
+        // A range count the frame could not hold is refused before anything is allocated.
+        #expect(decodeError(session + [0x00] + bigEndianBytes(UInt32.max))?.code == .countOutOfBounds)
     }
 
     @Test func emptyPayloadIsTruncated() {
@@ -108,16 +130,16 @@ import Testing
         let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 1] + [0xEE, 0xEE, 0xEE]
         let error = decodeError(bytes)
         #expect(error?.code == .protocolVersionMismatch)
-        #expect(error?.message == "peer speaks protocol version 1, this node speaks 2")
+        #expect(error?.message == "peer speaks protocol version 1, this node speaks 3")
     }
 
     @Test func helloWithReservedFlagsIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 2, 0x02] + lengthPrefixed([0x61])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 3, 0x02] + lengthPrefixed([0x61])
         #expect(decodeError(bytes)?.code == .invalidField)
     }
 
     @Test func helloWithNonUTF8NodeIDIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 2, 0] + lengthPrefixed([0x61, 0xFE, 0x62])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 3, 0] + lengthPrefixed([0x61, 0xFE, 0x62])
         let error = decodeError(bytes)
         #expect(error?.code == .invalidNodeID)
         #expect(error?.message == "peer node id is not valid UTF-8")

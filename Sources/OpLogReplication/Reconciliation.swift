@@ -1,0 +1,324 @@
+internal import Crypto
+public import OpLog
+
+// Range-based set reconciliation (in the style of Meyer's "Range-Based Set Reconciliation" and
+// Negentropy): two replicas that do not know what the other holds of a session compare
+// fingerprints of ranges of entries, and recurse only into the ranges that differ, so the bytes
+// they exchange grow with the difference, not with the logs.
+
+/// A point in the order that set reconciliation uses: entries sort by Lamport clock, then by a
+/// hash of their op id.
+///
+/// Work done apart — offline, or after a replica was restored from an older backup — carries
+/// the greatest clocks, so what two replicas do not share gathers in a few ranges at the top of
+/// this order, and reconciliation recurses into those alone.
+public struct ReconciliationBound: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var lamport: UInt64
+    public var hash: UInt64
+
+    /// Below every entry.
+    public static let start = ReconciliationBound(lamport: 0, hash: 0)
+    /// Above every entry (Lamport clocks are at most `Int.max`).
+    public static let end = ReconciliationBound(lamport: .max, hash: .max)
+
+    public init(lamport: UInt64, hash: UInt64) {
+        self.lamport = lamport
+        self.hash = hash
+    }
+
+    /// Where `entry` sorts.
+    public init(_ entry: OpEntry) {
+        self.lamport = UInt64(entry.lamportTimestamp)
+        self.hash = Self.hash(of: entry.opID)
+    }
+
+    /// The first 8 bytes of the SHA-256 of the op id's UTF-8 bytes, big-endian: the same on
+    /// every replica, and evenly spread whatever the ids look like.
+    public static func hash(of id: OpID) -> UInt64 {
+        let digest = SHA256.hash(data: Array(id.rawValue.utf8))
+        return digest.withUnsafeBytes { bytes in
+            bytes.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) }
+        }
+    }
+
+    public static func < (lhs: ReconciliationBound, rhs: ReconciliationBound) -> Bool {
+        (lhs.lamport, lhs.hash) < (rhs.lamport, rhs.hash)
+    }
+
+    public var description: String { "(\(self.lamport), \(String(self.hash, radix: 16)))" }
+}
+
+/// What one side says about one range of a reconciliation message.
+public enum ReconciliationPayload: Sendable, Hashable {
+    /// Nothing to say about the range.
+    case skip
+    /// The sender's entries in the range: how many, and the sum of their op-id hashes modulo
+    /// 2^64.
+    case fingerprint(count: UInt64, sum: UInt64)
+    /// Answers a ``fingerprint(count:sum:)``: the receiver's was the same, so both hold the same
+    /// entries in the range.
+    case matched
+    /// The sender's entries in the range, every one, as op-id hashes in order.
+    case ids([UInt64])
+    /// Answers ``ids(_:)``: bit `i` (byte `i / 8`, least significant bit first) is set when the
+    /// sender lacks the `i`-th id of that list.
+    case lacking([UInt8])
+}
+
+/// One range of a reconciliation message: from the previous range's upper bound (or
+/// ``ReconciliationBound/start``) up to, not including, `upperBound`.
+public struct ReconciliationRange: Sendable, Hashable {
+    public var upperBound: ReconciliationBound
+    public var payload: ReconciliationPayload
+
+    public init(upperBound: ReconciliationBound, payload: ReconciliationPayload) {
+        self.upperBound = upperBound
+        self.payload = payload
+    }
+}
+
+/// A message that breaks the reconciliation rules; the exchange is given up.
+struct ReconciliationError: Error, Sendable {
+    var message: String
+}
+
+/// A session's entries `1...count` (by sequence number) in reconciliation order, with running
+/// sums of their hashes so that any range's fingerprint costs two binary searches.
+struct ReconciliationSnapshot: Sendable {
+    private(set) var keys: [ReconciliationBound] = []
+    private(set) var sequences: [UInt32] = []
+    /// `sums[i]` is the sum of the hashes of `keys[0..<i]`.
+    private var sums: [UInt64] = [0]
+
+    init(_ entries: ArraySlice<KnownEntry>) {
+        var pairs: [(key: ReconciliationBound, sequence: UInt32)] = []
+        pairs.reserveCapacity(entries.count)
+        for (offset, entry) in entries.enumerated() {
+            pairs.append((entry.key, UInt32(offset + 1)))
+        }
+        pairs.sort { $0.key < $1.key }
+        self.keys.reserveCapacity(pairs.count)
+        self.sequences.reserveCapacity(pairs.count)
+        self.sums.reserveCapacity(pairs.count + 1)
+        var sum: UInt64 = 0
+        for pair in pairs {
+            self.keys.append(pair.key)
+            self.sequences.append(pair.sequence)
+            sum &+= pair.key.hash
+            self.sums.append(sum)
+        }
+    }
+
+    /// The positions of the entries in `[lower, upper)`.
+    func indices(from lower: ReconciliationBound, to upper: ReconciliationBound) -> Range<Int> {
+        let first = self.firstIndex(notBelow: lower)
+        return first..<max(first, self.firstIndex(notBelow: upper))
+    }
+
+    /// (count, sum) of the entries at `indices`.
+    func fingerprint(_ indices: Range<Int>) -> (count: UInt64, sum: UInt64) {
+        (UInt64(indices.count), self.sums[indices.upperBound] &- self.sums[indices.lowerBound])
+    }
+
+    private func firstIndex(notBelow bound: ReconciliationBound) -> Int {
+        var low = 0
+        var high = self.keys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if self.keys[middle] < bound { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
+
+/// One side of a reconciliation of one session with one peer.
+///
+/// Both sides follow the same rules, whichever started, and each learns from the exchange which
+/// of its own entries the other lacks:
+/// - a ``ReconciliationPayload/fingerprint(count:sum:)`` equal to ours is answered
+///   ``ReconciliationPayload/matched``; otherwise with our ids when we hold at most
+///   ``idThreshold`` entries there, or else with the fingerprints of ``branching`` parts of the
+///   range, split by our entries;
+/// - ``ReconciliationPayload/ids(_:)`` tells us which of our entries in the range the peer
+///   lacks, and is answered with the ``ReconciliationPayload/lacking(_:)`` bitmap of its ids;
+/// - `matched` and `lacking` answer what we sent, and settle the range.
+///
+/// Every range a side sends as a fingerprint or ids must be answered by the next message; the
+/// exchange is complete for a side once its answer has nothing left to ask (it then sends
+/// nothing, or only its last answers). Over TCP the exchange cannot go wrong; a message that
+/// breaks the rules (a peer bug, or a simulated network that reorders) throws, and the caller
+/// gives the exchange up and ships everything, which is always correct.
+struct Reconciliation: Sendable {
+    /// Parts a differing range is split into.
+    static let branching = 16
+    /// A range with at most this many of our entries is answered with their ids.
+    static let idThreshold = 32
+
+    /// The entries `1...count` of the session take part; later ones are shipped as usual.
+    let count: Int
+    private var snapshot: ReconciliationSnapshot?
+    /// Ranges of our last message that the next message must answer.
+    private var awaiting: [Awaiting] = []
+    /// Sequence numbers of our entries the peer lacks, found so far.
+    private(set) var lacking: [UInt32] = []
+    /// The peer holds nothing of the session: it lacks every entry (``lacking`` stays empty).
+    private(set) var lacksEverything = false
+    /// The peer's answer to everything we asked has come, and we asked nothing more.
+    private(set) var isComplete = false
+    /// This side's shipping to the peer waits for the outcome.
+    var isShippingBlocked: Bool
+    /// This side sent the first message (rather than answering the peer's).
+    let isStartedHere: Bool
+    /// When the last message of the exchange came or went, to give up a stalled exchange.
+    var lastActivity: Duration
+
+    private struct Awaiting: Sendable {
+        var lower: ReconciliationBound
+        var upper: ReconciliationBound
+        /// The positions of the ids we sent, or nil for a fingerprint.
+        var ids: Range<Int>?
+    }
+
+    init(count: Int, isShippingBlocked: Bool, isStartedHere: Bool, now: Duration) {
+        self.count = count
+        self.isShippingBlocked = isShippingBlocked
+        self.isStartedHere = isStartedHere
+        self.lastActivity = now
+    }
+
+    /// The first message of an exchange this side starts: one fingerprint of everything.
+    mutating func start(_ order: [KnownEntry]) -> [ReconciliationRange] {
+        var sum: UInt64 = 0
+        for entry in order.prefix(self.count) { sum &+= entry.key.hash }
+        self.awaiting = [Awaiting(lower: .start, upper: .end, ids: nil)]
+        return [
+            ReconciliationRange(upperBound: .end, payload: .fingerprint(count: UInt64(self.count), sum: sum))
+        ]
+    }
+
+    /// Takes the peer's message and returns the answer to send.
+    ///
+    /// - Parameters:
+    ///   - ranges: The peer's message.
+    ///   - order: The session's entries in sequence order; the first ``count`` take part.
+    /// - Returns: The answer, or nil when it would only skip (the exchange is over).
+    /// - Throws: `ReconciliationError` when the message does not answer what we asked, or its
+    ///   ranges are not in order and do not end at ``ReconciliationBound/end``.
+    mutating func answer(
+        _ ranges: [ReconciliationRange],
+        order: [KnownEntry]
+    ) throws(ReconciliationError) -> [ReconciliationRange]? {
+        if ranges == [ReconciliationRange(upperBound: .end, payload: .ids([]))], self.awaiting.count == 1,
+            self.awaiting[0].lower == .start, self.awaiting[0].upper == .end, self.awaiting[0].ids == nil
+        {
+            // The peer has nothing (a fresh replica): no need to sort our entries to learn that.
+            self.lacksEverything = true
+            self.awaiting = []
+            self.isComplete = true
+            return [ReconciliationRange(upperBound: .end, payload: .lacking([]))]
+        }
+        if self.snapshot == nil { self.snapshot = ReconciliationSnapshot(order.prefix(self.count)) }
+        guard let snapshot = self.snapshot else { return nil }
+        var reply = Reply()
+        var lower = ReconciliationBound.start
+        var pending = self.awaiting[...]
+        var next: [Awaiting] = []
+        for range in ranges {
+            let upper = range.upperBound
+            guard lower < upper else {
+                throw ReconciliationError(message: "range bounds out of order at \(upper)")
+            }
+            // The range we asked about that this one falls in, if any.
+            while let first = pending.first, first.upper <= lower { pending.removeFirst() }
+            let asked = pending.first.flatMap { $0.lower <= lower && upper <= $0.upper ? $0 : nil }
+            if let first = pending.first, asked == nil, first.lower < upper {
+                throw ReconciliationError(message: "range ending at \(upper) straddles one we asked about")
+            }
+            let indices = snapshot.indices(from: lower, to: upper)
+            switch range.payload {
+            case .skip:
+                guard asked == nil else {
+                    throw ReconciliationError(message: "no answer for the range ending at \(upper)")
+                }
+                reply.add(upper, .skip)
+            case .matched:
+                guard let asked, asked.ids == nil, asked.lower == lower, asked.upper == upper else {
+                    throw ReconciliationError(message: "\"matched\" for a range we sent no fingerprint of")
+                }
+                reply.add(upper, .skip)
+            case .lacking(let bitmap):
+                guard let asked, let sent = asked.ids, asked.lower == lower, asked.upper == upper,
+                    bitmap.count == (sent.count + 7) / 8
+                else {
+                    throw ReconciliationError(message: "\"lacking\" for a range we sent no ids of")
+                }
+                for (bit, index) in sent.enumerated() where bitmap[bit / 8] & (1 << (bit % 8)) != 0 {
+                    self.lacking.append(snapshot.sequences[index])
+                }
+                reply.add(upper, .skip)
+            case .ids(let theirs):
+                guard asked.map({ $0.ids == nil && $0.lower == lower && $0.upper == upper }) ?? true else {
+                    throw ReconciliationError(message: "ids where an answer to our ids was due")
+                }
+                let theirSet = Set(theirs)
+                var mine = Set<UInt64>(minimumCapacity: indices.count)
+                for index in indices {
+                    let hash = snapshot.keys[index].hash
+                    mine.insert(hash)
+                    if !theirSet.contains(hash) { self.lacking.append(snapshot.sequences[index]) }
+                }
+                var bitmap = [UInt8](repeating: 0, count: (theirs.count + 7) / 8)
+                for (bit, hash) in theirs.enumerated() where !mine.contains(hash) {
+                    bitmap[bit / 8] |= 1 << (bit % 8)
+                }
+                reply.add(upper, .lacking(bitmap))
+            case .fingerprint(let count, let sum):
+                if let asked, asked.ids != nil {
+                    throw ReconciliationError(message: "a fingerprint where an answer to our ids was due")
+                }
+                let ours = snapshot.fingerprint(indices)
+                if ours.count == count && ours.sum == sum {
+                    reply.add(upper, .matched)
+                } else if indices.count <= Self.idThreshold {
+                    reply.add(upper, .ids(snapshot.keys[indices].map(\.hash)))
+                    next.append(Awaiting(lower: lower, upper: upper, ids: indices))
+                } else {
+                    // Split by our entries into equal parts, each fingerprinted.
+                    var partLower = lower
+                    for part in 0..<Self.branching {
+                        let end = indices.lowerBound + indices.count * (part + 1) / Self.branching
+                        let partUpper = part == Self.branching - 1 ? upper : snapshot.keys[end]
+                        guard partLower < partUpper else { continue }
+                        let partIndices = snapshot.indices(from: partLower, to: partUpper)
+                        let print = snapshot.fingerprint(partIndices)
+                        reply.add(partUpper, .fingerprint(count: print.count, sum: print.sum))
+                        next.append(Awaiting(lower: partLower, upper: partUpper, ids: nil))
+                        partLower = partUpper
+                    }
+                }
+            }
+            lower = upper
+        }
+        guard lower == .end else { throw ReconciliationError(message: "the ranges end at \(lower), not at the end") }
+        while let first = pending.first, first.upper <= lower { pending.removeFirst() }
+        guard pending.isEmpty else { throw ReconciliationError(message: "ranges we asked about were not answered") }
+        self.awaiting = next
+        self.isComplete = next.isEmpty
+        return reply.isOnlySkips ? nil : reply.ranges
+    }
+
+    /// An answer being built: neighbouring skips merge into one range.
+    private struct Reply {
+        var ranges: [ReconciliationRange] = []
+        var isOnlySkips = true
+
+        mutating func add(_ upper: ReconciliationBound, _ payload: ReconciliationPayload) {
+            if payload == .skip, let last = self.ranges.last, last.payload == .skip {
+                self.ranges[self.ranges.count - 1].upperBound = upper
+                return
+            }
+            if payload != .skip { self.isOnlySkips = false }
+            self.ranges.append(ReconciliationRange(upperBound: upper, payload: payload))
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+extension RunProcessTests {
+    /// Issue #5, item 2: replicas that do not know what the other holds reconcile by range
+    /// fingerprints, and the bytes they exchange grow with the difference. A dials B through a
+    /// byte-counting ``TCPProxy``; every byte of the link is counted, hellos and keepalives too.
+    @Suite("Set reconciliation")
+    struct ReconciliationTests {
+        @Test(
+            """
+            A and B share 100,000 entries and wrote 1,000 more each apart, and never met: they exchange \
+            at most 1.1 × the missing lines' bytes + 16 KiB; reconnecting in sync costs at most 4 KiB, \
+            with its progress and after losing its state folder
+            """
+        )
+        func replicasThatNeverMetExchangeOnlyTheDifference() async throws {
+            let session = "apart"
+            let shared = (1...100_000).map { lamport in
+                museLine(opID: Self.id("shared", lamport), actor: "studio", lamportTimestamp: lamport)
+            }
+            func apart(_ actor: String) -> [String] {
+                (100_001...101_000).map { lamport in
+                    museLine(
+                        opID: Self.id(actor, lamport),
+                        actor: actor,
+                        lamportTimestamp: lamport,
+                        parents: [Self.id(lamport == 100_001 ? "shared" : actor, lamport - 1)]
+                    )
+                }
+            }
+            let (onlyA, onlyB) = (apart("laptop-a"), apart("laptop-b"))
+            let missingBytes = (onlyA + onlyB).reduce(0) { $0 + $1.utf8.count + 1 }
+            let everything = Set((shared + onlyA + onlyB).compactMap { opID(of: Array($0.utf8)) })
+
+            try await withAgentCluster { cluster in
+                let b = try cluster.add("B")
+                try Self.write(shared + onlyB, to: b.files(session))
+                try await b.start()
+                try await TCPProxy.run(forwardingTo: b.port) { proxy in
+                    let a = try cluster.add("A", peers: [proxy.address])
+                    try Self.write(shared + onlyA, to: a.files(session))
+                    try await a.start()
+                    try await cluster.expectConverged(
+                        session,
+                        on: [a, b],
+                        expectedOpIDs: everything,
+                        timeout: .seconds(180)
+                    )
+                    let meeting = try await proxy.waitUntilQuiet()
+                    let bound = missingBytes + missingBytes / 10 + 16 * 1024
+                    #expect(
+                        meeting.total <= bound,
+                        "\(meeting.total) bytes exchanged for \(missingBytes) bytes of missing lines (bound \(bound))"
+                    )
+                    #expect(a.logText().contains("reconciled with peer"), "A reconciled rather than shipped everything")
+
+                    // A restarts with its state folder: its progress says B holds everything.
+                    try await a.stop()
+                    let beforeRestart = proxy.bytes
+                    try await a.start()
+                    try await waitFor("A to link to B again") { proxy.hasOpenConnections ? nil : "no connection yet" }
+                    let restart = try await proxy.waitUntilQuiet() - beforeRestart
+                    #expect(restart.total <= 4096, "\(restart.total) bytes to reconnect in sync")
+
+                    // A loses its state folder: a new node id, no progress, so it reconciles.
+                    try await a.stop()
+                    try FileManager.default.removeItem(atPath: a.stateDirectory)
+                    let beforeLoss = proxy.bytes
+                    try await a.start()
+                    try await waitFor("A to reconcile with B") {
+                        a.logText().components(separatedBy: "==== test: start #").last?.contains("reconciled with peer") == true
+                            ? nil : "not yet"
+                    }
+                    let lostState = try await proxy.waitUntilQuiet() - beforeLoss
+                    #expect(lostState.total <= 4096, "\(lostState.total) bytes to reconcile in sync")
+                    cluster.expectNoProblems(
+                        replicaProblems([a.replica(session), b.replica(session)], expectedOpIDs: everything),
+                        "after both reconnects"
+                    )
+                    try await cluster.stopAll()
+                    print(
+                        """
+                        replicasThatNeverMetExchangeOnlyTheDifference: first meeting \(meeting.towardTarget) bytes \
+                        A→B + \(meeting.fromTarget) B→A = \(meeting.total) for \(missingBytes) bytes of missing \
+                        lines (\(String(format: "%.3f", Double(meeting.total) / Double(missingBytes))) ×; bound \
+                        \(bound)); reconnect with progress \(restart.total) bytes; reconnect after losing the state \
+                        folder \(lostState.total) bytes
+                        """
+                    )
+                }
+            }
+        }
+
+        /// A UUID-shaped op id, the same on every replica for the same arguments.
+        static func id(_ actor: String, _ lamport: Int) -> String {
+            let tag = actor == "shared" ? 0 : actor == "laptop-a" ? 0xA : 0xB
+            return String(format: "%08x-0000-4000-8000-%012x", tag, lamport)
+        }
+
+        /// Writes `lines` as the session's log, as a Muse writer would have left it.
+        static func write(_ lines: [String], to files: SessionFiles) throws {
+            let folder = (files.opsPath as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: files.opsPath))
+        }
+    }
+}
