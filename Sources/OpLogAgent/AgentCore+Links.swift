@@ -118,6 +118,13 @@ extension AgentCore {
                 "reconciled with peer",
                 metadata: ["peer": "\(peer)", "session": "\(session)", "lacking": "\(lacking)", "held": "\(count)"]
             )
+        case .peerLacksAcknowledged(let peer, let session, let acknowledged, let holds):
+            self.logger.warning(
+                "peer lacks entries it had acknowledged (restored from a backup?); sending them again",
+                metadata: [
+                    "peer": "\(peer)", "session": "\(session)", "acknowledged": "\(acknowledged)", "holds": "\(holds)",
+                ]
+            )
         }
     }
 }

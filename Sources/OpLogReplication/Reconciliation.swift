@@ -154,6 +154,11 @@ struct Reconciliation: Sendable {
     /// A range with at most this many of our entries is answered with their ids.
     static let idThreshold = 32
 
+    /// Names the exchange in every message of it; chosen by the side that starts it.
+    let exchange: UInt64
+    /// The step the next message of the exchange must carry (steps count messages from 0, the
+    /// start, and alternate between the sides).
+    var expectedStep: UInt32
     /// The entries `1...count` of the session take part; later ones are shipped as usual.
     let count: Int
     private var snapshot: ReconciliationSnapshot?
@@ -179,11 +184,20 @@ struct Reconciliation: Sendable {
         var ids: Range<Int>?
     }
 
-    init(count: Int, isShippingBlocked: Bool, isStartedHere: Bool, now: Duration) {
+    init(exchange: UInt64, count: Int, isShippingBlocked: Bool, isStartedHere: Bool, now: Duration) {
+        self.exchange = exchange
+        self.expectedStep = isStartedHere ? 1 : 0
         self.count = count
         self.isShippingBlocked = isShippingBlocked
         self.isStartedHere = isStartedHere
         self.lastActivity = now
+    }
+
+    /// Where a replica's exchange numbers start: a hash of its node id, so that two replicas'
+    /// exchanges with the same peer are not named alike.
+    static func exchangeSeed(of node: NodeID?) -> UInt64 {
+        let digest = SHA256.hash(data: Array((node?.rawValue ?? "").utf8))
+        return digest.withUnsafeBytes { bytes in bytes.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) } }
     }
 
     /// The first message of an exchange this side starts: one fingerprint of everything.

@@ -20,10 +20,8 @@ extension ReplicationEngine {
     mutating func disconnect(_ peer: NodeID) {
         guard let states = self.links.removeValue(forKey: peer) else { return }
         for (session, state) in states {
-            // An unfinished reconciliation, or one whose finds are not all shipped, is done again
-            // next time rather than resumed from a point that skips what the peer held.
+            // An unfinished reconciliation leaves the recorded progress as it was.
             if state.reconciliation?.isShippingBlocked == true { continue }
-            if let holds = state.peerHolds, state.acknowledged < holds.through { continue }
             self.acknowledged[peer, default: [:]][session] = state.acknowledged
         }
         // Ranges still being written for it are sent again on reconnect.
@@ -63,10 +61,11 @@ extension ReplicationEngine {
                 shared.identity == identity
             else { return }
             self.links[peer]?[session]?.checkpointAcknowledged = identity
-        case .reconcile(let rawSession, let isStart, let ranges):
+        case .reconcile(let rawSession, let exchange, let step, let ranges):
             self.receiveReconciliation(
                 rawSession,
-                isStart: isStart,
+                exchange: exchange,
+                step: step,
                 ranges: ranges,
                 from: peer,
                 now: now,
@@ -197,9 +196,8 @@ extension ReplicationEngine {
             var bytes = 0
             while sequence < limit && locations.count < self.configuration.maximumBatchLines {
                 let known = replica.order[Int(sequence)]
-                if known.origin == peerNumber || (self.configuration.isReadOnly && known.origin == 0)
-                    || state.peerHolds?.holds(sequence + 1) == true
-                {
+                let isOwnOnReadOnly = self.configuration.isReadOnly && known.origin == 0
+                if isOwnOnReadOnly || (state.peerHolds?.holds(sequence + 1) ?? (known.origin == peerNumber)) {
                     sequence += 1
                     continue
                 }

@@ -1,15 +1,19 @@
 import OpLog
 
-// Set reconciliation on links whose progress is unknown (a new peer, a lost state folder): the
-// link learns which entries the peer lacks before it ships, instead of shipping everything.
+// Set reconciliation when a link comes up: the link learns which entries the peer lacks before
+// it ships. Recorded progress alone cannot be trusted for that: a peer restored from a backup,
+// or one whose state folder was lost, holds less than it once acknowledged, or nothing is
+// known at all. When the peer holds all that the progress says (the usual case), the exchange
+// is one fingerprint each way.
 extension ReplicationEngine {
     /// Whether `peer`'s link of `session` starts with a reconciliation: this replica knows its
-    /// own node id (to break ties), holds entries, and never heard from the peer what it has.
+    /// own node id (to break ties) and holds entries of the session.
     func shouldReconcile(_ peer: NodeID, session: SessionID, replica: SessionReplica) -> Bool {
-        self.configuration.localNode != nil && !replica.order.isEmpty && self.acknowledged[peer]?[session] == nil
+        self.configuration.localNode != nil && !replica.order.isEmpty
     }
 
-    /// Starts a reconciliation of `session` with `peer`; nothing is shipped until it completes.
+    /// Starts a reconciliation of `session` with `peer`; nothing is shipped until it completes
+    /// (or is given up, when shipping resumes from the recorded progress).
     mutating func startReconciliation(
         _ peer: NodeID,
         session: SessionID,
@@ -17,8 +21,11 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
-        var state = LinkState(acknowledged: 0, sent: 0, lastProgress: now)
+        let recorded = self.acknowledged[peer]?[session] ?? 0
+        var state = LinkState(acknowledged: recorded, sent: recorded, lastProgress: now)
+        self.exchangesStarted += 1
         var reconciliation = Reconciliation(
+            exchange: Reconciliation.exchangeSeed(of: self.configuration.localNode) &+ self.exchangesStarted,
             count: replica.order.count,
             isShippingBlocked: true,
             isStartedHere: true,
@@ -27,12 +34,22 @@ extension ReplicationEngine {
         let ranges = reconciliation.start(replica.order)
         state.reconciliation = reconciliation
         self.links[peer]?[session] = state
-        actions.append(.send(.reconcile(session: session.rawValue, isStart: true, ranges: ranges), to: peer))
+        let message = ReplicationMessage.reconcile(
+            session: session.rawValue,
+            exchange: reconciliation.exchange,
+            step: 0,
+            ranges: ranges
+        )
+        actions.append(.send(message, to: peer))
     }
 
+    /// Takes step `step` of exchange `exchange`. Step 0 starts an exchange; any other step must
+    /// be the one the current exchange expects, so a duplicated or late message (a network that
+    /// duplicates, or a link that came back) is dropped rather than taken for an answer.
     mutating func receiveReconciliation(
         _ rawSession: String,
-        isStart: Bool,
+        exchange: UInt64,
+        step: UInt32,
         ranges: [ReconciliationRange],
         from peer: NodeID,
         now: Duration,
@@ -55,35 +72,49 @@ extension ReplicationEngine {
                 self.pump(peer, session: session, replica: replica, now: now, into: &actions)
             }
         }
+        let current = state.reconciliation
         if ranges.isEmpty {
-            // The peer gave the exchange up: ship everything, which is always correct.
-            state.reconciliation = nil
+            // The peer gave the exchange up: ship from the recorded progress, as without one.
+            if current?.exchange == exchange { state.reconciliation = nil }
             return
         }
-        if isStart {
-            if let ours = state.reconciliation, ours.isStartedHere, !ours.isComplete,
-                let local = self.configuration.localNode, local < peer
+        if step == 0 {
+            if let current, current.exchange == exchange { return }  // a duplicate of its start
+            if let current, current.isStartedHere, !current.isComplete, let local = self.configuration.localNode,
+                local < peer
             {
                 return  // both started: ours goes on, and the peer answers it
             }
             state.reconciliation = Reconciliation(
+                exchange: exchange,
                 count: order.count,
-                isShippingBlocked: state.reconciliation?.isShippingBlocked ?? false,
+                isShippingBlocked: current?.isShippingBlocked ?? false,
                 isStartedHere: false,
                 now: now
             )
         }
-        guard var reconciliation = state.reconciliation else { return }  // a late message of an exchange given up
+        guard var reconciliation = state.reconciliation, reconciliation.exchange == exchange,
+            reconciliation.expectedStep == step
+        else { return }  // a late or repeated message, or one of an exchange given up
         do {
             if let reply = try reconciliation.answer(ranges, order: order) {
-                actions.append(.send(.reconcile(session: session.rawValue, isStart: false, ranges: reply), to: peer))
+                let message = ReplicationMessage.reconcile(
+                    session: session.rawValue,
+                    exchange: exchange,
+                    step: step + 1,
+                    ranges: reply
+                )
+                actions.append(.send(message, to: peer))
             }
         } catch {
             self.rejectMessage(from: peer, "reconciliation of \(session): \(error.message)", into: &actions)
-            actions.append(.send(.reconcile(session: session.rawValue, isStart: false, ranges: []), to: peer))
+            actions.append(
+                .send(.reconcile(session: session.rawValue, exchange: exchange, step: step + 1, ranges: []), to: peer)
+            )
             state.reconciliation = nil
             return
         }
+        reconciliation.expectedStep = step + 2
         reconciliation.lastActivity = now
         guard reconciliation.isComplete else {
             state.reconciliation = reconciliation
@@ -91,24 +122,46 @@ extension ReplicationEngine {
         }
         state.reconciliation = nil
         guard reconciliation.isShippingBlocked else { return }
+        self.applyOutcome(of: reconciliation, to: &state, peer: peer, session: session, into: &actions)
+    }
+
+    /// Ships what the peer lacks: from the first entry it lacks, skipping the rest it holds.
+    private mutating func applyOutcome(
+        of reconciliation: Reconciliation,
+        to state: inout LinkState,
+        peer: NodeID,
+        session: SessionID,
+        into actions: inout [ReplicationAction]
+    ) {
+        let count = UInt64(reconciliation.count)
         let lacking = reconciliation.lacksEverything ? reconciliation.count : reconciliation.lacking.count
         actions.append(
             .report(.reconciled(peer: peer, session: session, lacking: lacking, of: reconciliation.count))
         )
-        guard !reconciliation.lacksEverything else { return }
-        // The peer holds every entry of 1...count but those it lacks: start after the first
-        // run it holds, and skip the rest it holds.
-        let count = UInt64(reconciliation.count)
-        let firstLacking = reconciliation.lacking.min().map { UInt64($0) } ?? count + 1
-        if firstLacking - 1 > state.acknowledged {
-            state.acknowledged = firstLacking - 1
-            state.sent = state.acknowledged
-            state.earlyAcknowledgements = [:]
-            actions.append(.recordProgress(peer: peer, session: session, acknowledged: state.acknowledged))
+        let firstLacking =
+            reconciliation.lacksEverything ? 1 : reconciliation.lacking.min().map { UInt64($0) } ?? count + 1
+        if firstLacking - 1 < state.acknowledged {
+            // It holds less than it acknowledged: restored from a backup, or its file was cut.
+            actions.append(
+                .report(
+                    .peerLacksAcknowledged(
+                        peer: peer,
+                        session: session,
+                        acknowledged: state.acknowledged,
+                        holds: firstLacking - 1
+                    )
+                )
+            )
         }
-        if firstLacking <= count {
-            state.peerHolds = PeerHolds(through: count, lacking: Set(reconciliation.lacking))
+        if firstLacking - 1 != state.acknowledged {
+            actions.append(.recordProgress(peer: peer, session: session, acknowledged: firstLacking - 1))
         }
+        state.acknowledged = firstLacking - 1
+        state.sent = state.acknowledged
+        state.earlyAcknowledgements = [:]
+        state.peerHolds =
+            reconciliation.lacksEverything || firstLacking > count
+            ? nil : PeerHolds(through: count, lacking: Set(reconciliation.lacking))
     }
 
     /// Gives up exchanges that stalled for ``Configuration/retransmitTimeout`` (a message lost on
@@ -120,7 +173,13 @@ extension ReplicationEngine {
                     now - reconciliation.lastActivity >= self.configuration.retransmitTimeout
                 else { continue }
                 self.links[peer]?[session]?.reconciliation = nil
-                actions.append(.send(.reconcile(session: session.rawValue, isStart: false, ranges: []), to: peer))
+                let message = ReplicationMessage.reconcile(
+                    session: session.rawValue,
+                    exchange: reconciliation.exchange,
+                    step: reconciliation.expectedStep,
+                    ranges: []
+                )
+                actions.append(.send(message, to: peer))
                 if let replica = self.sessions[session] {
                     self.pump(peer, session: session, replica: replica, now: now, into: &actions)
                 }
@@ -130,13 +189,14 @@ extension ReplicationEngine {
 }
 
 /// What a completed reconciliation found the peer to hold of the entries `1...through`: all of
-/// them except `lacking`. The link skips the rest instead of shipping them.
+/// them except `lacking`. The link skips what it holds, and ships what it lacks even when it
+/// came from that peer (which lost it).
 struct PeerHolds: Sendable {
     var through: UInt64
     var lacking: Set<UInt32>
 
-    /// Whether the entry with sequence number `sequence` needs no shipping.
-    func holds(_ sequence: UInt64) -> Bool {
-        sequence <= self.through && !self.lacking.contains(UInt32(sequence))
+    /// Whether the peer holds the entry with sequence number `sequence` (nil: not known).
+    func holds(_ sequence: UInt64) -> Bool? {
+        sequence <= self.through ? !self.lacking.contains(UInt32(sequence)) : nil
     }
 }

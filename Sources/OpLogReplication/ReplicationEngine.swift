@@ -85,6 +85,8 @@ public struct ReplicationEngine: Sendable {
     var acknowledged: [NodeID: [SessionID: UInt64]] = [:]
     var appends: [UInt64: PendingAppend] = [:]
     var nextToken: UInt64 = 1
+    /// Reconciliations this engine started, to name the next.
+    var exchangesStarted: UInt64 = 0
     var heldCount = 0
     /// Peer numbers of the entries of each session's file, by sequence, from before a restart.
     var restoredOrigins: [SessionID: [UInt32]] = [:]

@@ -133,4 +133,8 @@ public enum ReplicationReport: Sendable, Equatable {
     /// A set reconciliation with `peer` found it lacks `lacking` of the `of` entries this
     /// replica held of `session`; only those (and later ones) are shipped.
     case reconciled(peer: NodeID, session: SessionID, lacking: Int, of: Int)
+    /// A reconciliation found that `peer` holds only the first `holds` entries of the
+    /// `acknowledged` it had acknowledged (it was restored from a backup, or lost part of its
+    /// file): they are sent again.
+    case peerLacksAcknowledged(peer: NodeID, session: SessionID, acknowledged: UInt64, holds: UInt64)
 }

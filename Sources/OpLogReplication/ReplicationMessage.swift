@@ -28,10 +28,11 @@ public enum ReplicationMessage: Sendable, Hashable {
     /// not acknowledged, now rather than after the retransmission timeout (so that a damaged
     /// parent does not arrive after its children's hold ran out).
     case retransmit(session: String)
-    /// A step of a set reconciliation of `session` (see ``ReconciliationRange``): ranges in
-    /// order, the last ending at ``ReconciliationBound/end``. `isStart` marks an exchange's first
-    /// message; no ranges at all means the sender gave the exchange up.
-    case reconcile(session: String, isStart: Bool, ranges: [ReconciliationRange])
+    /// Step `step` of the set reconciliation `exchange` of `session` (see
+    /// ``ReconciliationRange``): ranges in order, the last ending at ``ReconciliationBound/end``.
+    /// Step 0 starts an exchange (its starter names it); no ranges at all means the sender gave
+    /// the exchange up.
+    case reconcile(session: String, exchange: UInt64, step: UInt32, ranges: [ReconciliationRange])
 }
 
 /// Entries of one session in the sender's sequence range `(after, through]`, in the sender's

@@ -21,8 +21,7 @@
 //     0x13 checkpointAcknowledge  session:string lamportTimestamp:Int64 snapshotID:string digest:bytes
 //                                 (digest: SHA-256 of the checkpoint's bytes)
 //     0x14 retransmit             session:string
-//     0x15 reconcile              session:string flags:UInt8 count:UInt32 range × count
-//                                 (flags bit 0: isStart; other bits zero)
+//     0x15 reconcile              session:string exchange:UInt64 step:UInt32 count:UInt32 range × count
 //          range                  lamport:UInt64 hash:UInt64 kind:UInt8 fields   (upper bound, then what)
 //                                 kind 0 skip, 1 fingerprint count:UInt64 sum:UInt64, 2 matched,
 //                                 3 ids count:UInt32 id:UInt64 × count, 4 lacking bitmap:bytes
@@ -41,8 +40,6 @@ enum WireFormat {
     static let lengthFieldSize = 4
     /// The hello flag bit for ``Hello/isReadOnly``.
     static let readOnlyFlag: UInt8 = 0x01
-    /// The reconcile flag bit for an exchange's first message.
-    static let reconcileStartFlag: UInt8 = 0x01
     /// Bytes of a reconcile range without its payload's fields: bound and kind.
     static let reconcileRangeHeaderSize = 17
 

@@ -100,13 +100,8 @@ extension WireMessage {
 
     private static func decodeReconcile(_ reader: inout WirePayloadReader) throws(WireError) -> ReplicationMessage {
         let session = try reader.readString("session")
-        let flags = try reader.readInteger("flags", as: UInt8.self)
-        guard flags & ~WireFormat.reconcileStartFlag == 0 else {
-            throw WireError(
-                code: .invalidField,
-                message: "reconcile message: reserved flag bits set in \(Self.hex(flags))"
-            )
-        }
+        let exchange = try reader.readInteger("exchange", as: UInt64.self)
+        let step = try reader.readInteger("step", as: UInt32.self)
         let count = try reader.readCount("range count", minimumElementSize: WireFormat.reconcileRangeHeaderSize)
         var ranges: [ReconciliationRange] = []
         ranges.reserveCapacity(count)
@@ -142,7 +137,7 @@ extension WireMessage {
                 ReconciliationRange(upperBound: ReconciliationBound(lamport: lamport, hash: hash), payload: payload)
             )
         }
-        return .reconcile(session: session, isStart: flags & WireFormat.reconcileStartFlag != 0, ranges: ranges)
+        return .reconcile(session: session, exchange: exchange, step: step, ranges: ranges)
     }
 
     private static func hex(_ byte: UInt8) -> String {

@@ -25,7 +25,7 @@ extension WireMessage {
                 return 1 + 4 + session.utf8.count + 8 + 4 + snapshotID.utf8.count + 4 + digest.count
             case .retransmit(let session):
                 return 1 + 4 + session.utf8.count
-            case .reconcile(let session, _, let ranges):
+            case .reconcile(let session, _, _, let ranges):
                 let rangeBytes = ranges.reduce(0) { total, range in
                     let fields =
                         switch range.payload {
@@ -36,7 +36,7 @@ extension WireMessage {
                         }
                     return total + WireFormat.reconcileRangeHeaderSize + fields
                 }
-                return 1 + 4 + session.utf8.count + 1 + 4 + rangeBytes
+                return 1 + 4 + session.utf8.count + 8 + 4 + 4 + rangeBytes
             }
         }
     }
@@ -99,9 +99,10 @@ extension WireMessage {
                 buffer.writeLengthPrefixed(digest)
             case .retransmit(let session):
                 buffer.writeLengthPrefixed(session)
-            case .reconcile(let session, let isStart, let ranges):
+            case .reconcile(let session, let exchange, let step, let ranges):
                 buffer.writeLengthPrefixed(session)
-                buffer.writeInteger(isStart ? WireFormat.reconcileStartFlag : 0)
+                buffer.writeInteger(exchange, endianness: .big)
+                buffer.writeInteger(step, endianness: .big)
                 buffer.writeInteger(UInt32(ranges.count), endianness: .big)
                 for range in ranges {
                     buffer.writeReconciliationRange(range)

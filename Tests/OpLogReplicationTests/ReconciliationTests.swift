@@ -35,8 +35,8 @@ struct ReconciliationTests {
 
     /// Runs an exchange that `a` starts until a side has nothing more to say.
     static func exchange(_ a: [KnownEntry], _ b: [KnownEntry]) throws -> Outcome {
-        var starter = Reconciliation(count: a.count, isShippingBlocked: true, isStartedHere: true, now: .zero)
-        var responder = Reconciliation(count: b.count, isShippingBlocked: true, isStartedHere: false, now: .zero)
+        var starter = Reconciliation(exchange: 7, count: a.count, isShippingBlocked: true, isStartedHere: true, now: .zero)
+        var responder = Reconciliation(exchange: 7, count: b.count, isShippingBlocked: true, isStartedHere: false, now: .zero)
         var messages = [starter.start(a)]
         var isStarterNext = false
         while let last = messages.last, messages.count < 200 {
@@ -150,11 +150,11 @@ struct ReconciliationTests {
 
     @Test func aMessageThatAnswersNothingWeAskedIsRefused() {
         let order = Self.entries([ReconciliationBound(lamport: 1, hash: 1)])
-        var responder = Reconciliation(count: 1, isShippingBlocked: false, isStartedHere: false, now: .zero)
+        var responder = Reconciliation(exchange: 7, count: 1, isShippingBlocked: false, isStartedHere: false, now: .zero)
         #expect(throws: ReconciliationError.self) {
             try responder.answer([ReconciliationRange(upperBound: .end, payload: .matched)], order: order)
         }
-        var starter = Reconciliation(count: 1, isShippingBlocked: true, isStartedHere: true, now: .zero)
+        var starter = Reconciliation(exchange: 7, count: 1, isShippingBlocked: true, isStartedHere: true, now: .zero)
         _ = starter.start(order)
         // A skip leaves our fingerprint unanswered.
         #expect(throws: ReconciliationError.self) {
@@ -164,7 +164,7 @@ struct ReconciliationTests {
 
     @Test func rangesOutOfOrderOrShortOfTheEndAreRefused() {
         let order = Self.entries([ReconciliationBound(lamport: 1, hash: 1)])
-        var side = Reconciliation(count: 1, isShippingBlocked: false, isStartedHere: false, now: .zero)
+        var side = Reconciliation(exchange: 7, count: 1, isShippingBlocked: false, isStartedHere: false, now: .zero)
         let high = ReconciliationBound(lamport: 9, hash: 0)
         let low = ReconciliationBound(lamport: 2, hash: 0)
         #expect(throws: ReconciliationError.self) {
@@ -180,7 +180,7 @@ struct ReconciliationTests {
 
     @Test func aLackingBitmapOfTheWrongSizeIsRefused() throws {
         let keys = (1...3).map { ReconciliationBound(lamport: UInt64($0), hash: UInt64($0)) }
-        var starter = Reconciliation(count: 3, isShippingBlocked: true, isStartedHere: true, now: .zero)
+        var starter = Reconciliation(exchange: 7, count: 3, isShippingBlocked: true, isStartedHere: true, now: .zero)
         _ = starter.start(Self.entries(keys))
         // The peer differs, and we hold few enough to answer with our ids…
         let reply = try starter.answer(

@@ -133,7 +133,8 @@ extension SimulationWorld {
         case .checkpoint(let session, let bytes): "checkpoint \(session) \(Self.describe(try? Checkpoint(bytes: bytes)))"
         case .checkpointAcknowledge(let session, let lamport, let snapshot, _): "checkpoint ack \(session) \(lamport) \(snapshot)"
         case .retransmit(let session): "retransmit \(session)"
-        case .reconcile(let session, let isStart, let ranges): "reconcile \(session)\(isStart ? " start" : "") \(ranges.count) ranges"
+        case .reconcile(let session, let exchange, let step, let ranges):
+            "reconcile \(session) \(exchange) step \(step) \(ranges.map { "\($0.payload)..\($0.upperBound)" })"
         }
     }
 
@@ -174,8 +175,8 @@ extension SimulationWorld {
                 self.digest.add(digest)
             case .retransmit(let session):
                 self.digest.add("retransmit \(session)")
-            case .reconcile(let session, let isStart, let ranges):
-                self.digest.add("reconcile \(session) \(isStart) \(ranges)")
+            case .reconcile(let session, let exchange, let step, let ranges):
+                self.digest.add("reconcile \(session) \(exchange) \(step) \(ranges)")
             }
         case .ship(let shipment):
             self.digest.add("ship \(shipment.peer) \(shipment.session) \(shipment.after) \(shipment.through)")

@@ -404,6 +404,8 @@ final class SimulationWorld {
             break
         case .reconciled:
             self.reconciliations += 1
+        case .peerLacksAcknowledged:
+            break
         }
     }
 

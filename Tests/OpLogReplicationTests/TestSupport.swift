@@ -266,8 +266,8 @@ extension ReplicationMessage {
         case .checkpointAcknowledge(let session, let lamportTimestamp, let snapshotID, let digest):
             "checkpoint ack \(session) \(snapshotID) (\(lamportTimestamp)) \(digest.prefix(4).map { String($0, radix: 16) }.joined())"
         case .retransmit(let session): "retransmit \(session)"
-        case .reconcile(let session, let isStart, let ranges):
-            "reconcile \(session)\(isStart ? " start" : "") " + ranges.map { "\($0.payload)..\($0.upperBound)" }.joined(separator: " ")
+        case .reconcile(let session, let exchange, let step, let ranges):
+            "reconcile \(session) \(exchange) step \(step) " + ranges.map { "\($0.payload)..\($0.upperBound)" }.joined(separator: " ")
         }
     }
 }

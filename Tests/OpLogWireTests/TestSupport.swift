@@ -21,18 +21,20 @@ let sampleMessages: [WireMessage] = [
     .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .max, snapshotID: "sha256:abc", digest: Array(0..<32))),
     .replication(.retransmit(session: "s1")),
     .replication(.retransmit(session: "")),
-    .replication(.reconcile(session: "s1", isStart: false, ranges: [])),
+    .replication(.reconcile(session: "s1", exchange: 0, step: 3, ranges: [])),
     .replication(
         .reconcile(
             session: "s1",
-            isStart: true,
+            exchange: .max,
+            step: 0,
             ranges: [ReconciliationRange(upperBound: .end, payload: .fingerprint(count: .max, sum: 0x0102_0304_0506_0708))]
         )
     ),
     .replication(
         .reconcile(
             session: "s2",
-            isStart: false,
+            exchange: 0x0102_0304_0506_0708,
+            step: .max,
             ranges: [
                 ReconciliationRange(upperBound: ReconciliationBound(lamport: 3, hash: 9), payload: .skip),
                 ReconciliationRange(upperBound: ReconciliationBound(lamport: 5, hash: 0), payload: .matched),

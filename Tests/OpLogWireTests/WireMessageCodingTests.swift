@@ -48,7 +48,8 @@ import Testing
         let reconcile = WireMessage.replication(
             .reconcile(
                 session: "s",
-                isStart: true,
+                exchange: 9,
+                step: 1,
                 ranges: [
                     ReconciliationRange(upperBound: ReconciliationBound(lamport: 1, hash: 2), payload: .fingerprint(count: 3, sum: 4)),
                     ReconciliationRange(upperBound: .end, payload: .ids([5])),
@@ -57,7 +58,8 @@ import Testing
         )
         let firstRange = bigEndianBytes(UInt64(1)) + bigEndianBytes(UInt64(2)) + [1] + bigEndianBytes(UInt64(3)) + bigEndianBytes(UInt64(4))
         let secondRange = Array(repeating: 0xFF, count: 16) + [3] + bigEndianBytes(UInt32(1)) + bigEndianBytes(UInt64(5))
-        #expect(try payloadBytes(reconcile) == [0x15] + lengthPrefixed([0x73]) + [1] + bigEndianBytes(UInt32(2)) + firstRange + secondRange)
+        let header: [UInt8] = [0x15] + lengthPrefixed([0x73]) + bigEndianBytes(UInt64(9)) + bigEndianBytes(UInt32(1)) + bigEndianBytes(UInt32(2))
+        #expect(try payloadBytes(reconcile) == header + firstRange + secondRange)
         #expect(try payloadBytes(.ping) == [0x02])
         #expect(try payloadBytes(.pong) == [0x03])
     }
@@ -69,13 +71,12 @@ import Testing
         }
     }
 
-    @Test func reconcileWithReservedFlagsOrAnUnknownRangeKindIsRejected() {
-        let session: [UInt8] = [0x15] + lengthPrefixed([0x73])
-        #expect(decodeError(session + [0x02] + bigEndianBytes(UInt32(0)))?.code == .invalidField)
+    @Test func reconcileWithAnUnknownRangeKindIsRejected() {
+        let header: [UInt8] = [0x15] + lengthPrefixed([0x73]) + bigEndianBytes(UInt64(1)) + bigEndianBytes(UInt32(0))
         let range: [UInt8] = Array(repeating: 0, count: 16) + [5]
-        #expect(decodeError(session + [0x00] + bigEndianBytes(UInt32(1)) + range)?.code == .invalidField)
+        #expect(decodeError(header + bigEndianBytes(UInt32(1)) + range)?.code == .invalidField)
         // A range count the frame could not hold is refused before anything is allocated.
-        #expect(decodeError(session + [0x00] + bigEndianBytes(UInt32.max))?.code == .countOutOfBounds)
+        #expect(decodeError(header + bigEndianBytes(UInt32.max))?.code == .countOutOfBounds)
     }
 
     @Test func emptyPayloadIsTruncated() {
