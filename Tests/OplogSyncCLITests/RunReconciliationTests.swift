@@ -92,6 +92,51 @@ extension RunProcessTests {
             }
         }
 
+        @Test(
+            """
+            B is restored from a backup of its root and state folder: A, whose progress says B holds \
+            more, sends again what B lost (B's own entries too), and both converge with every entry once
+            """
+        )
+        func aReplicaRestoredFromABackupGetsBackWhatItLost() async throws {
+            let session = "restored"
+            try await withAgentCluster { cluster in
+                let b = try await cluster.start("B")
+                let a = try await cluster.start("A", peers: [b])
+                let before = try await appendOps(a, session: session, actor: "writer-a", count: 200)
+                    + appendOps(b, session: session, actor: "writer-b", count: 100)
+                try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: Set(before))
+
+                // The backup: B's root and state folder, taken while B is stopped.
+                try await b.stop()
+                let backup = NSTemporaryDirectory() + "oplog-backup-\(UUID().uuidString)"
+                defer { try? FileManager.default.removeItem(atPath: backup) }
+                try FileManager.default.createDirectory(atPath: backup, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: b.root, toPath: backup + "/root")
+                try FileManager.default.copyItem(atPath: b.stateDirectory, toPath: backup + "/state")
+
+                try await b.start(listen: .same)
+                let after = try await appendOps(a, session: session, actor: "writer-a", count: 300)
+                    + appendOps(b, session: session, actor: "writer-b", count: 50)
+                let everything = Set(before + after)
+                try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: everything)
+
+                // B's disk is restored from the backup: it lost 350 entries, 50 of them its own.
+                try await b.stop()
+                for (path, copy) in [(b.root, backup + "/root"), (b.stateDirectory, backup + "/state")] {
+                    try FileManager.default.removeItem(atPath: path)
+                    try FileManager.default.copyItem(atPath: copy, toPath: path)
+                }
+                #expect(ReplicaContents(b.replica(session)).opIDs.count == before.count)
+                try await b.start(listen: .same)
+                try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: everything, timeout: .seconds(120))
+                #expect(
+                    a.logText().contains("peer lacks entries it had acknowledged"),
+                    "A noticed that B holds less than it had acknowledged"
+                )
+            }
+        }
+
         /// A UUID-shaped op id, the same on every replica for the same arguments.
         static func id(_ actor: String, _ lamport: Int) -> String {
             let tag = actor == "shared" ? 0 : actor == "laptop-a" ? 0xA : 0xB
