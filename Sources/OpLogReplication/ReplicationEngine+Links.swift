@@ -149,8 +149,12 @@ extension ReplicationEngine {
             }
         }
         state.sent = max(state.sent, state.acknowledged)
-        state.lastProgress = now
-        if state.acknowledged > before { state.retransmitRequestsHonoured = 0 }
+        if state.acknowledged > before {
+            // Only progress of the contiguous acknowledgement restarts the retransmission timer:
+            // acknowledgements of later ranges must not keep a lost range from being sent again.
+            state.lastProgress = now
+            state.retransmitRequestsHonoured = 0
+        }
         self.links[peer]?[session] = state
         if state.acknowledged > before {
             actions.append(.recordProgress(peer: peer, session: session, acknowledged: state.acknowledged))

@@ -103,7 +103,8 @@ extension RunProcessTests {
             try await withAgentCluster { cluster in
                 let b = try await cluster.start("B")
                 let a = try await cluster.start("A", peers: [b])
-                let before = try await appendOps(a, session: session, actor: "writer-a", count: 200)
+                let before =
+                    try await appendOps(a, session: session, actor: "writer-a", count: 200)
                     + appendOps(b, session: session, actor: "writer-b", count: 100)
                 try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: Set(before))
 
@@ -116,7 +117,8 @@ extension RunProcessTests {
                 try FileManager.default.copyItem(atPath: b.stateDirectory, toPath: backup + "/state")
 
                 try await b.start(listen: .same)
-                let after = try await appendOps(a, session: session, actor: "writer-a", count: 300)
+                let after =
+                    try await appendOps(a, session: session, actor: "writer-a", count: 300)
                     + appendOps(b, session: session, actor: "writer-b", count: 50)
                 let everything = Set(before + after)
                 try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: everything)
