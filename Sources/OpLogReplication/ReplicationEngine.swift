@@ -212,7 +212,7 @@ struct SessionReplica: Sendable {
     /// only): sequence number = index + 1. The same file gives the same numbering after a
     /// restart, so acknowledged numbers stay meaningful.
     var order: [KnownEntry] = []
-    var status: [OpID: EntryStatus] = [:]
+    var status = EntryStatuses()
     var held: [OpID: HeldEntry] = [:]
     /// Received ranges waiting for their entries to become durable before being acknowledged.
     var waits: [RangeWait] = []
@@ -243,6 +243,23 @@ struct KnownEntry: Sendable {
     var origin: UInt32
     /// Where the entry sorts for set reconciliation.
     var key: ReconciliationBound
+}
+
+/// The status of every op id a session knows, keyed by ``OpID/Key`` so that a million entries
+/// do not keep a million id strings (about 100 bytes each) alive.
+struct EntryStatuses: Sendable {
+    private var table: [OpID.Key: EntryStatus] = [:]
+
+    subscript(id: OpID) -> EntryStatus? {
+        get { self.table[id.key] }
+        set { self.table[id.key] = newValue }
+    }
+
+    var count: Int { self.table.count }
+
+    mutating func reserveCapacity(_ capacity: Int) {
+        self.table.reserveCapacity(capacity)
+    }
 }
 
 enum EntryStatus: Sendable {

@@ -16,6 +16,24 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The id's bytes hashed once, with this process's random seed: dictionaries keyed by op id
     /// then hash one integer, and tell most unequal ids apart without reading their text.
     private let digest: Int
+    /// A second, independent hash of the bytes: with ``digest`` it makes ``key``.
+    private let secondDigest: Int
+
+    /// A 128-bit digest of the id, with this process's random seeds, for tables of many ids
+    /// that should not keep each id's text: equal ids have equal keys, and two unequal ids have
+    /// equal keys with probability 2⁻¹²⁸ (the seeds are secret, so no input is more likely to).
+    /// Not stable across processes: never store or send it.
+    public struct Key: Hashable, Sendable {
+        let first: Int
+        let second: Int
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(self.first)
+        }
+    }
+
+    /// This id's ``Key``.
+    public var key: Key { Key(first: self.digest, second: self.secondDigest) }
 
     /// Validates `text` as an op id.
     ///
@@ -34,16 +52,19 @@ public struct OpID: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
         self.rawValue = text
         self.digest = Self.digest(of: text)
+        self.secondDigest = Self.digest(of: text, salt: 1)
     }
 
     /// An id known to be valid by construction (a content id this library computed).
     init(trusted text: String) {
         self.rawValue = text
         self.digest = Self.digest(of: text)
+        self.secondDigest = Self.digest(of: text, salt: 1)
     }
 
-    private static func digest(of text: String) -> Int {
+    private static func digest(of text: String, salt: UInt8 = 0) -> Int {
         var hasher = Hasher()
+        if salt != 0 { hasher.combine(salt) }
         ExactText(text).hash(into: &hasher)
         return hasher.finalize()
     }
