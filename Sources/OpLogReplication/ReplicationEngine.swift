@@ -20,6 +20,11 @@ public import OpLog
 ///   the peer acknowledged; the peer acknowledges a range only once all of it is durable or
 ///   rejected. What is not acknowledged is sent again on reconnect or after
 ///   ``Configuration/retransmitTimeout``; duplicates are dropped by op id.
+/// - **Reconciliation first.** When a link comes up (and ``Configuration/localNode`` is set),
+///   each session is reconciled before anything is shipped: the two sides compare range
+///   fingerprints (see ``ReconciliationRange``) and each ships only what the other lacks, from
+///   its first missing entry on. This also catches a peer that holds less than it once
+///   acknowledged (restored from a backup): what it lost is sent again.
 /// - **No echo, forwarding.** An entry is never sent back to the peer it came from, and is
 ///   sent to every other peer, so replicas connected through others converge.
 /// - **Read-only.** A read-only replica ships nothing its own writers wrote (entries or
