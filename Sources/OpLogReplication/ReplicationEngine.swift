@@ -206,7 +206,12 @@ struct SessionReplica: Sendable {
     /// restart, so acknowledged numbers stay meaningful.
     var order: [KnownEntry] = []
     var status: [OpID: EntryStatus] = [:]
+    /// Entries waiting for missing parents (status ``EntryStatus/held``).
     var held: [OpID: HeldEntry] = [:]
+    /// Entries received while an append was in flight or waiting to be retried, in arrival
+    /// order (status ``EntryStatus/held`` too): the next ``ReplicationEngine/stage`` takes them
+    /// with the held ones.
+    var deferred: [HeldEntry] = []
     /// Received ranges waiting for their entries to become durable before being acknowledged.
     var waits: [RangeWait] = []
     /// The token of the append in flight: the next waits until it completes or fails.
