@@ -17,7 +17,8 @@ extension ReplicationEngine {
             let origin: UInt32
             // A written entry was settled when its append completed, and no wait took it since.
             var isSettled = false
-            switch replica.status[id] {
+            let statusIndex = replica.status.index(forKey: id)
+            switch statusIndex.map({ replica.status.values[$0] }) {
             case .indexed:
                 continue
             case .pending(let token):
@@ -52,7 +53,11 @@ extension ReplicationEngine {
                     origin = self.restoredArrivals[session]?[id] ?? 0
                 }
             }
-            replica.status[id] = .indexed
+            if let statusIndex {
+                replica.status.values[statusIndex] = .indexed
+            } else {
+                replica.status[id] = .indexed
+            }
             let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
             replica.order.append(KnownEntry(location: location, origin: origin))
             if !isSettled { Self.settle(id, in: &replica) }
@@ -282,8 +287,11 @@ extension ReplicationEngine {
         defer { self.sessions[pending.session] = replica }
         if replica.appendInFlight == token { replica.appendInFlight = nil }
         for held in pending.entries {
-            let id = held.entry.opID
-            if case .pending(token) = replica.status[id] { replica.status[id] = .written(origin: held.origin) }
+            // One lookup for the test and the update (the status table is the largest in the engine).
+            guard let index = replica.status.index(forKey: held.entry.opID),
+                case .pending(token) = replica.status.values[index]
+            else { continue }
+            replica.status.values[index] = .written(origin: held.origin)
         }
         Self.settle(pending.entries, in: &replica)
         self.statistics.entriesWritten += pending.entries.count
