@@ -15,6 +15,9 @@ enum CausalOrder {
         var ready: [Int] = []
         /// Indices into the input that must keep waiting.
         var blocked: [Int] = []
+        /// Whether every parent of every ready entry is known or ready before it (no orphans);
+        /// `false` only says that this was not checked.
+        var hasEveryParent = false
     }
 
     private struct Candidate: Comparable {
@@ -36,7 +39,7 @@ enum CausalOrder {
         isExpired: (Int) -> Bool
     ) -> Plan {
         if Self.isAlreadyOrdered(entries, isKnown: isKnown) {
-            return Plan(ready: Array(entries.indices))
+            return Plan(ready: Array(entries.indices), hasEveryParent: true)
         }
         var position: [OpID: Int] = [:]
         position.reserveCapacity(entries.count)
@@ -110,17 +113,22 @@ enum CausalOrder {
     /// Whether writing `entries` as they are is the plan: strictly ascending canonical keys
     /// (so no op id twice), and each parent known or earlier in the list.
     private static func isAlreadyOrdered(_ entries: [OpEntry], isKnown: (OpID) -> Bool) -> Bool {
-        var earlier = Set<OpID>()
-        earlier.reserveCapacity(entries.count)
         var previous: CanonicalKey?
+        var hasParents = false
         for entry in entries {
             let key = entry.canonicalKey
             if let previous, !(previous < key) { return false }
+            hasParents = hasParents || !entry.parentOpIDs.isEmpty
+            previous = key
+        }
+        // Parents are looked up only when there are some (a batch of roots needs no set).
+        guard hasParents else { return true }
+        var earlier = Set<OpID>(minimumCapacity: entries.count)
+        for entry in entries {
             for parent in entry.parentOpIDs where !earlier.contains(parent) && !isKnown(parent) {
                 return false
             }
             earlier.insert(entry.opID)
-            previous = key
         }
         return true
     }

@@ -15,7 +15,10 @@ extension ReplicationEngine {
         for local in entries {
             let id = local.entry.opID
             let origin: UInt32
-            switch replica.status[id] {
+            // A written entry was settled when its append completed, and no wait took it since.
+            var isSettled = false
+            let statusIndex = replica.status.index(forKey: id)
+            switch statusIndex.map({ replica.status[at: $0] }) {
             case .indexed:
                 continue
             case .pending(let token):
@@ -23,8 +26,15 @@ extension ReplicationEngine {
                 origin = self.appends[token]?.entries.first { $0.entry.opID == id }?.origin ?? 0
             case .written(let writtenOrigin):
                 origin = writtenOrigin
+                isSettled = true
             case .held:
-                origin = replica.held.removeValue(forKey: id)?.origin ?? 0
+                if let held = replica.held.removeValue(forKey: id) {
+                    origin = held.origin
+                } else if let index = replica.deferred.firstIndex(where: { $0.entry.opID == id }) {
+                    origin = replica.deferred.remove(at: index).origin
+                } else {
+                    origin = 0
+                }
                 self.heldCount -= 1
             case nil:
                 do {
@@ -43,12 +53,16 @@ extension ReplicationEngine {
                     origin = self.restoredArrivals[session]?[id] ?? 0
                 }
             }
-            replica.status[id] = .indexed
+            if let statusIndex {
+                replica.status[at: statusIndex] = .indexed
+            } else {
+                replica.status[id] = .indexed
+            }
             let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
             replica.order.append(
                 KnownEntry(location: location, origin: origin, key: ReconciliationBound(local.entry))
             )
-            Self.settle(id, in: &replica)
+            if !isSettled { Self.settle(id, in: &replica) }
             added = true
         }
         guard added else { return }
@@ -97,8 +111,9 @@ extension ReplicationEngine {
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }
         self.statistics.entriesReceived += batch.lines.count
-        var remaining = Set<OpID>()
+        var remaining = Set<OpID>(minimumCapacity: batch.lines.count)
         var incoming: [(entry: OpEntry, origin: UInt32)] = []
+        incoming.reserveCapacity(batch.lines.count)
         var rejected = 0
         for line in batch.lines {
             let entry: OpEntry
@@ -152,21 +167,31 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
-        guard !incoming.isEmpty || !replica.held.isEmpty else { return }
+        guard !incoming.isEmpty || !replica.held.isEmpty || !replica.deferred.isEmpty else { return }
         if replica.appendInFlight != nil || replica.appendRetryAt.map({ now < $0 }) == true {
+            // Kept in arrival order (which is canonical for a peer's stream), so that the next
+            // plan usually finds them in order.
+            replica.deferred.reserveCapacity(replica.deferred.count + incoming.count)
             for (entry, origin) in incoming {
-                self.hold(HeldEntry(entry: entry, origin: origin, since: now), in: &replica)
+                replica.deferred.append(HeldEntry(entry: entry, origin: origin, since: now))
+                replica.status[entry.opID] = .held
             }
+            self.heldCount += incoming.count
             return
         }
         replica.appendRetryAt = nil
         var pool: [HeldEntry] = []
-        pool.reserveCapacity(incoming.count + replica.held.count)
+        pool.reserveCapacity(incoming.count + replica.held.count + replica.deferred.count)
         pool.append(contentsOf: replica.held.values)
+        pool.append(contentsOf: replica.deferred)
         for (entry, origin) in incoming {
             pool.append(HeldEntry(entry: entry, origin: origin, since: now))
         }
         let isOverLimit = self.heldCount + incoming.count > self.configuration.maximumHeldEntries
+        // Everything waiting is in the pool now: what stays blocked is held again below.
+        self.heldCount -= replica.held.count + replica.deferred.count
+        replica.held = [:]
+        replica.deferred = []
         let holdTimeout = self.configuration.holdTimeout
         let plan = CausalOrder.plan(
             pool.map(\.entry),
@@ -186,17 +211,20 @@ extension ReplicationEngine {
             var orphans = 0
             lines.reserveCapacity(plan.ready.count)
             written.reserveCapacity(plan.ready.count)
+            replica.status.reserveCapacity(replica.status.count + plan.ready.count)
             for index in plan.ready {
                 let held = pool[index]
                 let id = held.entry.opID
-                if replica.held.removeValue(forKey: id) != nil { self.heldCount -= 1 }
-                // An orphan: a parent neither known nor written before it in this append.
-                let isOrphan = held.entry.parentOpIDs.contains { parent in
-                    switch replica.status[parent] {
-                    case .indexed, .written, .pending: false
-                    case .held, nil: true
+                // An orphan: a parent neither known nor written before it in this append (none
+                // when the plan found every parent in place).
+                let isOrphan =
+                    !plan.hasEveryParent
+                    && held.entry.parentOpIDs.contains { parent in
+                        switch replica.status[parent] {
+                        case .indexed, .written, .pending: false
+                        case .held, nil: true
+                        }
                     }
-                }
                 if isOrphan { orphans += 1 }
                 replica.status[id] = .pending(token: token)
                 lines.append(held.entry.line)
@@ -261,10 +289,13 @@ extension ReplicationEngine {
         defer { self.sessions[pending.session] = replica }
         if replica.appendInFlight == token { replica.appendInFlight = nil }
         for held in pending.entries {
-            let id = held.entry.opID
-            if case .pending(token) = replica.status[id] { replica.status[id] = .written(origin: held.origin) }
-            Self.settle(id, in: &replica)
+            // One lookup for the test and the update (the status table is the largest in the engine).
+            guard let index = replica.status.index(forKey: held.entry.opID),
+                case .pending(token) = replica.status[at: index]
+            else { continue }
+            replica.status[at: index] = .written(origin: held.origin)
         }
+        Self.settle(pending.entries, in: &replica)
         self.statistics.entriesWritten += pending.entries.count
         self.acknowledgeSettled(&replica, session: pending.session, into: &actions)
         self.stage([], replica: &replica, session: pending.session, now: now, into: &actions)
@@ -292,6 +323,27 @@ extension ReplicationEngine {
         guard !replica.waits.isEmpty else { return }
         for index in replica.waits.indices {
             replica.waits[index].remaining.remove(id)
+        }
+    }
+
+    /// Marks the entries of a completed append (now all written or indexed) durable in every
+    /// range waiting for them: per range, by removing each of them, or, when the range waits for
+    /// fewer entries than that, by keeping those still not durable, so that several ranges
+    /// waiting for one large append cost O(entries waited for), not O(entries × ranges).
+    static func settle(_ entries: [HeldEntry], in replica: inout SessionReplica) {
+        guard !replica.waits.isEmpty else { return }
+        let status = replica.status
+        for index in replica.waits.indices where !replica.waits[index].remaining.isEmpty {
+            if replica.waits[index].remaining.count <= entries.count {
+                replica.waits[index].remaining = replica.waits[index].remaining.filter { id in
+                    switch status[id] {
+                    case .indexed, .written: false
+                    case .pending, .held, nil: true
+                    }
+                }
+            } else {
+                for held in entries { replica.waits[index].remaining.remove(held.entry.opID) }
+            }
         }
     }
 

@@ -218,7 +218,12 @@ struct SessionReplica: Sendable {
     /// restart, so acknowledged numbers stay meaningful.
     var order: [KnownEntry] = []
     var status = EntryStatuses()
+    /// Entries waiting for missing parents (status ``EntryStatus/held``).
     var held: [OpID: HeldEntry] = [:]
+    /// Entries received while an append was in flight or waiting to be retried, in arrival
+    /// order (status ``EntryStatus/held`` too): the next ``ReplicationEngine/stage`` takes them
+    /// with the held ones.
+    var deferred: [HeldEntry] = []
     /// Received ranges waiting for their entries to become durable before being acknowledged.
     var waits: [RangeWait] = []
     /// The token of the append in flight: the next waits until it completes or fails.
@@ -261,6 +266,16 @@ struct EntryStatuses: Sendable {
     }
 
     var count: Int { self.table.count }
+
+    /// Where `id`'s status is, to read and change it with one lookup.
+    func index(forKey id: OpID) -> Dictionary<OpID.Key, EntryStatus>.Index? {
+        self.table.index(forKey: id.key)
+    }
+
+    subscript(at index: Dictionary<OpID.Key, EntryStatus>.Index) -> EntryStatus {
+        get { self.table.values[index] }
+        set { self.table.values[index] = newValue }
+    }
 
     mutating func reserveCapacity(_ capacity: Int) {
         self.table.reserveCapacity(capacity)

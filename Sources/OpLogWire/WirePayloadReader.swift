@@ -16,26 +16,26 @@ struct WirePayloadReader {
 
     /// Reads a big-endian integer.
     mutating func readInteger<Integer: FixedWidthInteger>(
-        _ field: String,
+        _ field: @autoclosure () -> String,
         as: Integer.Type = Integer.self
     ) throws(WireError) -> Integer {
         guard let value = self.buffer.readInteger(endianness: .big, as: Integer.self) else {
-            throw self.truncated(field, needed: MemoryLayout<Integer>.size)
+            throw self.truncated(field(), needed: MemoryLayout<Integer>.size)
         }
         return value
     }
 
     /// Reads `expected.count` bytes and returns whether they equal `expected`.
-    mutating func readMagic(_ field: String, expected: [UInt8]) throws(WireError) -> Bool {
+    mutating func readMagic(_ field: @autoclosure () -> String, expected: [UInt8]) throws(WireError) -> Bool {
         guard let bytes = self.buffer.readBytes(length: expected.count) else {
-            throw self.truncated(field, needed: expected.count)
+            throw self.truncated(field(), needed: expected.count)
         }
         return bytes == expected
     }
 
     /// Reads a length-prefixed byte array.
-    mutating func readBytes(_ field: String) throws(WireError) -> [UInt8] {
-        let length = try self.readLength(field)
+    mutating func readBytes(_ field: @autoclosure () -> String) throws(WireError) -> [UInt8] {
+        let length = try self.readLength(field())
         guard let bytes = self.buffer.readBytes(length: length) else {
             preconditionFailure("readLength checked \(length) against the readable bytes")
         }
@@ -43,11 +43,11 @@ struct WirePayloadReader {
     }
 
     /// Reads a length-prefixed string; its bytes must be valid UTF-8.
-    mutating func readString(_ field: String) throws(WireError) -> String {
-        let length = try self.readLength(field)
+    mutating func readString(_ field: @autoclosure () -> String) throws(WireError) -> String {
+        let length = try self.readLength(field())
         let view = self.buffer.readableBytesView.prefix(length)
         guard let string = String(validating: view, as: UTF8.self) else {
-            throw WireError(code: .invalidField, message: "\(self.messageKind): \(field) is not valid UTF-8")
+            throw WireError(code: .invalidField, message: "\(self.messageKind): \(field()) is not valid UTF-8")
         }
         self.buffer.moveReaderIndex(forwardBy: length)
         return string
@@ -57,13 +57,13 @@ struct WirePayloadReader {
     ///
     /// The count is checked against what the rest of the frame can hold, so the caller may
     /// reserve that many elements.
-    mutating func readCount(_ field: String, minimumElementSize: Int) throws(WireError) -> Int {
-        let count = Int(try self.readInteger(field, as: UInt32.self))
+    mutating func readCount(_ field: @autoclosure () -> String, minimumElementSize: Int) throws(WireError) -> Int {
+        let count = Int(try self.readInteger(field(), as: UInt32.self))
         let capacity = self.buffer.readableBytes / minimumElementSize
         guard count <= capacity else {
             throw WireError(
                 code: .countOutOfBounds,
-                message: "\(self.messageKind): \(field) is \(count), but the \(self.buffer.readableBytes) bytes left "
+                message: "\(self.messageKind): \(field()) is \(count), but the \(self.buffer.readableBytes) bytes left "
                     + "in the frame hold at most \(capacity)"
             )
         }
@@ -80,12 +80,12 @@ struct WirePayloadReader {
         }
     }
 
-    private mutating func readLength(_ field: String) throws(WireError) -> Int {
-        let length = Int(try self.readInteger("\(field) length", as: UInt32.self))
+    private mutating func readLength(_ field: @autoclosure () -> String) throws(WireError) -> Int {
+        let length = Int(try self.readInteger("\(field()) length", as: UInt32.self))
         guard length <= self.buffer.readableBytes else {
             throw WireError(
                 code: .lengthOutOfBounds,
-                message: "\(self.messageKind): \(field) announces \(length) bytes, but only "
+                message: "\(self.messageKind): \(field()) announces \(length) bytes, but only "
                     + "\(self.buffer.readableBytes) are left in the frame"
             )
         }
