@@ -231,6 +231,9 @@ actor AgentCore {
             } catch {
                 self.logger.error("\(error.message)")
             }
+        case .recordIndex:
+            // No entry index yet: every start reads the logs in full.
+            break
         case .recordProgress(let peer, let session, let acknowledged):
             self.progress[peer, default: [:]][session] = acknowledged
             self.isProgressDirty = true
