@@ -124,8 +124,7 @@ struct EntryIndex: Sendable {
     ///
     /// - Complexity: O(file size): one read, one checksum per record.
     func load(_ session: SessionID) -> Loaded {
-        guard let data = FileManager.default.contents(atPath: self.path(session).string) else { return .missing }
-        let bytes = [UInt8](data)
+        guard let bytes = Self.contents(of: self.path(session)) else { return .missing }
         guard bytes.count >= Self.headerLength, Array(bytes[0..<8]) == Self.magic else { return .unreadable }
         var header = IndexReader(bytes[8..<Self.headerLength])
         guard let device = header.fixed(), let inode = header.fixed(), let checksum = header.fixed(),
@@ -145,6 +144,27 @@ struct EntryIndex: Sendable {
             _ = truncate(self.path(session).string, off_t(position))
         }
         return .found(Contents(device: device, inode: inode, records: records, bytes: bytes))
+    }
+
+    /// The file's bytes, read straight into one array (a large index is not held twice), or
+    /// `nil` if it cannot be opened.
+    private static func contents(of path: FilePath) -> [UInt8]? {
+        guard let descriptor = try? FileDescriptor.open(path, .readOnly) else { return nil }
+        defer { try? descriptor.close() }
+        var info = stat()
+        guard fstat(descriptor.rawValue, &info) == 0 else { return nil }
+        let size = Int(info.st_size)
+        var filled = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while filled < size {
+                let rest = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[filled...]))
+                let read = try? descriptor.read(into: rest)
+                guard let read, read > 0 else { break }
+                filled += read
+            }
+            count = filled
+        }
+        return bytes
     }
 
     /// The record at `position` if it is whole, its checksum matches and it continues the
