@@ -37,14 +37,21 @@ extension AgentCore {
                 self.discardIndex(session, reason: disagreement.message)
                 continue
             }
-            var cursor = LogCursor()
+            // One call, so the engine sizes its tables once for the whole log.
+            let entries = EntryIndex.Entries(contents: contents)
+            for action in self.engine.restoreIndexedEntries(session: session, entries) { self.perform(action) }
+            let restored = UInt64(self.engine.durableCount(of: session))
+            // A record that does not decode despite its checksum ended the entries there.
             var restoredRecords = 0
-            for record in contents.records {
-                // A record that does not decode despite its checksum ends the index there.
-                guard let entries = contents.entries(of: record) else { break }
-                for action in self.engine.restoreIndexedEntries(session: session, entries) { self.perform(action) }
+            var indexed: UInt64 = 0
+            for record in contents.records where indexed + UInt64(record.count) <= restored {
+                indexed += UInt64(record.count)
                 restoredRecords += 1
+            }
+            var cursor = LogCursor()
+            if restoredRecords > 0 {
                 // Only the last record's line was checked; an earlier stop resumes unchecked.
+                let record = contents.records[restoredRecords - 1]
                 let isLast = restoredRecords == contents.records.count
                 cursor = LogCursor(
                     offset: record.resumeOffset,
@@ -55,8 +62,6 @@ extension AgentCore {
             if restoredRecords < contents.records.count {
                 self.entryIndex.keep(restoredRecords, of: contents, session: session)
             }
-            let restored = UInt64(self.engine.durableCount(of: session))
-            let indexed = contents.records.prefix(restoredRecords).reduce(UInt64(0)) { $0 + UInt64($1.count) }
             self.indexedCount[session] = indexed
             if restored != indexed {
                 // The engine knew some of them already: the index no longer lines up with its

@@ -86,6 +86,34 @@ struct EntryIndex: Sendable {
         }
     }
 
+    /// Every entry of an index's records, decoded one record at a time as they are iterated;
+    /// a record that does not decode ends them. Its ``underestimatedCount`` is the records'
+    /// total, so a consumer can size its tables once.
+    struct Entries: Sequence {
+        let contents: Contents
+
+        var underestimatedCount: Int { self.contents.records.reduce(0) { $0 + $1.count } }
+
+        struct Iterator: IteratorProtocol {
+            let contents: Contents
+            var nextRecord = 0
+            var current: IndexingIterator<[IndexedEntry]> = [].makeIterator()
+
+            mutating func next() -> IndexedEntry? {
+                while true {
+                    if let entry = self.current.next() { return entry }
+                    guard self.nextRecord < self.contents.records.count,
+                        let entries = self.contents.entries(of: self.contents.records[self.nextRecord])
+                    else { return nil }
+                    self.nextRecord += 1
+                    self.current = entries.makeIterator()
+                }
+            }
+        }
+
+        func makeIterator() -> Iterator { Iterator(contents: self.contents) }
+    }
+
     /// What ``load(_:)`` found.
     enum Loaded: Sendable {
         case missing

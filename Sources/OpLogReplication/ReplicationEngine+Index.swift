@@ -28,8 +28,15 @@ extension ReplicationEngine {
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }
         let firstSequence = UInt64(replica.order.count) + 1
-        replica.order.reserveCapacity(replica.order.count + entries.underestimatedCount)
-        replica.status.reserveCapacity(replica.status.count + entries.underestimatedCount)
+        // Grown geometrically: a log restored in many runs must not be copied and rehashed
+        // whole for each run.
+        let needed = replica.order.count + entries.underestimatedCount
+        if replica.order.capacity < needed {
+            replica.order.reserveCapacity(max(needed, 2 * replica.order.capacity))
+        }
+        if replica.status.capacity < needed {
+            replica.status.reserveCapacity(max(needed, 2 * replica.status.capacity))
+        }
         for indexed in entries where replica.status[indexed.opID] == nil {
             let origin = self.restoredOrigin(of: indexed.opID, index: replica.order.count, session: session)
             replica.status[indexed.opID] = .indexed
