@@ -51,7 +51,7 @@ struct EntryIndex: Sendable {
         var resumeLineNumber: Int
         var lastEntry: EntryLocation
         var lastLineDigest: UInt64
-        /// Where its entries are in ``Contents/bytes``.
+        /// Where its entries are in the file.
         var entryBytes: Range<Int>
     }
 
@@ -61,12 +61,15 @@ struct EntryIndex: Sendable {
         var inode: UInt64
         /// The records, in sequence order from 1, each starting where the previous ended.
         var records: [StoredRecord]
-        var bytes: [UInt8]
+        var path: FilePath
 
-        /// The record's entries, or `nil` if they do not decode (a damaged record that kept a
-        /// valid checksum).
+        /// The record's entries, read from the file again, or `nil` if they cannot be read or do
+        /// not decode (a damaged record that kept a valid checksum, a file changed since).
         func entries(of record: StoredRecord) -> [IndexedEntry]? {
-            var reader = IndexReader(self.bytes[record.entryBytes])
+            guard let descriptor = try? FileDescriptor.open(self.path, .readOnly) else { return nil }
+            defer { try? descriptor.close() }
+            guard let bytes = EntryIndex.read(descriptor, record.entryBytes) else { return nil }
+            var reader = IndexReader(bytes[...])
             var entries: [IndexedEntry] = []
             entries.reserveCapacity(record.count)
             var previousEnd: Int64 = 0
@@ -147,66 +150,72 @@ struct EntryIndex: Sendable {
         }.sorted()
     }
 
-    /// Reads the session's index; a torn or damaged record ends it, and is cut off the file so
-    /// that records appended later are readable.
+    /// Reads the session's index, one record at a time (a large index is never held whole); a
+    /// torn or damaged record ends it, and is cut off the file so that records appended later
+    /// are readable.
     ///
-    /// - Complexity: O(file size): one read, one checksum per record.
+    /// - Complexity: O(file size): one read and one checksum per record; memory O(largest
+    ///   record).
     func load(_ session: SessionID) -> Loaded {
-        guard let bytes = Self.contents(of: self.path(session)) else { return .missing }
-        guard bytes.count >= Self.headerLength, Array(bytes[0..<8]) == Self.magic else { return .unreadable }
-        var header = IndexReader(bytes[8..<Self.headerLength])
+        let path = self.path(session)
+        guard let descriptor = try? FileDescriptor.open(path, .readOnly) else { return .missing }
+        defer { try? descriptor.close() }
+        var info = stat()
+        guard fstat(descriptor.rawValue, &info) == 0 else { return .unreadable }
+        let size = Int(info.st_size)
+        guard let bytes = Self.read(descriptor, 0..<Self.headerLength), Array(bytes[0..<8]) == Self.magic else {
+            return .unreadable
+        }
+        var header = IndexReader(bytes[8...])
         guard let device = header.fixed(), let inode = header.fixed(), let checksum = header.fixed(),
             checksum == IndexedEntry.lineDigest(of: bytes[0..<24])
         else { return .unreadable }
         var records: [StoredRecord] = []
         var position = Self.headerLength
         var nextSequence: UInt64 = 1
-        while let record = Self.record(in: bytes, at: position, firstSequence: nextSequence) {
-            records.append(record.stored)
-            position = record.end
-            nextSequence += UInt64(record.stored.count)
+        while let record = Self.record(in: descriptor, size: size, at: position, firstSequence: nextSequence) {
+            records.append(record)
+            position = record.entryBytes.upperBound + 8
+            nextSequence += UInt64(record.count)
         }
-        if position < bytes.count {
+        if position < size {
             // A record torn by a crash: cut it off, or every record appended after it would be
             // unreadable too.
-            _ = truncate(self.path(session).string, off_t(position))
+            _ = truncate(path.string, off_t(position))
         }
-        return .found(Contents(device: device, inode: inode, records: records, bytes: bytes))
+        return .found(Contents(device: device, inode: inode, records: records, path: path))
     }
 
-    /// The file's bytes, read straight into one array (a large index is not held twice), or
-    /// `nil` if it cannot be opened.
-    private static func contents(of path: FilePath) -> [UInt8]? {
-        guard let descriptor = try? FileDescriptor.open(path, .readOnly) else { return nil }
-        defer { try? descriptor.close() }
-        var info = stat()
-        guard fstat(descriptor.rawValue, &info) == 0 else { return nil }
-        let size = Int(info.st_size)
+    /// The bytes of the file in `range`, or `nil` if they cannot all be read.
+    static func read(_ descriptor: FileDescriptor, _ range: Range<Int>) -> [UInt8]? {
         var filled = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            while filled < size {
+        let bytes = [UInt8](unsafeUninitializedCapacity: range.count) { buffer, count in
+            while filled < range.count {
                 let rest = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[filled...]))
-                let read = try? descriptor.read(into: rest)
+                let read = try? descriptor.read(fromAbsoluteOffset: Int64(range.lowerBound + filled), into: rest)
                 guard let read, read > 0 else { break }
                 filled += read
             }
             count = filled
         }
-        return bytes
+        return filled == range.count ? bytes : nil
     }
 
     /// The record at `position` if it is whole, its checksum matches and it continues the
     /// sequence at `firstSequence`.
     private static func record(
-        in bytes: [UInt8],
+        in descriptor: FileDescriptor,
+        size: Int,
         at position: Int,
         firstSequence: UInt64
-    ) -> (stored: StoredRecord, end: Int)? {
-        var framing = IndexReader(bytes[position...])
-        guard let length = framing.fixed32(), bytes.count - position - 12 >= Int(length) else { return nil }
-        let bodyStart = position + 4
-        let body = bytes[bodyStart..<(bodyStart + Int(length))]
-        var trailer = IndexReader(bytes[body.endIndex...])
+    ) -> StoredRecord? {
+        guard size - position >= 12, let framing = Self.read(descriptor, position..<(position + 4)) else { return nil }
+        var lengthReader = IndexReader(framing[...])
+        guard let length = lengthReader.fixed32(), size - position - 12 >= Int(length),
+            let framed = Self.read(descriptor, (position + 4)..<(position + 12 + Int(length)))
+        else { return nil }
+        let body = framed[0..<Int(length)]
+        var trailer = IndexReader(framed[Int(length)...])
         guard let checksum = trailer.fixed(), checksum == IndexedEntry.lineDigest(of: body) else { return nil }
         var reader = IndexReader(body)
         guard let first = reader.varint(), first == firstSequence,
@@ -218,16 +227,15 @@ struct EntryIndex: Sendable {
             lastEnd < resumeOffset,
             let lastLineDigest = reader.fixed()
         else { return nil }
-        let stored = StoredRecord(
+        return StoredRecord(
             firstSequence: first,
             count: Int(count),
             resumeOffset: Int64(resumeOffset),
             resumeLineNumber: Int(resumeLineNumber),
             lastEntry: EntryLocation(offset: Int64(lastOffset), length: Int32(lastLength)),
             lastLineDigest: lastLineDigest,
-            entryBytes: reader.position..<body.endIndex
+            entryBytes: (position + 4 + reader.position)..<(position + 4 + Int(length))
         )
-        return (stored, body.endIndex + 8)
     }
 
     /// Starts the session's index afresh for the log file with this identity, replacing any.
