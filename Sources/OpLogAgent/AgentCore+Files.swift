@@ -52,7 +52,9 @@ extension AgentCore {
             }
             self.tails[session] = tail
             hasMore = batch.hasMore
+            self.linesRead += batch.entries.count + batch.summary.rejectedLineCount
             if batch.wasReset {
+                self.stopIndexing(session)
                 self.logger.warning(
                     "ops.jsonl was replaced or truncated; re-indexing (known entries are not shipped again)",
                     metadata: ["session": "\(session)"]

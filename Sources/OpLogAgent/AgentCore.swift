@@ -64,6 +64,15 @@ actor AgentCore {
     /// Sequence numbers already in each session's origin journal.
     var journaledCount: [SessionID: UInt64] = [:]
     let arrivalJournal: ArrivalJournal
+    let entryIndex: EntryIndex
+    /// Sequence numbers already in each session's entry index.
+    var indexedCount: [SessionID: UInt64] = [:]
+    /// Sessions whose index is not written in this run (see ``stopIndexing(_:)``).
+    var unindexedSessions: Set<SessionID> = []
+    /// Entries the engine got from the entry index at start, and lines read from logs since
+    /// (entries and rejected lines): what the `indexed` log line reports.
+    var restoredFromIndex = 0
+    var linesRead = 0
     let remoteCheckpointRecord: RemoteCheckpointRecord
     var remoteCheckpoints: [SessionID: Checkpoint] = [:]
     var localRejections = 0
@@ -83,12 +92,15 @@ actor AgentCore {
         self.progressStore = ProgressStore(directory: configuration.stateDirectory)
         self.originJournal = OriginJournal(stateDirectory: configuration.stateDirectory)
         self.arrivalJournal = ArrivalJournal(stateDirectory: configuration.stateDirectory)
+        self.entryIndex = EntryIndex(stateDirectory: configuration.stateDirectory)
         self.remoteCheckpointRecord = RemoteCheckpointRecord(stateDirectory: configuration.stateDirectory)
     }
 
     /// Indexes every session's file and checkpoint, then restores the progress recorded before
     /// the last stop; progress whose last acknowledged entry is no longer at its place in the
     /// file (a replaced log) is dropped, so that session is sent again rather than skipped.
+    /// A session whose entry index agrees with its file is taken from the index, and only the
+    /// lines after it are read (see ``restoreFromIndexes()``).
     /// Call once, before any link.
     func start() throws(AgentError) {
         let origins = self.originJournal.load()
@@ -100,6 +112,7 @@ actor AgentCore {
         for (session, checkpoint) in self.remoteCheckpoints {
             self.engine.restoreRemoteCheckpoint(session: session, checkpoint)
         }
+        self.restoreFromIndexes()
         self.localChanges(SessionChanges(isRescanNeeded: true))
         if !arrivals.isEmpty {
             // Every arrival that reached a file now has its place in the origin journal.
@@ -132,6 +145,8 @@ actor AgentCore {
                 "sessions": "\(self.engine.knownSessions.count)",
                 "entries": "\(self.engine.knownSessions.reduce(0) { $0 + self.engine.durableCount(of: $1) })",
                 "peers_with_progress": "\(restored.count)",
+                "from_index": "\(self.restoredFromIndex)",
+                "lines_read": "\(self.linesRead)",
             ]
         )
     }
@@ -231,6 +246,13 @@ actor AgentCore {
             } catch {
                 self.logger.error("\(error.message)")
             }
+        case .recordIndex(let session, let firstSequence, let entries, let lastLineDigest):
+            self.recordIndex(
+                session: session,
+                firstSequence: firstSequence,
+                entries: entries,
+                lastLineDigest: lastLineDigest
+            )
         case .recordProgress(let peer, let session, let acknowledged):
             self.progress[peer, default: [:]][session] = acknowledged
             self.isProgressDirty = true

@@ -12,6 +12,8 @@ extension ReplicationEngine {
         defer { self.sessions[session] = replica }
         let firstSequence = UInt64(replica.order.count) + 1
         var added = false
+        var indexed: [IndexedEntry] = []
+        var lastLine: [UInt8] = []
         for local in entries {
             let id = local.entry.opID
             let origin: UInt32
@@ -46,12 +48,7 @@ extension ReplicationEngine {
                     )
                     continue
                 }
-                let sequence = replica.order.count
-                if let restored = self.restoredOrigins[session], sequence < restored.count {
-                    origin = restored[sequence]
-                } else {
-                    origin = self.restoredArrivals[session]?[id] ?? 0
-                }
+                origin = self.restoredOrigin(of: id, index: replica.order.count, session: session)
             }
             if let statusIndex {
                 replica.status[at: statusIndex] = .indexed
@@ -59,9 +56,10 @@ extension ReplicationEngine {
                 replica.status[id] = .indexed
             }
             let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
-            replica.order.append(
-                KnownEntry(location: location, origin: origin, key: ReconciliationBound(local.entry))
-            )
+            let key = ReconciliationBound(local.entry)
+            replica.order.append(KnownEntry(location: location, origin: origin, key: key))
+            indexed.append(IndexedEntry(opID: id, location: location, key: key))
+            lastLine = local.entry.line
             if !isSettled { Self.settle(id, in: &replica) }
             added = true
         }
@@ -75,9 +73,27 @@ extension ReplicationEngine {
                 }
             )
         )
+        actions.append(
+            .recordIndex(
+                session: session,
+                firstSequence: firstSequence,
+                entries: indexed,
+                lastLineDigest: IndexedEntry.lineDigest(of: lastLine)
+            )
+        )
         self.stage([], replica: &replica, session: session, now: now, into: &actions)
         self.acknowledgeSettled(&replica, session: session, into: &actions)
         self.pumpAllLinks(session: session, replica: replica, now: now, into: &actions)
+    }
+
+    /// Where a newly numbered entry came from, by what was recorded before a restart: the
+    /// origin journal's entry at its place (`index` = sequence − 1), else the arrivals, else
+    /// this replica's own writers.
+    func restoredOrigin(of id: OpID, index: Int, session: SessionID) -> UInt32 {
+        if let restored = self.restoredOrigins[session], index < restored.count {
+            return restored[index]
+        }
+        return self.restoredArrivals[session]?[id] ?? 0
     }
 
     mutating func receiveEntries(

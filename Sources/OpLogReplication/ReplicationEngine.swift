@@ -267,6 +267,12 @@ struct EntryStatuses: Sendable {
 
     var count: Int { self.table.count }
 
+    var capacity: Int { self.table.capacity }
+
+    var keys: Dictionary<OpID.Key, EntryStatus>.Keys { self.table.keys }
+
+    var values: Dictionary<OpID.Key, EntryStatus>.Values { self.table.values }
+
     /// Where `id`'s status is, to read and change it with one lookup.
     func index(forKey id: OpID) -> Dictionary<OpID.Key, EntryStatus>.Index? {
         self.table.index(forKey: id.key)

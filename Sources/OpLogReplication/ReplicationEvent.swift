@@ -77,6 +77,18 @@ public enum ReplicationAction: Sendable, Equatable {
     /// never sent back where they came from, and a read-only replica still forwards what it
     /// received.
     case recordOrigins(session: SessionID, firstSequence: UInt64, origins: [NodeID?])
+    /// The same entries as the ``recordOrigins(session:firstSequence:origins:)`` just before it,
+    /// as the local file holds them: op id, place, reconciliation key, and the digest
+    /// (``IndexedEntry/lineDigest(of:)``) of the last one's line. A host may keep them as a
+    /// cache, check it against the file after a restart (the last line still has that digest),
+    /// and give them back with ``ReplicationEngine/restoreIndexedEntries(session:_:)`` instead of
+    /// feeding the lines again.
+    ///
+    /// A separate action rather than more fields of `recordOrigins`: the origin journal is state
+    /// that must survive (it keeps entries from being sent back where they came from), this one
+    /// is a cache that may be lost or thrown away at any time, and a host that keeps no index
+    /// ignores it.
+    case recordIndex(session: SessionID, firstSequence: UInt64, entries: [IndexedEntry], lastLineDigest: UInt64)
     /// Something worth a log line and a counter; no action needed.
     case report(ReplicationReport)
 }

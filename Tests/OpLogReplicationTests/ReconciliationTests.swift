@@ -16,7 +16,7 @@ struct ReconciliationTests {
     }
 
     /// What one full exchange did.
-    struct Outcome {
+    struct Outcome: Sendable {
         /// Sequence numbers each side found the other to lack (all of them when it lacks
         /// everything).
         var aLacking: Set<UInt32>
@@ -33,8 +33,14 @@ struct ReconciliationTests {
         var rangeCount: Int { self.messages.reduce(0) { $0 + $1.count } }
     }
 
-    /// Runs an exchange that `a` starts until a side has nothing more to say.
-    static func exchange(_ a: [KnownEntry], _ b: [KnownEntry]) throws -> Outcome {
+    /// Runs an exchange that `a` starts until a side has nothing more to say, on the simulation
+    /// thread (the large sets take seconds in a debug build; off the cooperative pool, they do
+    /// not starve the tests running beside them).
+    static func exchange(_ a: [KnownEntry], _ b: [KnownEntry]) async throws -> Outcome {
+        try await SimulationThread.run { Result { try Self.exchangeNow(a, b) } }.get()
+    }
+
+    static func exchangeNow(_ a: [KnownEntry], _ b: [KnownEntry]) throws -> Outcome {
         var starter = Reconciliation(exchange: 7, count: a.count, isShippingBlocked: true, isStartedHere: true, now: .zero)
         var responder = Reconciliation(exchange: 7, count: b.count, isShippingBlocked: true, isStartedHere: false, now: .zero)
         var messages = [starter.start(a)]
@@ -71,22 +77,22 @@ struct ReconciliationTests {
         }
     }
 
-    @Test func identicalSetsMatchInOneRoundTrip() throws {
+    @Test func identicalSetsMatchInOneRoundTrip() async throws {
         var random = SplitMix64(seed: 1)
         let keys = Self.keys(10_000, lamports: 1...10_000, random: &random)
         var shuffled = keys
         shuffled.reverse()  // another file order of the same entries
-        let outcome = try Self.exchange(Self.entries(keys), Self.entries(shuffled))
+        let outcome = try await Self.exchange(Self.entries(keys), Self.entries(shuffled))
         #expect(outcome.isComplete)
         #expect(outcome.aLacking.isEmpty && outcome.bLacking.isEmpty)
         #expect(outcome.messages.count == 2, "\(outcome.messages)")
         #expect(outcome.messages.last == [ReconciliationRange(upperBound: .end, payload: .matched)])
     }
 
-    @Test func aPeerWithNothingLacksEverythingAndNothingIsSorted() throws {
+    @Test func aPeerWithNothingLacksEverythingAndNothingIsSorted() async throws {
         var random = SplitMix64(seed: 2)
         let keys = Self.keys(5_000, lamports: 1...5_000, random: &random)
-        let outcome = try Self.exchange(Self.entries(keys), [])
+        let outcome = try await Self.exchange(Self.entries(keys), [])
         #expect(outcome.isComplete)
         #expect(outcome.aLacking.count == 5_000)
         #expect(outcome.bLacking.isEmpty)
@@ -94,14 +100,14 @@ struct ReconciliationTests {
     }
 
     /// The shape offline work has: both sides share a history and each wrote on after it.
-    @Test func workDoneApartCostsIdsInProportionToIt() throws {
+    @Test func workDoneApartCostsIdsInProportionToIt() async throws {
         var random = SplitMix64(seed: 3)
         let shared = Self.keys(100_000, lamports: 1...100_000, random: &random)
         let onlyA = Self.keys(1_000, lamports: 100_001...101_000, random: &random)
         let onlyB = Self.keys(1_000, lamports: 100_001...101_000, random: &random)
         let a = shared + onlyA
         let b = shared + onlyB
-        let outcome = try Self.exchange(Self.entries(a), Self.entries(b))
+        let outcome = try await Self.exchange(Self.entries(a), Self.entries(b))
         #expect(outcome.isComplete)
         #expect(outcome.aLacking == Self.expectedLacking(a, b))
         #expect(outcome.bLacking == Self.expectedLacking(b, a))
@@ -113,12 +119,12 @@ struct ReconciliationTests {
     }
 
     /// Differences scattered evenly are the worst case for ranges; still exact.
-    @Test func scatteredDifferencesAreFoundExactly() throws {
+    @Test func scatteredDifferencesAreFoundExactly() async throws {
         var random = SplitMix64(seed: 4)
         let all = Self.keys(20_000, lamports: 1...20_000, random: &random)
         let a = all.enumerated().filter { $0.offset % 97 != 0 }.map(\.element)
         let b = all.enumerated().filter { $0.offset % 89 != 1 }.map(\.element)
-        let outcome = try Self.exchange(Self.entries(a), Self.entries(b))
+        let outcome = try await Self.exchange(Self.entries(a), Self.entries(b))
         #expect(outcome.isComplete)
         #expect(outcome.aLacking == Self.expectedLacking(a, b))
         #expect(outcome.bLacking == Self.expectedLacking(b, a))
@@ -126,7 +132,7 @@ struct ReconciliationTests {
 
     /// Random sets of random sizes and overlaps, many Lamport ties: every outcome exact.
     @Test(arguments: 0..<60)
-    func randomSetsAreReconciledExactly(seed: UInt64) throws {
+    func randomSetsAreReconciledExactly(seed: UInt64) async throws {
         var random = SplitMix64(seed: 1_000 + seed)
         let pool = Self.keys(random.within(0...3_000), lamports: 1...random.within(1...400), random: &random)
         let share = random.within(0...100)
@@ -142,7 +148,7 @@ struct ReconciliationTests {
                 b.append(key)
             }
         }
-        let outcome = try Self.exchange(Self.entries(a), Self.entries(b))
+        let outcome = try await Self.exchange(Self.entries(a), Self.entries(b))
         #expect(outcome.isComplete)
         #expect(outcome.aLacking == Self.expectedLacking(a, b), "seed \(seed)")
         #expect(outcome.bLacking == Self.expectedLacking(b, a), "seed \(seed)")

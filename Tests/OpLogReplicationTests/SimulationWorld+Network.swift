@@ -196,6 +196,8 @@ extension SimulationWorld {
             self.digest.add("progress \(peer) \(session) \(acknowledged)")
         case .recordOrigins(let session, let firstSequence, let origins):
             self.digest.add("origins \(session) \(firstSequence) \(origins.map { $0?.rawValue ?? "-" })")
+        case .recordIndex(let session, let firstSequence, let entries, let lastLineDigest):
+            self.digest.add("index \(session) \(firstSequence) \(entries.map(\.opID)) \(lastLineDigest)")
         case .report(let report):
             self.digest.add("report \(report)")
         }

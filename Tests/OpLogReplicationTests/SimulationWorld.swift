@@ -79,6 +79,9 @@ final class SimulationWorld {
         var savedRemoteCheckpoints: [SessionID: Checkpoint] = [:]
         /// What a read-only engine recorded before its appends (`.recordArrivals`).
         var savedArrivals: [SessionID: [Arrival]] = [:]
+        /// The host's entry index (`.recordIndex`): every other restart takes the entries from
+        /// it instead of feeding the whole file.
+        var savedIndex: [SessionID: [IndexedEntry]] = [:]
     }
 
     /// A valid entry some writer made.
@@ -306,8 +309,15 @@ final class SimulationWorld {
         self.replicas[index].engine?.restoreOrigins(savedOrigins)
         let savedArrivals = self.replicas[index].savedArrivals
         self.replicas[index].engine?.restoreArrivals(savedArrivals)
+        let isFromIndex = self.replicas[index].restarts % 2 == 0
         for session in self.replicas[index].files.keys.sorted() {
             self.replicas[index].files[session]?.watchedOffset = 0
+            if isFromIndex, let indexed = self.replicas[index].savedIndex[session], let last = indexed.last {
+                let actions = self.replicas[index].engine?.restoreIndexedEntries(session: session, indexed) ?? []
+                self.perform(actions, at: index)
+                // Lines after the last indexed one (other writers', or rejected) are read again.
+                self.replicas[index].files[session]?.watchedOffset = Int(last.location.offset) + Int(last.location.length) + 1
+            }
             self.feedNewLines(of: session, at: index)
         }
         let savedProgress = self.replicas[index].savedProgress
@@ -386,6 +396,13 @@ final class SimulationWorld {
                     saved += origins[skip...]
                 }
                 self.replicas[index].savedOrigins[session] = saved
+            case .recordIndex(let session, let firstSequence, let entries, _):
+                var saved = self.replicas[index].savedIndex[session] ?? []
+                let skip = max(0, saved.count - Int(firstSequence - 1))
+                if Int(firstSequence - 1) <= saved.count, skip < entries.count {
+                    saved += entries[skip...]
+                }
+                self.replicas[index].savedIndex[session] = saved
             case .report(let report):
                 self.count(report, at: index)
             }

@@ -108,14 +108,15 @@ struct TestReplica {
     }
 
     /// Feeds one event at the current time.
-    /// The bookkeeping actions (`recordProgress`, `recordOrigins`, `recordArrivals`,
+    /// The bookkeeping actions (`recordProgress`, `recordOrigins`, `recordIndex`, `recordArrivals`,
     /// `recordRemoteCheckpoint`) are kept in ``records`` rather than returned, so tests compare
     /// what is sent and written.
     mutating func handle(_ event: ReplicationEvent) -> [ReplicationAction] {
         var actions: [ReplicationAction] = []
         for action in self.engine.handle(event, now: self.now) {
             switch action {
-            case .recordProgress, .recordOrigins, .recordArrivals, .recordRemoteCheckpoint: self.records.append(action)
+            case .recordProgress, .recordOrigins, .recordIndex, .recordArrivals, .recordRemoteCheckpoint:
+                self.records.append(action)
             default: actions.append(action)
             }
         }

@@ -24,7 +24,7 @@ struct OpLogWatcherTests {
         var failure: (any Error)?
         do {
             // The first batch asks for a rescan: the watch is in place once it arrives.
-            let first = try await batches.next(within: .seconds(20)) { $0.isRescanNeeded }
+            let first = try await batches.next(within: .seconds(60)) { $0.isRescanNeeded }
             #expect(first.isRescanNeeded)
             try await body(root, batches)
         } catch {
@@ -40,28 +40,28 @@ struct OpLogWatcherTests {
             let s1 = try SessionID(validating: "s1")
             var log = OpLog(root: FilePath(root), sessionID: s1)
             try log.append(actorID: "a", domain: "music", domainOp: .null)
-            _ = try await batches.next(within: .seconds(20)) { $0.sessions[s1]?.contains(.ops) == true }
+            _ = try await batches.next(within: .seconds(60)) { $0.sessions[s1]?.contains(.ops) == true }
 
             // A session made while watching, then written to.
             let s2 = try SessionID(validating: "s2")
             var second = OpLog(root: FilePath(root), sessionID: s2)
             try second.append(actorID: "b", domain: "music", domainOp: .null)
-            _ = try await batches.next(within: .seconds(20)) { $0.sessions[s2]?.contains(.ops) == true }
+            _ = try await batches.next(within: .seconds(60)) { $0.sessions[s2]?.contains(.ops) == true }
             try second.append(actorID: "b", domain: "music", domainOp: .null)
-            _ = try await batches.next(within: .seconds(20)) { $0.sessions[s2]?.contains(.ops) == true }
+            _ = try await batches.next(within: .seconds(60)) { $0.sessions[s2]?.contains(.ops) == true }
 
             // A checkpoint replaced by rename (ours) and one rewritten in place (Muse's way).
             _ = try log.checkpoint(snapshotID: "snap-1")
-            _ = try await batches.next(within: .seconds(20)) { $0.sessions[s1]?.contains(.checkpoint) == true }
+            _ = try await batches.next(within: .seconds(60)) { $0.sessions[s1]?.contains(.checkpoint) == true }
             let path = "\(root)/.muse/op_log/s2/checkpoint.json"
             try Data("{\n  \"session_id\": \"s2\"\n}\n".utf8).write(to: URL(fileURLWithPath: path))
-            _ = try await batches.next(within: .seconds(20)) { $0.sessions[s2]?.contains(.checkpoint) == true }
+            _ = try await batches.next(within: .seconds(60)) { $0.sessions[s2]?.contains(.checkpoint) == true }
 
             // Other files in a session folder, and folders that are not sessions, are not news.
             try Data("x".utf8).write(to: URL(fileURLWithPath: "\(root)/.muse/op_log/s1/notes.txt"))
             try FileManager.default.createDirectory(atPath: "\(root)/.muse/op_log/not a session", withIntermediateDirectories: true)
             try log.append(actorID: "a", domain: "music", domainOp: .null)
-            let batch = try await batches.next(within: .seconds(20)) { $0.sessions[s1]?.contains(.ops) == true }
+            let batch = try await batches.next(within: .seconds(60)) { $0.sessions[s1]?.contains(.ops) == true }
             #expect(batch.sessions.keys.allSatisfy { $0 == s1 || $0 == s2 })
         }
     }

@@ -29,6 +29,28 @@ public struct LogCursor: Sendable {
 
     public init() {}
 
+    /// A cursor that resumes just past what an earlier read reached, as recorded by the caller:
+    /// the next read starts at `offset` with line number `nextLineNumber`. `lastEntry` is the
+    /// start and bytes (without `\n`) of the last entry before `offset`, as the caller knows
+    /// them; the first read checks the file still holds them there, and starts over from the top
+    /// (a reset) when it does not, as for a file replaced between two reads.
+    public init(offset: Int64, nextLineNumber: Int, lastEntry: (offset: Int64, bytes: [UInt8])?) {
+        self.offset = offset
+        self.nextLineNumber = nextLineNumber
+        if let lastEntry {
+            let length = min(lastEntry.bytes.count, Self.fingerprintLength)
+            self.fingerprint = Fingerprint(
+                range: lastEntry.offset..<(lastEntry.offset + Int64(length)),
+                bytes: Array(lastEntry.bytes.prefix(length))
+            )
+        }
+    }
+
+    /// The device and inode of the file the last read found, if any read did.
+    public var fileIdentity: (device: UInt64, inode: UInt64)? {
+        self.identity.map { ($0.device, $0.inode) }
+    }
+
     /// Checks the file against what was read; returns whether the cursor went back to the start
     /// (the file was replaced or truncated) and whether there may be new bytes to read.
     ///

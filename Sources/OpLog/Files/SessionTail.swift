@@ -27,8 +27,22 @@ public struct SessionTail: Sendable {
         self.log = log
     }
 
+    /// A tail that resumes where an earlier one stood (see
+    /// ``LogCursor/init(offset:nextLineNumber:lastEntry:)``): lines before `offset` are not
+    /// read again unless the file turns out to be another one.
+    public init(log: SessionLog, resumingAt cursor: LogCursor) {
+        self.log = log
+        self.cursor = cursor
+    }
+
     /// Offset just past the last complete line read.
     public var offset: Int64 { self.cursor.offset }
+
+    /// The number the next complete line will have (1-based).
+    public var nextLineNumber: Int { self.cursor.nextLineNumber }
+
+    /// The device and inode of the file the last read found, if any read did.
+    public var fileIdentity: (device: UInt64, inode: UInt64)? { self.cursor.fileIdentity }
 
     /// Records that this process appended `lines` (whole, in one write) ending the file at
     /// `endOffset`. When the tail had read everything before that write, it moves past the

@@ -1,0 +1,60 @@
+public import OpLog
+
+// Restoring the local file's entries from the host's index instead of from their lines.
+extension ReplicationEngine {
+    /// Gives back entries of `session`'s local file that the host recorded from
+    /// ``ReplicationAction/recordIndex(session:firstSequence:entries:lastLineDigest:)`` before a
+    /// restart, and checked against the file since: the engine then knows them exactly as if
+    /// their lines had been fed as ``ReplicationEvent/localEntries(session:entries:)`` — same
+    /// sequence numbers, places, origins and reconciliation keys — without reading or
+    /// verifying them again (each was verified when first read).
+    ///
+    /// Call after ``restoreOrigins(_:)`` and ``restoreArrivals(_:)``, before any line of the
+    /// session is fed and before peers connect; several calls append consecutive runs. The
+    /// entries must be the file's, in sequence order from the first one the engine does not know
+    /// yet; an op id the engine already knows is skipped, as a repeated line would be.
+    ///
+    /// Returns the bookkeeping actions the host must carry out, as after feeding the lines:
+    /// ``ReplicationAction/recordOrigins(session:firstSequence:origins:)`` for the restored
+    /// entries beyond those ``restoreOrigins(_:)`` gave (so an origin journal that fell behind
+    /// the index catches up). No
+    /// ``ReplicationAction/recordIndex(session:firstSequence:entries:lastLineDigest:)``: the
+    /// entries came from the index.
+    /// - Complexity: O(`entries.count`), no hashing beyond the dictionary's.
+    public mutating func restoreIndexedEntries(
+        session: SessionID,
+        _ entries: some Sequence<IndexedEntry>
+    ) -> [ReplicationAction] {
+        var replica = self.takeSession(session)
+        defer { self.sessions[session] = replica }
+        let firstSequence = UInt64(replica.order.count) + 1
+        // Grown geometrically: a log restored in many runs must not be copied and rehashed
+        // whole for each run.
+        let needed = replica.order.count + entries.underestimatedCount
+        if replica.order.capacity < needed {
+            replica.order.reserveCapacity(max(needed, 2 * replica.order.capacity))
+        }
+        if replica.status.capacity < needed {
+            replica.status.reserveCapacity(max(needed, 2 * replica.status.capacity))
+        }
+        for indexed in entries where replica.status[indexed.opID] == nil {
+            let origin = self.restoredOrigin(of: indexed.opID, index: replica.order.count, session: session)
+            replica.status[indexed.opID] = .indexed
+            replica.order.append(KnownEntry(location: indexed.location, origin: origin, key: indexed.key))
+            Self.settle(indexed.opID, in: &replica)
+        }
+        // Origins the journal already holds (it is what restoreOrigins got) are not recorded
+        // again: on a large log that would be one array element per entry, for nothing.
+        let firstUnjournaled = max(firstSequence, UInt64(self.restoredOrigins[session]?.count ?? 0) + 1)
+        guard UInt64(replica.order.count) >= firstUnjournaled else { return [] }
+        return [
+            .recordOrigins(
+                session: session,
+                firstSequence: firstUnjournaled,
+                origins: replica.order[Int(firstUnjournaled - 1)...].map {
+                    $0.origin == 0 ? nil : self.peerNames[Int($0.origin - 1)]
+                }
+            )
+        ]
+    }
+}
