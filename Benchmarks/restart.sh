@@ -39,20 +39,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-if [[ -n "${OPLOG_SYNC_BIN:-}" ]]; then
-    binary="$OPLOG_SYNC_BIN"
-    [[ -x "$binary" ]] || fail "OPLOG_SYNC_BIN=$binary is not an executable"
-else
-    echo "== building oplog-sync (release)"
-    swift build -c release --package-path "$repo" --scratch-path "$repo/.build-bench" --product oplog-sync \
-        >"$work/build.log" 2>&1 || {
-        tail -40 "$work/build.log" >&2
-        fail "the build failed"
-    }
-    binary="$(swift build -c release --package-path "$repo" --scratch-path "$repo/.build-bench" --show-bin-path)/oplog-sync"
-fi
-echo "== oplog-sync: $binary ($(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown))"
-echo "== machine: $(nproc) cores, $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck source=Benchmarks/release-binary.sh
+source "$here/release-binary.sh"
 
 session="restart"
 log="$work/A/.muse/op_log/$session/ops.jsonl"
