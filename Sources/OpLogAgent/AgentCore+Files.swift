@@ -9,74 +9,95 @@ extension AgentCore {
     // MARK: Local files
 
     /// Reads what changed on disk: new lines and checkpoints of the named sessions, or of every
-    /// session after a rescan.
-    func localChanges(_ changes: SessionChanges) {
-        if changes.isRescanNeeded {
-            let sessions: [SessionID]
-            do {
-                sessions = try self.configuration.layout.sessions()
-            } catch {
-                self.logger.error("cannot list sessions", metadata: ["error": "\(error.message)"])
-                return
+    /// session after a rescan, in pieces of at most `pieceBytes` of lines.
+    ///
+    /// Between pieces of a large append it lets the actor handle what waits (acknowledgements,
+    /// peers' batches), so shipping the first lines of the append overlaps reading the rest
+    /// instead of waiting for all of it. Another scan of the same session in between (a remote
+    /// append read back) only moves the same tail on.
+    func localChanges(_ changes: SessionChanges, pieceBytes: Int64 = livePieceBytes) async {
+        for session in self.changedSessions(changes) {
+            if changes.isRescanNeeded || changes.sessions[session]?.contains(.ops) == true {
+                while self.scanPiece(session, maximumBytes: pieceBytes) { await Task.yield() }
             }
-            for session in sessions {
-                self.scanEntries(session)
+            if changes.isRescanNeeded || changes.sessions[session]?.contains(.checkpoint) == true {
                 self.scanCheckpoint(session)
-            }
-        } else {
-            for (session, kinds) in changes.sessions.sorted(by: { $0.key < $1.key }) {
-                if kinds.contains(.ops) { self.scanEntries(session) }
-                if kinds.contains(.checkpoint) { self.scanCheckpoint(session) }
             }
         }
         self.retryStalledWrites()
     }
 
+    /// The sessions a change names, in order; every session on disk after a rescan.
+    private func changedSessions(_ changes: SessionChanges) -> [SessionID] {
+        guard changes.isRescanNeeded else { return changes.sessions.keys.sorted() }
+        do {
+            return try self.configuration.layout.sessions()
+        } catch {
+            self.logger.error("cannot list sessions", metadata: ["error": "\(error.message)"])
+            return []
+        }
+    }
+
     /// Feeds the session's new lines to the engine, in pieces of at most ``scanPieceBytes`` of
-    /// lines, so that indexing a large log at startup holds one piece in memory, not the log.
+    /// lines, so that indexing a large log holds one piece in memory, not the log.
     func scanEntries(_ session: SessionID) {
+        while self.scanPiece(session) {}
+    }
+
+    /// Reads one piece of the session's new lines (at most `maximumBytes`, but always whole
+    /// lines) and feeds it to the engine; true when more is already there to read.
+    ///
+    /// While lines this agent appended to the session wait for their sync, nothing is read: the
+    /// engine numbers the session's lines in file order, and those are numbered when the sync
+    /// is done (``finishSync(_:error:)`` then reads what came after them).
+    func scanPiece(_ session: SessionID, maximumBytes: Int64 = scanPieceBytes) -> Bool {
+        guard !self.syncing.contains(session) else {
+            self.scansAfterSync.insert(session)
+            return false
+        }
         var tail =
             self.tails[session] ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
-        var hasMore = true
-        while hasMore {
-            let batch: SessionTail.Batch
-            do {
-                batch = try tail.readNew(maximumBytes: Self.scanPieceBytes)
-            } catch {
-                self.logger.error(
-                    "cannot read ops.jsonl",
-                    metadata: ["session": "\(session)", "error": "\(error.message)"]
-                )
-                self.tails[session] = tail
-                return
-            }
+        let batch: SessionTail.Batch
+        do {
+            batch = try tail.readNew(maximumBytes: maximumBytes)
+        } catch {
+            self.logger.error(
+                "cannot read ops.jsonl",
+                metadata: ["session": "\(session)", "error": "\(error.message)"]
+            )
             self.tails[session] = tail
-            hasMore = batch.hasMore
-            self.linesRead += batch.entries.count + batch.summary.rejectedLineCount
-            if batch.wasReset {
-                self.stopIndexing(session)
+            return false
+        }
+        self.tails[session] = tail
+        self.linesRead += batch.entries.count + batch.summary.rejectedLineCount
+        if batch.wasReset {
+            self.stopIndexing(session)
+            self.logger.warning(
+                "ops.jsonl was replaced or truncated; re-indexing (known entries are not shipped again)",
+                metadata: ["session": "\(session)"]
+            )
+        }
+        if batch.summary.rejectedLineCount > 0 {
+            self.localRejections += batch.summary.rejectedLineCount
+            for rejected in batch.summary.rejectedLines.prefix(10) {
                 self.logger.warning(
-                    "ops.jsonl was replaced or truncated; re-indexing (known entries are not shipped again)",
-                    metadata: ["session": "\(session)"]
+                    "local line not shipped: \(rejected.reason.message)",
+                    metadata: ["session": "\(session)", "line": "\(rejected.position.lineNumber)"]
                 )
             }
-            if batch.summary.rejectedLineCount > 0 {
-                self.localRejections += batch.summary.rejectedLineCount
-                for rejected in batch.summary.rejectedLines.prefix(10) {
-                    self.logger.warning(
-                        "local line not shipped: \(rejected.reason.message)",
-                        metadata: ["session": "\(session)", "line": "\(rejected.position.lineNumber)"]
-                    )
-                }
-            }
-            guard !batch.entries.isEmpty else { continue }
+        }
+        if !batch.entries.isEmpty {
             let entries = zip(batch.entries, batch.offsets).map { LocalEntry(entry: $0, offset: $1) }
             self.apply(.localEntries(session: session, entries: entries))
         }
+        return batch.hasMore
     }
 
     /// The most bytes of lines one read of a log takes (the last line may go past it).
     static let scanPieceBytes: Int64 = 4 << 20
+    /// The same for a running agent: about 3,500 Muse lines, a few milliseconds of parsing
+    /// between two looks at what else waits.
+    static let livePieceBytes: Int64 = 1 << 20
 
     func scanCheckpoint(_ session: SessionID) {
         let log = SessionLog(layout: self.configuration.layout, sessionID: session)
@@ -121,56 +142,5 @@ extension AgentCore {
             )
             return []
         }
-    }
-
-    /// Appends queued batches of a session in order, each in one write, durable before the
-    /// engine hears of it. A writer mid-line stalls the queue until its line is finished (or
-    /// abandoned, after the stale-tail age).
-    func flushWrites(_ session: SessionID) {
-        guard self.flushing.insert(session).inserted else { return }
-        defer { self.flushing.remove(session) }
-        let log = SessionLog(layout: self.configuration.layout, sessionID: session)
-        while let request = self.writeQueues[session]?.first {
-            do {
-                let end = try log.append(
-                    lines: request.lines,
-                    staleTailAge: self.configuration.staleTailAge,
-                    synchronize: self.configuration.synchronizeWrites
-                )
-                self.writeQueues[session]?.removeFirst()
-                self.stalled.remove(session)
-                if var tail = self.tails[session], tail.noteAppended(lines: request.lines, endOffset: end) {
-                    // Nothing else came before them: the engine numbers them as they are.
-                    self.tails[session] = tail
-                    let total = request.lines.reduce(Int64(0)) { $0 + Int64($1.count) + 1 }
-                    self.apply(.appendCompletedInPlace(token: request.token, firstOffset: end - total))
-                } else {
-                    self.apply(.appendCompleted(token: request.token))
-                    // Read the lines back now: that numbers them in file order and forwards them.
-                    self.scanEntries(session)
-                }
-            } catch {
-                if error.code == .tailInProgress {
-                    if self.stalled.insert(session).inserted {
-                        self.logger.debug(
-                            "waiting for a writer to finish its line",
-                            metadata: ["session": "\(session)"]
-                        )
-                    }
-                    return
-                }
-                self.logger.error(
-                    "cannot append remote entries; retrying",
-                    metadata: ["session": "\(session)", "count": "\(request.lines.count)", "error": "\(error.message)"]
-                )
-                self.writeQueues[session]?.removeFirst()
-                self.apply(.appendFailed(token: request.token))
-            }
-        }
-        self.writeQueues[session] = nil
-    }
-
-    func retryStalledWrites() {
-        for session in self.stalled.sorted() { self.flushWrites(session) }
     }
 }

@@ -25,25 +25,31 @@ struct IndexWriter {
 
     /// A content id as its 32 digest bytes, any other id verbatim.
     mutating func opID(_ id: OpID) {
-        let text = Array(id.rawValue.utf8)
-        let prefix = Array(OpID.contentPrefix.utf8)
-        let hex = text.dropFirst(prefix.count)
-        if text.starts(with: prefix), hex.count == 64, hex.allSatisfy({ Self.hexValue($0) != nil }) {
-            self.bytes.append(0)
-            var index = hex.startIndex
-            while index < hex.endIndex {
-                guard let high = Self.hexValue(hex[index]), let low = Self.hexValue(hex[index + 1]) else {
-                    preconditionFailure("checked above: every digit is lowercase hex")
+        var text = id.rawValue
+        text.withUTF8 { utf8 in
+            let prefixLength = Self.contentPrefix.count
+            let hex = UnsafeBufferPointer(rebasing: utf8[min(prefixLength, utf8.count)...])
+            if utf8.count == prefixLength + 64, utf8.starts(with: Self.contentPrefix),
+                hex.allSatisfy({ Self.hexValue($0) != nil })
+            {
+                self.bytes.append(0)
+                var index = hex.startIndex
+                while index < hex.endIndex {
+                    guard let high = Self.hexValue(hex[index]), let low = Self.hexValue(hex[index + 1]) else {
+                        preconditionFailure("checked above: every digit is lowercase hex")
+                    }
+                    self.bytes.append(high << 4 | low)
+                    index += 2
                 }
-                self.bytes.append(high << 4 | low)
-                index += 2
+            } else {
+                self.bytes.append(1)
+                self.varint(UInt64(utf8.count))
+                self.bytes.append(contentsOf: utf8)
             }
-        } else {
-            self.bytes.append(1)
-            self.varint(UInt64(text.count))
-            self.bytes += text
         }
     }
+
+    private static let contentPrefix = Array(OpID.contentPrefix.utf8)
 
     /// The value of a lowercase hex digit.
     static func hexValue(_ byte: UInt8) -> UInt8? {

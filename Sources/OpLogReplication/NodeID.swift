@@ -1,3 +1,5 @@
+import OpLog
+
 /// The identity of a replica in the replication mesh: stable across restarts, unique per node.
 ///
 /// Compared by UTF-8 bytes. The agent keeps it in its state folder; the handshake carries it.
@@ -9,11 +11,11 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     public static func == (lhs: NodeID, rhs: NodeID) -> Bool {
-        lhs.rawValue.utf8.elementsEqual(rhs.rawValue.utf8)
+        ExactText(lhs.rawValue) == ExactText(rhs.rawValue)
     }
 
     public func hash(into hasher: inout Hasher) {
-        for byte in self.rawValue.utf8 { hasher.combine(byte) }
+        ExactText(self.rawValue).hash(into: &hasher)
     }
 
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool {

@@ -59,6 +59,33 @@ struct SessionLogTests {
         #expect(bytes == lines.flatMap { $0 + [UInt8(ascii: "\n")] })
     }
 
+    @Test func appenderWritesAtOnceSyncsFromAnotherThreadAndNoticesAReplacedLog() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.appendRaw(museLine(id: "a", lamport: 1) + "\n", session: "s")
+        let before = try directory.opsBytes("s")
+        let appender = try SessionAppender(opening: try directory.log("s"))
+        let lines = [Array(museLine(id: "b", lamport: 2).utf8), Array(museLine(id: "c", lamport: 3).utf8)]
+        let end = try appender.append(lines: lines)
+        // In the file before any sync: readers see the lines at once.
+        let bytes = try directory.opsBytes("s")
+        #expect(bytes == before + lines.flatMap { $0 + [UInt8(ascii: "\n")] })
+        #expect(end == Int64(bytes.count))
+        try await Task.detached { try appender.synchronize() }.value
+        #expect(appender.isCurrent)
+
+        // A tail a writer is still finishing is refused without writing, as by SessionLog.append.
+        try directory.appendRaw(#"{"op_id":"d"#, session: "s")
+        #expect {
+            try appender.append(lines: [Array(museLine(id: "e", lamport: 4).utf8)], staleTailAge: .seconds(10))
+        } throws: { ($0 as? OpLogError)?.code == .tailInProgress }
+
+        // The path now names another file: the appender says so, and still writes to its own.
+        let path = "\(directory.sessionFolder("s"))/ops.jsonl"
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".old")
+        try directory.appendRaw(museLine(id: "x", lamport: 1) + "\n", session: "s")
+        #expect(!appender.isCurrent)
+    }
+
     @Test func aLineWithANewlineIsRefusedAndNothingIsWritten() throws {
         let directory = try TemporaryDirectory()
         try directory.appendRaw(museLine(id: "a", lamport: 1) + "\n", session: "s")

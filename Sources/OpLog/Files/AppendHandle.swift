@@ -63,7 +63,7 @@ final class AppendHandle: Sendable {
         now: WallClockTime,
         knownCompleteEnd: Int64?
     ) throws(OpLogError) -> Int64 {
-        if let index = lines.firstIndex(where: { $0.contains(UInt8(ascii: "\n")) }) {
+        if let index = lines.firstIndex(where: { $0.withUnsafeBufferPointer(containsNewline) }) {
             throw OpLogError(code: .invalidEntry, message: "line \(index + 1) of the batch contains a newline")
         }
         var bytes: [UInt8] = []
@@ -88,13 +88,17 @@ final class AppendHandle: Sendable {
             bytes.append(UInt8(ascii: "\n"))
         }
         try self.writeWhole(bytes)
-        if synchronize {
-            guard fdatasync(self.descriptor.rawValue) == 0 else {
-                throw OpLogError(code: .io, message: "cannot sync \(self.path)", cause: Errno(rawValue: errno))
-            }
-        }
+        if synchronize { try self.synchronize() }
         // With O_APPEND the offset after write(2) is the end of our own bytes, whoever appends next.
         return Int64(lseek(self.descriptor.rawValue, 0, SEEK_CUR))
+    }
+
+    /// `fdatasync`: everything written through any descriptor of the file so far survives a
+    /// power loss once this returns. Safe to call from another thread while appends go on.
+    func synchronize() throws(OpLogError) {
+        guard fdatasync(self.descriptor.rawValue) == 0 else {
+            throw OpLogError(code: .io, message: "cannot sync \(self.path)", cause: Errno(rawValue: errno))
+        }
     }
 
     /// Writes all of `bytes`, or none of them: when the disk fills (or another error stops the

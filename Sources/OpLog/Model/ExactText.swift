@@ -7,14 +7,14 @@ import Darwin
 /// Text compared and hashed by its Unicode code points (its UTF-8 bytes), as Python compares
 /// strings; Swift's `String` equality instead treats canonically equivalent spellings as equal
 /// (`"\u{E9}"` and `"e\u{301}"`), which would merge distinct ids, actors or keys.
-struct ExactText: Hashable, Sendable {
-    let text: String
+package struct ExactText: Hashable, Sendable {
+    package let text: String
 
-    init(_ text: String) {
+    package init(_ text: String) {
         self.text = text
     }
 
-    static func == (lhs: ExactText, rhs: ExactText) -> Bool {
+    package static func == (lhs: ExactText, rhs: ExactText) -> Bool {
         let left = lhs.text.utf8
         let right = rhs.text.utf8
         guard left.count == right.count else { return false }
@@ -33,7 +33,7 @@ struct ExactText: Hashable, Sendable {
         return left.elementsEqual(right)
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         let hashed: Void? = self.text.utf8.withContiguousStorageIfAvailable {
             hasher.combine(bytes: UnsafeRawBufferPointer($0))
         }

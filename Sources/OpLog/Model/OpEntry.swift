@@ -74,7 +74,7 @@ public struct OpEntry: Sendable, Hashable {
     public init(line: some Collection<UInt8>) throws(OpLogError) {
         let bytes = Array(line)
         let fields = try bytes.withUnsafeBufferPointer { buffer throws(OpLogError) in
-            if let base = buffer.baseAddress, memchr(base, Int32(UInt8(ascii: "\n")), buffer.count) != nil {
+            if containsNewline(buffer) {
                 throw OpLogError(code: .invalidEntry, message: "an entry must be a single line")
             }
             return try EntryFields.decode(buffer)

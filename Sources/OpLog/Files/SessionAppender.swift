@@ -1,0 +1,48 @@
+/// A session's `ops.jsonl` kept open by a long-lived appender (a replication agent), with the
+/// write and the sync apart: ``append(lines:staleTailAge:now:)`` puts lines in the file (one
+/// `write(2)`, as ``SessionLog/append(lines:staleTailAge:synchronize:now:)``) and
+/// ``synchronize()`` makes them durable, from any thread, so that the wait for the disk can
+/// overlap the appender's other work.
+///
+/// The descriptor pins the file it opened: when the path comes to name another file (Muse or a
+/// user replaced the log), ``isCurrent`` turns false and a new appender must be opened.
+public final class SessionAppender: Sendable {
+    private let handle: AppendHandle
+
+    /// Opens (creating folders and file as needed) the log of `log`'s session, without
+    /// following links.
+    /// - Throws: `OpLogError` with code `.unsafePath` or `.io`.
+    public init(opening log: SessionLog) throws(OpLogError) {
+        self.handle = try AppendHandle(opening: log)
+    }
+
+    /// Whether the log's path still names the file this appender writes to.
+    public var isCurrent: Bool { self.handle.isCurrent }
+
+    /// Appends complete lines in one `write(2)`, without a sync; returns the offset just past
+    /// them. An unfinished tail is handled as ``SessionLog/append(lines:staleTailAge:synchronize:now:)``
+    /// does, and a failed write leaves nothing behind.
+    /// - Throws: `OpLogError` with code `.tailInProgress`, `.io`, or `.invalidEntry` when a line
+    ///   contains `\n` (nothing is written then).
+    public func append(
+        lines: [[UInt8]],
+        staleTailAge: Duration = SessionLog.defaultStaleTailAge,
+        now: WallClockTime = .now()
+    ) throws(OpLogError) -> Int64 {
+        try self.handle.append(
+            lines: lines,
+            staleTailAge: staleTailAge,
+            synchronize: false,
+            now: now,
+            knownCompleteEnd: nil
+        )
+    }
+
+    /// `fdatasync`: every line appended before the call survives a power loss once it returns.
+    /// Blocks for as long as the disk takes; call it where blocking is allowed (a thread pool).
+    /// - Throws: `OpLogError` with code `.io`; the lines are then in the file, but maybe not on
+    ///   the disk.
+    public func synchronize() throws(OpLogError) {
+        try self.handle.synchronize()
+    }
+}
