@@ -97,7 +97,7 @@ extension AgentCore {
     static let scanPieceBytes: Int64 = 4 << 20
     /// The same for a running agent: about 3,500 Muse lines, a few milliseconds of parsing
     /// between two looks at what else waits.
-    static let livePieceBytes: Int64 = 1 << 20
+    static let livePieceBytes: Int64 = 256 << 10
 
     func scanCheckpoint(_ session: SessionID) {
         let log = SessionLog(layout: self.configuration.layout, sessionID: session)
