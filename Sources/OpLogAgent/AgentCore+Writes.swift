@@ -93,7 +93,9 @@ extension AgentCore {
     ///
     /// A failed `fdatasync` leaves the lines in the file but maybe not on the disk, and Linux
     /// may not report the loss again: they are logged as an error and kept (writing them again
-    /// would duplicate them), so that one acknowledgement may cover lines a power loss takes.
+    /// would put them in the file twice). Their acknowledgement may then cover lines a power
+    /// loss takes; the sender still holds them, and the set reconciliation of the next link-up
+    /// sends back whatever this node lacks.
     func finishSync(_ written: WrittenAppend, error: OpLogError?) {
         let session = written.session
         self.syncing.remove(session)
