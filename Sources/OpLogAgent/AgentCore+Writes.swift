@@ -125,7 +125,13 @@ extension AgentCore {
         for await written in self.syncStream {
             let failure: OpLogError?
             do {
-                try await NIOThreadPool.singleton.runIfActive { try written.appender.synchronize() }
+                do {
+                    try await NIOThreadPool.singleton.runIfActive { try written.appender.synchronize() }
+                } catch is CancellationError {
+                    // The agent is stopping (a batch the drain did not see): sync here, once,
+                    // rather than leave acknowledged lines unsynced.
+                    try written.appender.synchronize()
+                }
                 failure = nil
             } catch let error as OpLogError {
                 failure = error

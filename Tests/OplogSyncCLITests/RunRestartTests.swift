@@ -92,6 +92,38 @@ extension RunProcessTests {
             }
         }
 
+        @Test("SIGTERM B while it takes in a 10,000-entry backlog (writes and syncs in flight): exit 0, only whole distinct entries, then it converges")
+        func gracefulStopMidTransfer() async throws {
+            let session = "drain"
+            try await withAgentCluster { cluster in
+                let a = try await cluster.start("A")
+                let backlog = try await appendOps(a, session: session, actor: "writer-a", count: 10_000)
+                let b = try await cluster.start("B", peers: [a])
+                try await waitFor("B to take in part of the backlog", pollInterval: .milliseconds(5)) {
+                    let lines = ReplicaContents(b.replica(session)).lines.count
+                    return lines >= 500 ? nil : "B has \(lines) lines"
+                }
+                // stop() expects exit 0: the syncs in flight finish before the process ends.
+                try await b.stop()
+                let (entries, problems) = fileProblems(b.replica(session))
+                #expect(problems.isEmpty, "\(problems.prefix(5))")
+                #expect(entries.count < backlog.count, "B was stopped mid-transfer (it had \(entries.count) entries)")
+                #expect(Set(entries.map(\.opID)).isSubset(of: Set(backlog)), "B holds only A's entries")
+                #expect(!b.logText().contains("cannot sync"), "\(b.logTail())")
+                // Every line in B's file was acknowledged as written (counted once its sync was
+                // done): none was left with its sync unfinished when B exited.
+                let stopped = try #require(
+                    b.logText().split(separator: "\n").last { $0.contains("stopped") && $0.contains("written=") },
+                    "B logs its totals when it stops\n\(b.logTail())"
+                )
+                let written = stopped.range(of: "written=").flatMap { Int(stopped[$0.upperBound...].prefix(while: \.isNumber)) }
+                #expect(written == entries.count, "B counted \(written ?? -1) entries written; its file has \(entries.count): \(stopped)")
+
+                try await b.start(listen: .same)
+                try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: Set(backlog), timeout: .seconds(120))
+            }
+        }
+
         /// `python3 -c SCRIPT MUSE_LIKE ROOT SESSION ACTOR COUNT`: Muse's writer appending COUNT
         /// entries, pausing 10 ms every 10, so the stream lasts a couple of seconds.
         static let pacedMuseWriter = """
