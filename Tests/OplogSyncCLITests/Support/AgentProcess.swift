@@ -112,33 +112,40 @@ final class AgentProcess: Sendable {
         let running = try RunningProcess.launch(arguments: arguments, stdoutPath: stdoutPath, stderrPath: self.logPath)
         self.state.withLock { $0.current = running }
 
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let output = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
-            if let newline = output.firstIndex(of: "\n") {
-                let line = output[..<newline]
-                guard line.hasPrefix("listening on "), let colon = line.lastIndex(of: ":"),
-                    let bound = Int(line[line.index(after: colon)...]), bound > 0
-                else {
-                    await self.killAndWait()
-                    throw AgentFailure("\(self.name) printed \(String(reflecting: String(line))) instead of listening on HOST:PORT")
+        var bound: Int?
+        do {
+            try await waitFor("\(self.name) to print `listening on`", timeout: timeout, pollInterval: .milliseconds(20)) {
+                let output = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
+                if let newline = output.firstIndex(of: "\n") {
+                    let line = output[..<newline]
+                    guard line.hasPrefix("listening on "), let colon = line.lastIndex(of: ":"),
+                        let port = Int(line[line.index(after: colon)...]), port > 0
+                    else {
+                        throw AgentFailure(
+                            "\(self.name) printed \(String(reflecting: String(line))) instead of listening on HOST:PORT"
+                        )
+                    }
+                    #expect(line.dropFirst("listening on ".count).hasPrefix("127.0.0.1:"), "\(self.name): \(line)")
+                    bound = port
+                    return nil
                 }
-                #expect(line.dropFirst("listening on ".count).hasPrefix("127.0.0.1:"), "\(self.name): \(line)")
-                if port != 0 { #expect(bound == port, "\(self.name) restarted on its old port") }
-                self.state.withLock { $0.port = bound }
-                return
+                if running.control.hasExited {
+                    let status = await running.task.result
+                    self.state.withLock { $0.current = nil }
+                    throw AgentFailure("\(self.name) exited (\(status)) before listening\n\(self.logTail())")
+                }
+                return "nothing on stdout yet"
             }
-            if running.control.hasExited {
-                let status = await running.task.result
-                self.state.withLock { $0.current = nil }
-                throw AgentFailure("\(self.name) exited (\(status)) before listening\n\(self.logTail())")
-            }
-            if ContinuousClock.now >= deadline {
-                await self.killAndWait()
+        } catch {
+            await self.killAndWait()
+            if error is ConditionTimedOut {
                 throw AgentFailure("\(self.name) did not print `listening on` within \(timeout)\n\(self.logTail())")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            throw error
         }
+        guard let bound else { preconditionFailure("waitFor returns once the port is read") }
+        if port != 0 { #expect(bound == port, "\(self.name) restarted on its old port") }
+        self.state.withLock { $0.port = bound }
     }
 
     /// Sends SIGTERM and waits (at most `timeout`) for the process to exit; expects exit 0.
@@ -173,12 +180,12 @@ final class AgentProcess: Sendable {
     }
 
     private func waitForExit(_ running: RunningProcess, timeout: Duration, after signal: String) async throws -> TerminationStatus {
-        let deadline = ContinuousClock.now + timeout
-        while !running.control.hasExited {
-            guard ContinuousClock.now < deadline else {
-                throw AgentFailure("\(self.name) still running \(timeout) after \(signal)\n\(self.logTail())")
+        do {
+            try await waitFor("\(self.name) to exit after \(signal)", timeout: timeout, pollInterval: .milliseconds(20)) {
+                running.control.hasExited ? nil : "still running"
             }
-            try await Task.sleep(for: .milliseconds(20))
+        } catch is ConditionTimedOut {
+            throw AgentFailure("\(self.name) still running \(timeout) after \(signal)\n\(self.logTail())")
         }
         let status = try await running.task.value
         self.state.withLock { state in

@@ -62,19 +62,15 @@ func withDeadline<T: Sendable>(
     }
 }
 
-/// Polls `condition` until it holds, failing with ``DeadlineExceeded`` after `timeout`. For
-/// conditions on files that other processes change, where there is no event to wait for.
+/// ``waitFor(_:timeout:pollInterval:_:)`` for a yes-or-no `condition`: for conditions on files
+/// that other processes change, where there is no event to wait for.
 func waitUntil(
     _ what: String,
     timeout: Duration = .seconds(30),
     pollInterval: Duration = .milliseconds(5),
     _ condition: () throws -> Bool
 ) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what, timeout: timeout) }
-        try await Task.sleep(for: pollInterval)
-    }
+    try await waitFor(what, timeout: timeout, pollInterval: pollInterval) { try condition() ? nil : "not yet" }
 }
 
 /// The programs the tests drive.

@@ -75,21 +75,17 @@ final class TCPProxy: Sendable {
     /// counts read afterwards include a catch-up that goes on after the files agree (a sender
     /// still offering entries the receiver drops as known); returns the counts then.
     ///
-    /// - Throws: ``DeadlineExceeded`` when bytes keep flowing until `timeout`.
+    /// - Throws: ``ConditionTimedOut`` when bytes keep flowing until `timeout`.
     func waitUntilQuiet(quietPeriod: Duration = .seconds(2), timeout: Duration = .seconds(60)) async throws -> ByteCounts {
-        let deadline = ContinuousClock.now + timeout
         var last = self.bytes
         var lastChange = ContinuousClock.now
-        while ContinuousClock.now - lastChange < quietPeriod {
-            guard ContinuousClock.now < deadline else {
-                throw DeadlineExceeded(what: "the proxied link to fall quiet (\(self.bytes) so far)", timeout: timeout)
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        try await waitFor("the proxied link to fall quiet", timeout: timeout, pollInterval: .milliseconds(100)) {
             let now = self.bytes
             if now != last {
                 last = now
                 lastChange = ContinuousClock.now
             }
+            return ContinuousClock.now - lastChange >= quietPeriod ? nil : "\(now) so far, still changing"
         }
         return last
     }
