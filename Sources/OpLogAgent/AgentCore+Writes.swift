@@ -112,13 +112,10 @@ extension AgentCore {
         self.flushing.remove(session)
         if self.scansAfterSync.remove(session) != nil { self.scanEntries(session) }
         self.flushWrites(session)
-        self.resumeDrainWaitersIfIdle()
-    }
-
-    private func resumeDrainWaitersIfIdle() {
-        guard self.syncing.isEmpty, self.progressSavesInFlight == 0 else { return }
-        for waiter in self.drainWaiters { waiter.resume() }
-        self.drainWaiters = []
+        if self.syncing.isEmpty {
+            for waiter in self.drainWaiters { waiter.resume() }
+            self.drainWaiters = []
+        }
     }
 
     /// Runs the syncs of written batches on NIO's thread pool, one at a time, and reports each
@@ -145,39 +142,9 @@ extension AgentCore {
         }
     }
 
-    /// Writes the progress records ``saveProgress(ifOlderThan:)`` hands over, one at a time, on
-    /// NIO's thread pool. Runs for the agent's lifetime.
-    nonisolated func runProgressSaves() async {
-        for await marks in self.progressStream {
-            let store = self.progressStore
-            var isWritten = false
-            var failure: String?
-            do {
-                try await NIOThreadPool.singleton.runIfActive { try store.save(marks) }
-                isWritten = true
-            } catch let error as AgentError {
-                failure = error.message
-            } catch is CancellationError {
-                // The agent is stopping: its last record is written in place after this.
-            } catch {
-                failure = "cannot record progress: \(error)"
-            }
-            await self.finishProgressSave(isWritten: isWritten, failure: failure)
-        }
-    }
-
-    private func finishProgressSave(isWritten: Bool, failure: String?) {
-        self.progressSavesInFlight -= 1
-        // Not written: written again at the next chance (or by the last save, when stopping).
-        if !isWritten { self.isProgressDirty = true }
-        if let failure { self.logger.error("\(failure)") }
-        self.resumeDrainWaitersIfIdle()
-    }
-
-    /// Returns once no batch waits for its sync (what was acknowledged is durable) and no
-    /// progress record is being written.
+    /// Returns once no batch waits for its sync: what was acknowledged is durable.
     func finishWrites() async {
-        while !self.syncing.isEmpty || self.progressSavesInFlight > 0 {
+        while !self.syncing.isEmpty {
             await withCheckedContinuation { self.drainWaiters.append($0) }
         }
     }
