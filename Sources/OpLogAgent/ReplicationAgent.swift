@@ -39,13 +39,19 @@ public struct ReplicationAgent: Service {
         )
         let group = MultiThreadedEventLoopGroup.singleton
         let listen = self.configuration.listen
-        let server: NIOAsyncChannel<NIOAsyncChannel<WireMessage, WireMessage>, Never>
+        let server: NIOAsyncChannel<any Channel, Never>
         do {
             server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // Nothing is read from an accepted connection until the task that serves it
+                // takes it (``adopt(_:)``).
+                .childChannelOption(.autoRead, value: false)
                 .bind(host: listen.host, port: listen.port) { channel in
-                    Self.wrap(channel, wire: wire)
+                    channel.eventLoop.makeCompletedFuture {
+                        try WirePipeline.configure(channel.pipeline.syncOperations, configuration: wire)
+                        return channel
+                    }
                 }
         } catch {
             throw AgentError("cannot listen on \(listen): \(PeerConnection.describe(error))")
@@ -107,8 +113,16 @@ public struct ReplicationAgent: Service {
                 do {
                     try await server.executeThenClose { connections in
                         try await withThrowingDiscardingTaskGroup { children in
-                            for try await connection in connections {
+                            for try await accepted in connections {
                                 children.addTask {
+                                    let connection: NIOAsyncChannel<WireMessage, WireMessage>
+                                    do {
+                                        connection = try await Self.adopt(accepted)
+                                    } catch {
+                                        logger.debug("accepted connection closed before it was served: \(error)")
+                                        accepted.close(promise: nil)
+                                        return
+                                    }
                                     _ = await PeerConnection.run(
                                         connection,
                                         isDialer: false,
@@ -150,6 +164,25 @@ public struct ReplicationAgent: Service {
             try WirePipeline.configure(channel.pipeline.syncOperations, configuration: wire)
             return try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
         }
+    }
+
+    /// Wraps an accepted connection for async use and starts reading from it.
+    ///
+    /// This is done by the task that serves the connection, not in the bootstrap's child
+    /// initializer: a connection wrapped there but accepted while the listener stops is never
+    /// served, and NIO traps when such a wrapper is released unfinished (swift-nio#2637). A
+    /// connection dropped before this point is a plain channel, closed at exit at the latest.
+    private static func adopt(_ channel: any Channel) async throws -> NIOAsyncChannel<WireMessage, WireMessage> {
+        let connection = try await channel.eventLoop.submit {
+            try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
+        }.get()
+        do {
+            try await channel.setOption(.autoRead, value: true).get()
+        } catch {
+            try? await connection.executeThenClose { _, _ in }
+            throw error
+        }
+        return connection
     }
 
     /// Feeds the core every batch of changes the watcher reports, the first being a full scan.

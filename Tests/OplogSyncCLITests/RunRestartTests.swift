@@ -1,4 +1,7 @@
 import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
 import Testing
 
 extension RunProcessTests {
@@ -124,6 +127,41 @@ extension RunProcessTests {
             }
         }
 
+        @Test("SIGTERM A while connections keep arriving (a peer redialling, a port scan): exit 0, none accepted during shutdown crashes it")
+        func stopWhileConnectionsArrive() async throws {
+            try await withAgentCluster { cluster in
+                let a = try await cluster.start("A")
+                let port = a.port
+                let connected = ConnectionCount()
+                try await withThrowingTaskGroup { storm in
+                    // Four connectors, each opening and closing connections back to back until A
+                    // stops listening (bounded: 3,000 connections or 60 s each).
+                    for _ in 0..<4 {
+                        storm.addTask {
+                            let deadline = ContinuousClock.now + .seconds(60)
+                            for _ in 0..<3_000 where ContinuousClock.now < deadline && !Task.isCancelled {
+                                do {
+                                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                                        .connect(host: "127.0.0.1", port: port).get()
+                                    connected.value.add(1, ordering: .relaxed)
+                                    try? await channel.close()
+                                } catch {
+                                    return  // refused: A has closed its listener
+                                }
+                            }
+                        }
+                    }
+                    try await waitFor("the first 200 connections to A", pollInterval: .milliseconds(5)) {
+                        let made = connected.value.load(ordering: .relaxed)
+                        return made >= 200 ? nil : "\(made) made"
+                    }
+                    // stop() expects exit 0 while the connections keep coming.
+                    try await a.stop()
+                    storm.cancelAll()
+                }
+            }
+        }
+
         /// `python3 -c SCRIPT MUSE_LIKE ROOT SESSION ACTOR COUNT`: Muse's writer appending COUNT
         /// entries, pausing 10 ms every 10, so the stream lasts a couple of seconds.
         static let pacedMuseWriter = """
@@ -140,4 +178,9 @@ extension RunProcessTests {
                     time.sleep(0.01)
             """
     }
+}
+
+/// Connections a test has made so far, shared by the tasks that make them.
+private final class ConnectionCount: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -153,7 +153,11 @@ final class AgentProcess: Sendable {
         guard let running = self.state.withLock({ $0.current }) else { return }
         running.control.signal(SIGTERM)
         let status = try await self.waitForExit(running, timeout: timeout, after: "SIGTERM")
-        #expect(status == .exited(0), "\(self.name) exits 0 on SIGTERM\n\(self.logTail())", sourceLocation: sourceLocation)
+        #expect(
+            status == .exited(0),
+            "\(self.name) exits 0 on SIGTERM\n\(status == .exited(0) ? "" : self.crashReport())",
+            sourceLocation: sourceLocation
+        )
     }
 
     /// Sends SIGKILL and waits for the process to be gone.
@@ -207,6 +211,20 @@ final class AgentProcess: Sendable {
         let all = self.logText().split(separator: "\n", omittingEmptySubsequences: false)
         return "--- \(self.name) (\(self.logPath)), last \(min(lines, all.count)) of \(all.count) log lines:\n"
             + all.suffix(lines).joined(separator: "\n")
+    }
+
+    /// What the log says about a crash: from the runtime's last "Fatal error" or "Program
+    /// crashed" line to the end (at most 400 lines, so the crashing thread's frames are in),
+    /// or the last 40 lines when there is no such line.
+    func crashReport() -> String {
+        let all = self.logText().split(separator: "\n", omittingEmptySubsequences: false)
+        guard
+            let start = all.lastIndex(where: { $0.contains("Fatal error") })
+                ?? all.lastIndex(where: { $0.contains("Program crashed") })
+        else { return self.logTail() }
+        let report = all[start...].prefix(400)
+        return "--- \(self.name) (\(self.logPath)), crash report, \(report.count) lines:\n"
+            + report.joined(separator: "\n")
     }
 
     private static func appendToFile(_ path: String, _ text: String) throws {

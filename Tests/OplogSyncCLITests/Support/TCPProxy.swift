@@ -101,11 +101,15 @@ final class TCPProxy: Sendable {
     }
 
     /// Accepts connections and forwards each until the listener closes.
-    private func serve(_ listener: NIOAsyncChannel<Connection, Never>) async {
+    ///
+    /// Accepted connections arrive unread and unwrapped (`autoRead` off) and are wrapped by the
+    /// task that forwards them: NIO traps when a wrapped connection is released without being
+    /// served, which a listener closed with connections queued would otherwise do.
+    private func serve(_ listener: NIOAsyncChannel<any Channel, Never>) async {
         try? await listener.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
-                for try await connection in connections {
-                    group.addTask { await self.forward(connection) }
+                for try await accepted in connections {
+                    group.addTask { await self.forward(accepted) }
                 }
             }
         }
@@ -113,18 +117,26 @@ final class TCPProxy: Sendable {
 
     /// Dials the target for one accepted connection and copies bytes both ways until either
     /// side closes (or the link is cut); then closes both.
-    private func forward(_ client: Connection) async {
+    private func forward(_ accepted: any Channel) async {
         guard !self.state.withLock({ $0.isCut || $0.isClosed }) else {
-            try? await client.channel.close()
+            try? await accepted.close()
             return
         }
+        let client: Connection
         let target: Connection
         do {
+            client = try await accepted.eventLoop.submit { try Connection(wrappingChannelSynchronously: accepted) }.get()
+        } catch {
+            try? await accepted.close()
+            return
+        }
+        do {
+            try await accepted.setOption(.autoRead, value: true).get()
             target = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(5))
                 .connect(host: self.targetHost, port: self.targetPort) { Self.wrap($0) }
         } catch {
-            try? await client.channel.close()
+            try? await client.executeThenClose { _, _ in }
             return
         }
         let channels: [any Channel] = [client.channel, target.channel]
@@ -139,7 +151,9 @@ final class TCPProxy: Sendable {
             }
         }
         guard isForwarding else {
-            for channel in channels { try? await channel.close() }
+            // Closed through executeThenClose: a wrapped connection released unfinished traps.
+            try? await client.executeThenClose { _, _ in }
+            try? await target.executeThenClose { _, _ in }
             return
         }
         try? await client.executeThenClose { clientInbound, clientOutbound in
@@ -185,7 +199,8 @@ final class TCPProxy: Sendable {
     ) async throws -> T {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { Self.wrap($0) }
+            .childChannelOption(.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0) { $0.eventLoop.makeSucceededFuture($0) }
         guard let port = listener.channel.localAddress?.port else {
             try? await listener.channel.close()
             throw AgentFailure("the proxy's listener has no port")
