@@ -46,7 +46,15 @@ extension AgentCore {
 
     /// Reads one piece of the session's new lines (at most `maximumBytes`, but always whole
     /// lines) and feeds it to the engine; true when more is already there to read.
+    ///
+    /// While lines this agent appended to the session wait for their sync, nothing is read: the
+    /// engine numbers the session's lines in file order, and those are numbered when the sync
+    /// is done (``finishSync(_:error:)`` then reads what came after them).
     func scanPiece(_ session: SessionID, maximumBytes: Int64 = scanPieceBytes) -> Bool {
+        guard !self.syncing.contains(session) else {
+            self.scansAfterSync.insert(session)
+            return false
+        }
         var tail =
             self.tails[session] ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
         let batch: SessionTail.Batch

@@ -41,8 +41,9 @@ final class LinkHandle: Sendable {
 /// Owns the merge engine and the files: every event goes through here, one at a time, and every
 /// action the engine returns is carried out before the next event.
 ///
-/// File writes happen inline, so when the actor is idle no write is half done: a shutdown that
-/// stops feeding it leaves only complete, durable appends behind.
+/// File writes happen inline, so no write is ever half done; the `fdatasync` of peers' lines
+/// runs on a thread pool (``runSyncs()``) while the actor goes on, and a shutdown waits for it
+/// (``finishWrites()``), so what was acknowledged is durable.
 actor AgentCore {
     let configuration: AgentConfiguration
     let nodeID: NodeID
@@ -51,7 +52,19 @@ actor AgentCore {
     var tails: [SessionID: SessionTail] = [:]
     var links: [NodeID: LinkHandle] = [:]
     var writeQueues: [SessionID: [AppendRequest]] = [:]
+    /// Sessions being flushed (``flushWrites(_:)`` or ``finishSync(_:error:)`` on the stack).
     var flushing: Set<SessionID> = []
+    /// Sessions with written lines waiting for their sync, and those whose local lines are read
+    /// once it is done.
+    var syncing: Set<SessionID> = []
+    var scansAfterSync: Set<SessionID> = []
+    /// Where written batches go to be synced, and where ``runSyncs()`` takes them from.
+    let syncRequests: AsyncStream<WrittenAppend>.Continuation
+    let syncStream: AsyncStream<WrittenAppend>
+    /// Callers of ``finishWrites()`` waiting for the last sync.
+    var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set at shutdown, once no sync is in flight: later batches are synced on the actor.
+    var syncsInline = false
     /// Sessions whose next append waits for a writer to finish its last line.
     var stalled: Set<SessionID> = []
     let startTime = ContinuousClock.now
@@ -94,6 +107,7 @@ actor AgentCore {
         self.arrivalJournal = ArrivalJournal(stateDirectory: configuration.stateDirectory)
         self.entryIndex = EntryIndex(stateDirectory: configuration.stateDirectory)
         self.remoteCheckpointRecord = RemoteCheckpointRecord(stateDirectory: configuration.stateDirectory)
+        (self.syncStream, self.syncRequests) = AsyncStream.makeStream(of: WrittenAppend.self)
     }
 
     /// Indexes every session's file and checkpoint, then restores the progress recorded before

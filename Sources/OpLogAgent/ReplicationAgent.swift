@@ -98,6 +98,7 @@ public struct ReplicationAgent: Service {
             tasks.addTask {
                 await Self.watch(layout: self.configuration.layout, core: core, logger: logger)
             }
+            tasks.addTask { await core.runSyncs() }
             tasks.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(100))
@@ -143,6 +144,7 @@ public struct ReplicationAgent: Service {
             logger.info("shutting down")
             server.channel.close(promise: nil)
             await core.closeAllLinks()
+            await core.finishWrites()
             tasks.cancelAll()
         }
         await core.saveProgress(ifOlderThan: .zero)
