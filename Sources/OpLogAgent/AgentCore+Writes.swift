@@ -69,7 +69,7 @@ extension AgentCore {
             self.stalled.remove(session)
             if !self.configuration.synchronizeWrites {
                 self.complete(written)
-            } else if self.syncsInline {
+            } else if self.writesInline {
                 self.reportSyncFailure(Self.synchronize(written), session: session)
                 self.complete(written)
             } else {
@@ -110,10 +110,13 @@ extension AgentCore {
         self.flushing.remove(session)
         if self.scansAfterSync.remove(session) != nil { self.scanEntries(session) }
         self.flushWrites(session)
-        if self.syncing.isEmpty {
-            for waiter in self.drainWaiters { waiter.resume() }
-            self.drainWaiters = []
-        }
+        self.resumeDrainWaitersIfIdle()
+    }
+
+    private func resumeDrainWaitersIfIdle() {
+        guard self.syncing.isEmpty, self.progressSavesInFlight == 0 else { return }
+        for waiter in self.drainWaiters { waiter.resume() }
+        self.drainWaiters = []
     }
 
     private func reportSyncFailure(_ error: OpLogError?, session: SessionID) {
@@ -151,14 +154,44 @@ extension AgentCore {
         }
     }
 
-    /// Returns once no batch waits for its sync, and has every later batch synced on the
-    /// actor: the agent stops ``runSyncs()`` next, and a batch a link hands over meanwhile is
-    /// still durable before it is acknowledged.
+    /// Writes the progress records ``saveProgress(ifOlderThan:)`` hands over, one at a time, on
+    /// NIO's thread pool. Runs for the agent's lifetime.
+    nonisolated func runProgressSaves() async {
+        for await marks in self.progressStream {
+            let store = self.progressStore
+            var isWritten = false
+            var failure: String?
+            do {
+                try await NIOThreadPool.singleton.runIfActive { try store.save(marks) }
+                isWritten = true
+            } catch let error as AgentError {
+                failure = error.message
+            } catch is CancellationError {
+                // The agent is stopping: its last record is written in place after this.
+            } catch {
+                failure = "cannot record progress: \(error)"
+            }
+            await self.finishProgressSave(isWritten: isWritten, failure: failure)
+        }
+    }
+
+    private func finishProgressSave(isWritten: Bool, failure: String?) {
+        self.progressSavesInFlight -= 1
+        // Not written: written again at the next chance (or by the last save, when stopping).
+        if !isWritten { self.isProgressDirty = true }
+        if let failure { self.logger.error("\(failure)") }
+        self.resumeDrainWaitersIfIdle()
+    }
+
+    /// Returns once no batch waits for its sync (what was acknowledged is durable) and no
+    /// progress record is being written, and has every later batch synced on the actor: the
+    /// agent stops ``runSyncs()`` next, and a batch a link hands over meanwhile is still
+    /// durable before it is acknowledged.
     func finishWrites() async {
-        while !self.syncing.isEmpty {
+        while !self.syncing.isEmpty || self.progressSavesInFlight > 0 {
             await withCheckedContinuation { self.drainWaiters.append($0) }
         }
-        self.syncsInline = true
+        self.writesInline = true
     }
 
     func retryStalledWrites() {

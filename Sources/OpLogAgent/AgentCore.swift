@@ -63,8 +63,13 @@ actor AgentCore {
     let syncStream: AsyncStream<WrittenAppend>
     /// Callers of ``finishWrites()`` waiting for the last sync.
     var drainWaiters: [CheckedContinuation<Void, Never>] = []
-    /// Set at shutdown, once no sync is in flight: later batches are synced on the actor.
-    var syncsInline = false
+    /// Set at shutdown, once nothing is in flight on the thread pool: later syncs and progress
+    /// records are done on the actor, and nothing the agent stops next is still writing.
+    var writesInline = false
+    /// Progress records on their way to disk (``runProgressSaves()``), in order.
+    let progressRequests: AsyncStream<[NodeID: [SessionID: ProgressStore.Mark]]>.Continuation
+    let progressStream: AsyncStream<[NodeID: [SessionID: ProgressStore.Mark]]>
+    var progressSavesInFlight = 0
     /// Sessions whose next append waits for a writer to finish its last line.
     var stalled: Set<SessionID> = []
     let startTime = ContinuousClock.now
@@ -108,6 +113,9 @@ actor AgentCore {
         self.entryIndex = EntryIndex(stateDirectory: configuration.stateDirectory)
         self.remoteCheckpointRecord = RemoteCheckpointRecord(stateDirectory: configuration.stateDirectory)
         (self.syncStream, self.syncRequests) = AsyncStream.makeStream(of: WrittenAppend.self)
+        (self.progressStream, self.progressRequests) = AsyncStream.makeStream(
+            of: [NodeID: [SessionID: ProgressStore.Mark]].self
+        )
     }
 
     /// Indexes every session's file and checkpoint, then restores the progress recorded before
@@ -175,9 +183,34 @@ actor AgentCore {
         return entry.opID.rawValue
     }
 
-    /// Writes the progress record if it changed and the last write is `interval` old.
+    /// Writes the progress record if it changed and the last write is `interval` old: on the
+    /// thread pool (``runProgressSaves()``) while the agent runs, since each write is two
+    /// `fsync`s; in place once the agent is stopping (``finishWrites()``) and for the last one
+    /// (`interval` zero), so two writes of it never overlap.
     func saveProgress(ifOlderThan interval: Duration = .seconds(1)) {
-        guard self.isProgressDirty, ContinuousClock.now - self.lastProgressSave >= interval else { return }
+        // A record handed over but never written (dropped when the agent stopped) counts as a
+        // change for the last save.
+        let isChanged = self.isProgressDirty || (interval == .zero && self.progressSavesInFlight > 0)
+        guard isChanged, ContinuousClock.now - self.lastProgressSave >= interval else { return }
+        let marks = self.progressMarks()
+        self.lastProgressSave = ContinuousClock.now
+        self.isProgressDirty = false
+        guard interval == .zero || self.writesInline else {
+            self.progressSavesInFlight += 1
+            self.progressRequests.yield(marks)
+            return
+        }
+        do {
+            try self.progressStore.save(marks)
+        } catch {
+            self.isProgressDirty = true
+            self.logger.error("\(error.message)")
+        }
+    }
+
+    /// Each peer's acknowledged sequence per session, with the op id it ends at (read from the
+    /// file), as the progress record holds them.
+    private func progressMarks() -> [NodeID: [SessionID: ProgressStore.Mark]] {
         var marks: [NodeID: [SessionID: ProgressStore.Mark]] = [:]
         for (peer, sessions) in self.progress {
             for (session, acknowledged) in sessions {
@@ -186,13 +219,7 @@ actor AgentCore {
                 marks[peer, default: [:]][session] = ProgressStore.Mark(acknowledged: acknowledged, lastOpID: lastOpID)
             }
         }
-        do {
-            try self.progressStore.save(marks)
-            self.isProgressDirty = false
-        } catch {
-            self.logger.error("\(error.message)")
-        }
-        self.lastProgressSave = ContinuousClock.now
+        return marks
     }
 
     var now: Duration { ContinuousClock.now - self.startTime }

@@ -99,6 +99,7 @@ public struct ReplicationAgent: Service {
                 await Self.watch(layout: self.configuration.layout, core: core, logger: logger)
             }
             tasks.addTask { await core.runSyncs() }
+            tasks.addTask { await core.runProgressSaves() }
             tasks.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(100))
