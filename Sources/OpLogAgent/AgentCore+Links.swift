@@ -44,6 +44,11 @@ extension AgentCore {
         self.apply(.received(message, from: link.peer))
     }
 
+    func receive(_ batch: CheckedEntryBatch, on link: LinkHandle) {
+        guard self.links[link.peer] === link else { return }
+        self.apply(.receivedEntries(batch, from: link.peer))
+    }
+
     func tick() {
         self.apply(.tick)
         self.retryStalledWrites()

@@ -64,6 +64,10 @@ enum PeerConnection {
                     do {
                         while let message = try await messages.next() {
                             switch message {
+                            case .replication(.entries(let batch)):
+                                // Parsed and checked here, beside the core, which then only
+                                // merges them.
+                                await core.receive(CheckedEntryBatch(batch), on: link)
                             case .replication(let replication):
                                 await core.receive(replication, on: link)
                             case .hello:

@@ -97,7 +97,7 @@ extension ReplicationEngine {
     }
 
     mutating func receiveEntries(
-        _ batch: EntryBatch,
+        _ batch: CheckedEntryBatch,
         from peer: NodeID,
         now: Duration,
         into actions: inout [ReplicationAction]
@@ -106,10 +106,10 @@ extension ReplicationEngine {
             .acknowledge(session: batch.session, after: batch.after, through: batch.through),
             to: peer
         )
-        guard batch.after < batch.through, UInt64(batch.lines.count) <= batch.through - batch.after else {
+        guard batch.after < batch.through, UInt64(batch.entries.count) <= batch.through - batch.after else {
             self.rejectMessage(
                 from: peer,
-                "entry range (\(batch.after), \(batch.through)] cannot hold \(batch.lines.count) lines",
+                "entry range (\(batch.after), \(batch.through)] cannot hold \(batch.entries.count) lines",
                 into: &actions
             )
             return
@@ -126,17 +126,17 @@ extension ReplicationEngine {
         let origin = self.peerNumber(peer)
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }
-        self.statistics.entriesReceived += batch.lines.count
-        var remaining = Set<OpID>(minimumCapacity: batch.lines.count)
+        self.statistics.entriesReceived += batch.entries.count
+        var remaining = Set<OpID>(minimumCapacity: batch.entries.count)
         var incoming: [(entry: OpEntry, origin: UInt32)] = []
-        incoming.reserveCapacity(batch.lines.count)
+        incoming.reserveCapacity(batch.entries.count)
         var rejected = 0
-        for line in batch.lines {
+        for checked in batch.entries {
             let entry: OpEntry
-            do {
-                entry = try OpEntry(line: line)
-                try entry.verifyContentID()
-            } catch {
+            switch checked {
+            case .success(let checkedEntry):
+                entry = checkedEntry
+            case .failure(let error):
                 rejected += 1
                 self.statistics.entriesRejected += 1
                 actions.append(.report(.rejectedEntry(peer: peer, session: session.rawValue, reason: error.message)))

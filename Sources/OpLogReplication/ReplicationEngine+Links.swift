@@ -38,7 +38,7 @@ extension ReplicationEngine {
     ) {
         switch message {
         case .entries(let batch):
-            self.receiveEntries(batch, from: peer, now: now, into: &actions)
+            self.receiveEntries(CheckedEntryBatch(batch), from: peer, now: now, into: &actions)
         case .acknowledge(let rawSession, let after, let through):
             self.receiveAcknowledgement(
                 rawSession,

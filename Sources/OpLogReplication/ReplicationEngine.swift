@@ -196,6 +196,9 @@ public struct ReplicationEngine: Sendable {
         case .received(let message, let peer):
             guard self.links[peer] != nil else { break }
             self.receive(message, from: peer, now: now, into: &actions)
+        case .receivedEntries(let batch, let peer):
+            guard self.links[peer] != nil else { break }
+            self.receiveEntries(batch, from: peer, now: now, into: &actions)
         case .appendCompleted(let token):
             self.completeAppend(token: token, now: now, into: &actions)
         case .appendCompletedInPlace(let token, let firstOffset):

@@ -14,6 +14,9 @@ public enum ReplicationEvent: Sendable {
     case peerDisconnected(NodeID)
     /// A message arrived from a connected peer.
     case received(ReplicationMessage, from: NodeID)
+    /// Entries arrived from a connected peer, parsed and checked where they arrived: the same as
+    /// ``received(_:from:)`` with the ``ReplicationMessage/entries(_:)`` they were made from.
+    case receivedEntries(CheckedEntryBatch, from: NodeID)
     /// The append ``AppendRequest/token`` is durable. Its lines must then be fed back, like any
     /// new lines of the file, as ``localEntries(session:entries:)``: that gives them their place
     /// in the replica's sequence and forwards them to the other peers.

@@ -25,6 +25,37 @@ struct ReplicationEngineReceivingTests {
         #expect(bob.engine.statistics.entriesWritten == 1)
     }
 
+    @Test func aBatchCheckedBesideTheEngineIsMergedExactlyAsTheMessageItCameFrom() throws {
+        let parent = Fixture.entry(lamport: 1)
+        let child = Fixture.entry(lamport: 2, parents: [parent])
+        let other = Fixture.entry(actor: "b", lamport: 2)
+        let stranger = Fixture.entry(actor: "c", lamport: 9)
+        let rawSession = self.session.rawValue
+        let batches: [(EntryBatch, NodeID)] = [
+            (EntryBatch(session: rawSession, after: 0, through: 2, lines: [child.line, other.line]), self.alice),
+            (EntryBatch(session: rawSession, after: 2, through: 4, lines: [parent.line, child.line]), self.alice),
+            (EntryBatch(session: rawSession, after: 0, through: 2, lines: [Fixture.tamperedLine(parent), Array("not json".utf8)]), self.carol),
+            (EntryBatch(session: rawSession, after: 5, through: 5, lines: []), self.alice),
+            (EntryBatch(session: rawSession, after: 5, through: 6, lines: [parent.line, other.line]), self.alice),
+            (EntryBatch(session: "../escape", after: 0, through: 1, lines: [parent.line]), self.alice),
+            (EntryBatch(session: rawSession, after: 0, through: 1, lines: [stranger.line]), NodeID("dave")),
+        ]
+        var plain = TestReplica(connectedTo: [self.alice, self.carol])
+        var checked = TestReplica(connectedTo: [self.alice, self.carol])
+        for (batch, peer) in batches {
+            let fromMessage = plain.handle(.received(.entries(batch), from: peer))
+            let fromChecked = checked.handle(.receivedEntries(CheckedEntryBatch(batch), from: peer))
+            #expect(fromChecked == fromMessage, "batch (\(batch.after), \(batch.through)] from \(peer)")
+            for request in fromMessage.appends {
+                #expect(checked.complete(request) == plain.complete(request))
+            }
+        }
+        #expect(checked.engine.statistics == plain.engine.statistics)
+        #expect(checked.lines() == plain.lines())
+        #expect(plain.lines().count == 3, "the parent, its child and the other entry, once each")
+        #expect(plain.engine.statistics.entriesRejected == 2)
+    }
+
     @Test func aDuplicateIsNotAppendedTwiceAndIsAcknowledgedOnceTheFirstCopyIsDurable() throws {
         var bob = TestReplica(connectedTo: [self.alice, self.carol])
         let entry = Fixture.entry(lamport: 1)
