@@ -76,10 +76,16 @@ struct CheckpointTests {
         try Data(full.prefix(20).utf8).write(to: URL(fileURLWithPath: path))
         let log = try directory.log("s")
         #expect(throws: OpLogError.self) { try log.readCheckpoint(patience: .milliseconds(50)) }
-        // The "writer" finishing its write, on a thread of its own: the read below blocks its
+        // The "writer" finishing its write once the read below has read the half-written file
+        // (inotify reports it closing the file), on a thread of its own: the read blocks its
         // thread, and on a loaded 2-core machine an async task could wait for a free one.
+        let events = inotify_init1(Int32(IN_CLOEXEC))
+        try #require(events >= 0)
+        try #require(inotify_add_watch(events, path, UInt32(IN_CLOSE_NOWRITE)) >= 0)
         let writer = Thread {
-            usleep(100_000)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while read(events, &buffer, buffer.count) < 0 && errno == EINTR {}
+            close(events)
             try? Data(full.utf8).write(to: URL(fileURLWithPath: path))
         }
         writer.start()

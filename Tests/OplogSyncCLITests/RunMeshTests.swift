@@ -56,24 +56,27 @@ extension RunProcessTests {
             }
         }
 
-        /// Appends `rounds` entries on `agent`, 40 ms apart, each with the newest entry of
+        /// Appends `rounds` entries on `agent`, one after another, each with the newest entry of
         /// `parentActor` there as its parent (waiting, at most 60 s, for the first to arrive);
         /// returns their op_ids.
         static func chase(on agent: AgentProcess, session: String, parentActor: String, rounds: Int) async throws -> [String] {
-            var appended: [String] = []
-            let deadline = ContinuousClock.now + .seconds(60)
-            while appended.count < rounds && ContinuousClock.now < deadline {
+            func newestParent() -> ParsedEntry? {
                 let lines = agent.files(session).completeLines()
-                let parent = lines.reversed().lazy.compactMap { try? ParsedEntry(line: $0) }.first { $0.actorID == parentActor }
-                if let parent {
-                    let id = try await agent.commands(session).append(
-                        actor: "chaser-\(agent.name)",
-                        op: #"{"op":"velocity","round":\#(appended.count)}"#,
-                        extraArguments: ["--parent", parent.opID]
-                    )
-                    appended.append(id)
-                }
-                try await Task.sleep(for: .milliseconds(appended.isEmpty ? 10 : 40))
+                return lines.reversed().lazy.compactMap { try? ParsedEntry(line: $0) }.first { $0.actorID == parentActor }
+            }
+            try await waitFor("an entry of \(parentActor) on \(agent.name)", pollInterval: .milliseconds(10)) {
+                newestParent() == nil ? "none yet" : nil
+            }
+            // Each round builds on the newest one there: the append itself (a process) spaces
+            // the rounds while the parent's writer goes on.
+            var appended: [String] = []
+            while appended.count < rounds, let parent = newestParent() {
+                let id = try await agent.commands(session).append(
+                    actor: "chaser-\(agent.name)",
+                    op: #"{"op":"velocity","round":\#(appended.count)}"#,
+                    extraArguments: ["--parent", parent.opID]
+                )
+                appended.append(id)
             }
             return appended
         }

@@ -285,9 +285,7 @@ private final class RunningProcess: Sendable {
                 control.started(pid)
                 // Subprocess reaps the child only after this closure returns: until then its pid
                 // cannot be reused, so `kill(pid, …)` reaches it or its zombie and nothing else.
-                while !ProcessControl.hasTerminated(pid) {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                await ProcessControl.termination(of: pid)
                 control.markExited()
             }
             return result.terminationStatus
@@ -329,12 +327,22 @@ private final class ProcessControl: Sendable {
         }
     }
 
-    /// Whether `pid` (a child of this process) has exited, without reaping it.
-    static func hasTerminated(_ pid: pid_t) -> Bool {
-        var info = siginfo_t()
-        let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
-        if result != 0 { return errno == ECHILD }
-        return info.si_signo != 0
+    /// Returns once `pid` (a child of this process) has exited, without reaping it: a thread of
+    /// its own blocks in `waitid` until then. Cancelling the wait kills the process.
+    static func termination(of pid: pid_t) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (exited: CheckedContinuation<Void, Never>) in
+                let waiter = Thread {
+                    var info = siginfo_t()
+                    while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+                    exited.resume()
+                }
+                waiter.name = "wait-\(pid)"
+                waiter.start()
+            }
+        } onCancel: {
+            _ = Glibc.kill(pid, SIGKILL)
+        }
     }
 }
 

@@ -52,10 +52,14 @@ extension AgentProcess {
             let progressAtStart = progress()
             let extra = random.milliseconds(in: delay)
             let down = random.milliseconds(in: downTime)
-            var isGapReached = progress() - progressAtStart >= gap
-            while !isGapReached && ContinuousClock.now - started < maximumWait {
-                try await Task.sleep(for: .milliseconds(10))
-                isGapReached = progress() - progressAtStart >= gap
+            var isGapReached = true
+            do {
+                try await waitFor("\(gap) more of progress", timeout: maximumWait, pollInterval: .milliseconds(10)) {
+                    let made = progress() - progressAtStart
+                    return made >= gap ? nil : "\(made) of \(gap)"
+                }
+            } catch is ConditionTimedOut {
+                isGapReached = false  // killed anyway, after `maximumWait`
             }
             try await Task.sleep(for: extra)
             let upTime = ContinuousClock.now - started
