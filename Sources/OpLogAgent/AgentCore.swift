@@ -188,10 +188,7 @@ actor AgentCore {
     /// `fsync`s; in place once the agent is stopping (``finishWrites()``) and for the last one
     /// (`interval` zero), so two writes of it never overlap.
     func saveProgress(ifOlderThan interval: Duration = .seconds(1)) {
-        // A record handed over but never written (dropped when the agent stopped) counts as a
-        // change for the last save.
-        let isChanged = self.isProgressDirty || (interval == .zero && self.progressSavesInFlight > 0)
-        guard isChanged, ContinuousClock.now - self.lastProgressSave >= interval else { return }
+        guard self.isProgressDirty, ContinuousClock.now - self.lastProgressSave >= interval else { return }
         let marks = self.progressMarks()
         self.lastProgressSave = ContinuousClock.now
         self.isProgressDirty = false

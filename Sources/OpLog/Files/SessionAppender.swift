@@ -1,5 +1,5 @@
-/// A session's `ops.jsonl` kept open by a long-lived appender (a replication agent), with the
-/// write and the sync apart: ``append(lines:staleTailAge:now:)`` puts lines in the file (one
+/// A session's `ops.jsonl` open for appending, with the write and the sync apart (a
+/// replication agent syncs one batch while it checks the next): ``append(lines:staleTailAge:now:)`` puts lines in the file (one
 /// `write(2)`, as ``SessionLog/append(lines:staleTailAge:synchronize:now:)``) and
 /// ``synchronize()`` makes them durable, from any thread, so that the wait for the disk can
 /// overlap the appender's other work.
