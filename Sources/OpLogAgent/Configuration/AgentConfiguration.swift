@@ -60,10 +60,17 @@ public struct AgentConfiguration: Sendable {
     /// Redial backoff: first delay and cap (each delay gets up to 50 % random jitter).
     public var redialInitialDelay: Duration = .milliseconds(100)
     public var redialMaximumDelay: Duration = .seconds(10)
+    /// Seeds the redial jitter, for replayable tests; `nil` (the default) uses the system's
+    /// random generator.
+    public var redialSeed: UInt64?
     /// Wire limits and keepalive timers.
     public var keepaliveInterval: Duration = .seconds(5)
     public var idleTimeout: Duration = .seconds(20)
     public var maximumFrameSize = 32 << 20
+    /// The most a link may hold queued for its peer, in bytes (see ``LinkOutbox``): past it, the
+    /// engine's shipments to that peer wait for its retransmission. A link whose queue does not
+    /// drain for ``idleTimeout`` (the peer stopped reading) is closed.
+    public var maximumLinkQueueBytes = 4 << 20
 
     /// A configuration with DESIGN §5's defaults: listen on 127.0.0.1:7420, state in
     /// `ROOT/.muse/sync/`.

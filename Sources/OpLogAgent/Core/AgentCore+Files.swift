@@ -38,25 +38,17 @@ extension AgentCore {
         }
     }
 
-    /// Feeds the session's new lines to the engine, in pieces of at most ``scanPieceBytes`` of
-    /// lines, so that indexing a large log holds one piece in memory, not the log.
-    func scanEntries(_ session: SessionID) {
-        while self.scanPiece(session) {}
-    }
-
     /// Reads one piece of the session's new lines (at most `maximumBytes`, but always whole
     /// lines) and feeds it to the engine; true when more is already there to read.
     ///
     /// While lines this agent appended to the session wait for their sync, nothing is read: the
     /// engine numbers the session's lines in file order, and those are numbered when the sync
-    /// is done (``finishSync(_:error:)`` then reads what came after them).
+    /// is done (``finishSync(_:error:)`` then reads what came after them, see
+    /// ``SessionWriters/mayRead(_:)``).
     func scanPiece(_ session: SessionID, maximumBytes: Int64 = scanPieceBytes) -> Bool {
-        guard !self.syncing.contains(session) else {
-            self.scansAfterSync.insert(session)
-            return false
-        }
+        guard self.writers.mayRead(session) else { return false }
         var tail =
-            self.tails[session] ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
+            self.files.tails[session] ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
         let batch: SessionTail.Batch
         do {
             batch = try tail.readNew(maximumBytes: maximumBytes)
@@ -65,11 +57,11 @@ extension AgentCore {
                 "cannot read ops.jsonl",
                 metadata: ["session": "\(session)", "error": "\(error.message)"]
             )
-            self.tails[session] = tail
+            self.files.tails[session] = tail
             return false
         }
-        self.tails[session] = tail
-        self.linesRead += batch.entries.count + batch.summary.rejectedLineCount
+        self.files.tails[session] = tail
+        self.files.linesRead += batch.entries.count + batch.summary.rejectedLineCount
         if batch.wasReset {
             self.stopIndexing(session)
             self.logger.warning(
@@ -78,7 +70,7 @@ extension AgentCore {
             )
         }
         if batch.summary.rejectedLineCount > 0 {
-            self.localRejections += batch.summary.rejectedLineCount
+            self.files.rejectedLines += batch.summary.rejectedLineCount
             for rejected in batch.summary.rejectedLines.prefix(10) {
                 self.logger.warning(
                     "local line not shipped: \(rejected.reason.message)",
@@ -111,36 +103,19 @@ extension AgentCore {
             )
         }
     }
+}
 
-    /// Reads the shipment's lines from the local file: one read for a compact run of lines,
-    /// one per line otherwise. A line no longer where it was (the file was replaced) is left out.
-    func readLines(_ shipment: Shipment) -> [[UInt8]] {
-        guard let first = shipment.locations.first else { return [] }
-        let log = SessionLog(layout: self.configuration.layout, sessionID: shipment.session)
-        let start = shipment.locations.map(\.offset).min() ?? first.offset
-        let end = shipment.locations.map { $0.offset + Int64($0.length) + 1 }.max() ?? start
-        let total = shipment.locations.reduce(0) { $0 + Int64($1.length) + 1 }
+// Checkpoints the engine asks for.
+extension AgentCore {
+    /// Replaces the session's `checkpoint.json` (keeping history), as the engine asked.
+    func writeCheckpoint(_ checkpoint: Checkpoint, session: SessionID) {
         do {
-            if end - start <= 2 * total + 65_536 {
-                let bytes = try log.readBytes(in: start..<end)
-                return shipment.locations.compactMap { location in
-                    let lower = Int(location.offset - start)
-                    let upper = lower + Int(location.length)
-                    guard upper < bytes.count, bytes[upper] == UInt8(ascii: "\n") else { return nil }
-                    return Array(bytes[lower..<upper])
-                }
-            }
-            return try shipment.locations.compactMap { location throws(OpLogError) in
-                let bytes = try log.readBytes(in: location.offset..<(location.offset + Int64(location.length) + 1))
-                guard bytes.count == Int(location.length) + 1, bytes.last == UInt8(ascii: "\n") else { return nil }
-                return Array(bytes.dropLast())
-            }
+            try SessionLog(layout: self.configuration.layout, sessionID: session).writeCheckpoint(checkpoint)
         } catch {
             self.logger.error(
-                "cannot read lines to ship",
-                metadata: ["session": "\(shipment.session)", "error": "\(error)"]
+                "cannot write checkpoint.json",
+                metadata: ["session": "\(session)", "error": "\(error.message)"]
             )
-            return []
         }
     }
 }

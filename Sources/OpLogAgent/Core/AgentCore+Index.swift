@@ -16,10 +16,10 @@ extension AgentCore {
     /// inode, size and last line goes unnoticed, as it would by a tail that stayed open.
     /// Call after the origins and arrivals are restored, before any line is fed.
     func restoreFromIndexes() {
-        for session in self.entryIndex.sessions() {
+        for session in self.index.entryIndex.sessions() {
             let log = SessionLog(layout: self.configuration.layout, sessionID: session)
             let contents: EntryIndex.Contents
-            switch self.entryIndex.load(session) {
+            switch self.index.entryIndex.load(session) {
             case .missing:
                 continue
             case .unreadable:
@@ -38,8 +38,13 @@ extension AgentCore {
                 continue
             }
             // One call, so the engine sizes its tables once for the whole log.
-            let entries = EntryIndex.Entries(contents: contents)
+            let maximum = LamportMaximum()
+            let entries = EntryIndex.Entries(contents: contents).lazy.map { entry in
+                maximum.note(entry.key.lamport)
+                return entry
+            }
             for action in self.engine.restoreIndexedEntries(session: session, entries) { self.perform(action) }
+            if let lamport = maximum.value { self.files.noteLamport(lamport, session: session) }
             let restored = UInt64(self.engine.durableCount(of: session))
             // A record that does not decode despite its checksum ended the entries there.
             var restoredRecords = 0
@@ -60,16 +65,16 @@ extension AgentCore {
                 )
             }
             if restoredRecords < contents.records.count {
-                self.entryIndex.keep(restoredRecords, of: contents, session: session)
+                self.index.entryIndex.keep(restoredRecords, of: contents, session: session)
             }
-            self.indexedCount[session] = indexed
+            self.index.indexedCount[session] = indexed
             if restored != indexed {
                 // The engine knew some of them already: the index no longer lines up with its
                 // sequence numbers. Read on from where the index stops; write no more of it.
                 self.stopIndexing(session)
             }
-            self.restoredFromIndex += Int(restored)
-            self.tails[session] = SessionTail(log: log, resumingAt: cursor)
+            self.index.restoredFromIndex += Int(restored)
+            self.files.tails[session] = SessionTail(log: log, resumingAt: cursor)
         }
     }
 
@@ -124,19 +129,19 @@ extension AgentCore {
             "entry index does not match ops.jsonl; rebuilding it from the file",
             metadata: ["session": "\(session)", "reason": "\(reason)"]
         )
-        self.entryIndex.remove(session)
+        self.index.entryIndex.remove(session)
     }
 
     /// Appends the engine's newly numbered entries to the session's index, skipping those it
     /// holds; the record resumes where the session's tail stands, which has read every line
     /// up to there.
     func recordIndex(session: SessionID, firstSequence: UInt64, entries: [IndexedEntry], lastLineDigest: UInt64) {
-        guard !self.unindexedSessions.contains(session), let lastEntry = entries.last else { return }
-        let recorded = self.indexedCount[session] ?? 0
+        guard !self.index.unindexedSessions.contains(session), let lastEntry = entries.last else { return }
+        let recorded = self.index.indexedCount[session] ?? 0
         let last = firstSequence + UInt64(entries.count) - 1
         guard last > recorded else { return }
         let lastEnd = lastEntry.location.offset + Int64(lastEntry.location.length) + 1
-        guard firstSequence <= recorded + 1, let tail = self.tails[session], tail.offset >= lastEnd else {
+        guard firstSequence <= recorded + 1, let tail = self.files.tails[session], tail.offset >= lastEnd else {
             // A gap, or the tail is not past these lines: the index could not resume right.
             self.stopIndexing(session)
             return
@@ -149,7 +154,7 @@ extension AgentCore {
                     self.stopIndexing(session)
                     return
                 }
-                try self.entryIndex.create(session, device: identity.device, inode: identity.inode)
+                try self.index.entryIndex.create(session, device: identity.device, inode: identity.inode)
             }
             let record = EntryIndex.Record(
                 firstSequence: recorded + 1,
@@ -158,8 +163,8 @@ extension AgentCore {
                 resumeLineNumber: tail.nextLineNumber,
                 lastLineDigest: lastLineDigest
             )
-            try self.entryIndex.append(record, session: session)
-            self.indexedCount[session] = last
+            try self.index.entryIndex.append(record, session: session)
+            self.index.indexedCount[session] = last
         } catch {
             self.logger.warning(
                 "cannot write the entry index; the next start reads the whole log",
@@ -173,7 +178,16 @@ extension AgentCore {
     /// no longer match the file's lines one for one (the file was replaced), or a record could
     /// not be written. The next start reads the whole file and writes a new index.
     func stopIndexing(_ session: SessionID) {
-        guard self.unindexedSessions.insert(session).inserted else { return }
-        self.entryIndex.remove(session)
+        guard self.index.unindexedSessions.insert(session).inserted else { return }
+        self.index.entryIndex.remove(session)
+    }
+}
+
+/// The greatest `lamport_ts` seen while the entries of an index go by, without a second pass.
+private final class LamportMaximum {
+    private(set) var value: UInt64?
+
+    func note(_ lamport: UInt64) {
+        if self.value.map({ lamport > $0 }) ?? true { self.value = lamport }
     }
 }

@@ -11,49 +11,52 @@ extension AgentCore {
     /// Makes `link` the link to its peer. When a link to that peer exists, the one dialed by the
     /// node with the smaller id stays and the other is closed; returns whether `link` stayed.
     func register(_ link: LinkHandle) -> Bool {
-        if let existing = self.links[link.peer] {
-            if !(link.dialer < existing.dialer) {
-                self.logger.debug("duplicate link closed", metadata: ["peer": "\(link.peer)"])
-                return false
-            }
+        switch self.links.register(link) {
+        case .refused:
+            self.logger.debug("duplicate link closed", metadata: ["peer": "\(link.peer)"])
+            return false
+        case .replaced(let existing):
             self.logger.debug("duplicate link replaced", metadata: ["peer": "\(link.peer)"])
             existing.close()
-            self.links[link.peer] = nil
             self.apply(.peerDisconnected(link.peer))
+        case .added:
+            break
         }
-        self.links[link.peer] = link
         self.logger.info("peer connected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
         self.apply(.peerConnected(link.peer))
-        self.isCatchUpCheckDue = true
+        self.status.catchUp.isCheckDue = true
         return true
     }
 
     func unregister(_ link: LinkHandle) {
-        guard self.links[link.peer] === link else { return }
-        self.links[link.peer] = nil
+        guard self.links.unregister(link) else { return }
         self.logger.info("peer disconnected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
         self.apply(.peerDisconnected(link.peer))
     }
 
-    func isConnected(_ peer: NodeID) -> Bool {
-        self.links[peer] != nil
+    /// Whether the peer has a link, now and after each change (see
+    /// ``LinkRegistry/connectionStates(of:)``).
+    func connectionStates(of peer: NodeID) -> AsyncStream<Bool> {
+        self.links.connectionStates(of: peer)
     }
 
     func receive(_ message: ReplicationMessage, on link: LinkHandle) {
-        guard self.links[link.peer] === link else { return }
+        guard self.links.isCurrent(link) else { return }
         self.apply(.received(message, from: link.peer))
     }
 
     func receive(_ batch: CheckedEntryBatch, on link: LinkHandle) {
-        guard self.links[link.peer] === link else { return }
+        guard self.links.isCurrent(link) else { return }
         self.apply(.receivedEntries(batch, from: link.peer))
     }
 
     func tick() {
         self.apply(.tick)
+        self.closeStalledLinks()
         self.retryStalledWrites()
         self.saveProgress()
         self.logCatchUp()
+        self.publishStatus()
     }
 
     /// Every few seconds, for each peer that is far behind (a new replica, one back from
@@ -61,11 +64,11 @@ extension AgentCore {
     /// one line when it has caught up.
     func logCatchUp(every interval: Duration = .seconds(5), backlog: UInt64 = 1_000) {
         let now = self.now
-        guard self.isCatchUpCheckDue || now - self.lastCatchUpCheck >= interval else { return }
-        self.lastCatchUpCheck = now
-        self.isCatchUpCheckDue = false
+        guard self.status.catchUp.isCheckDue || now - self.status.catchUp.lastCheck >= interval else { return }
+        self.status.catchUp.lastCheck = now
+        self.status.catchUp.isCheckDue = false
         let sessions = self.engine.knownSessions
-        for peer in self.links.keys.sorted() {
+        for peer in self.links.connectedPeers {
             var done: UInt64 = 0
             var total: UInt64 = 0
             for session in sessions {
@@ -73,63 +76,42 @@ extension AgentCore {
                 total += count
                 done += min(self.engine.acknowledgedSequence(of: peer, session: session), count)
             }
-            let previous = self.catchUp[peer]
+            let previous = self.status.catchUp.points[peer]
             guard total - done >= backlog || previous != nil else { continue }
             if done == total {
                 self.logger.info("peer caught up", metadata: ["peer": "\(peer)", "entries": "\(total)"])
-                self.catchUp[peer] = nil
+                self.status.catchUp.points[peer] = nil
                 continue
             }
             var metadata: Logger.Metadata = ["peer": "\(peer)", "done": "\(done)", "total": "\(total)"]
+            var rate: Double?
             if let previous, done >= previous.done, now > previous.at {
                 let seconds =
                     Double((now - previous.at).components.seconds)
                     + Double((now - previous.at).components.attoseconds) / 1e18
+                rate = Double(done - previous.done) / seconds
                 metadata["per_second"] = "\(Int((Double(done - previous.done) / seconds).rounded()))"
             }
             self.logger.info("peer catching up", metadata: metadata)
-            self.catchUp[peer] = (done, now)
+            self.status.catchUp.points[peer] = CatchUpTracker.Point(done: done, at: now, ratePerSecond: rate)
+        }
+    }
+
+    /// Closes every link whose peer stopped reading: something waits to be written and nothing
+    /// was for the idle timeout. The peer's redial (or ours) starts afresh.
+    func closeStalledLinks() {
+        for link in self.links.allLinks where link.outbox.isStalled(timeout: self.configuration.idleTimeout) {
+            self.logger.warning(
+                "peer stopped reading; closing its link",
+                metadata: [
+                    "peer": "\(link.peer)", "address": "\(link.address)", "queued_bytes": "\(link.outbox.queuedBytes)",
+                ]
+            )
+            link.close()
         }
     }
 
     func closeAllLinks() {
-        for link in self.links.values { link.close() }
-    }
-
-    func log(_ report: ReplicationReport) {
-        switch report {
-        case .rejectedEntry(let peer, let session, let reason):
-            self.logger.warning(
-                "entry rejected",
-                metadata: ["peer": "\(peer?.rawValue ?? "local")", "session": "\(session)", "reason": "\(reason)"]
-            )
-        case .rejectedMessage(let peer, let reason):
-            self.logger.warning("message rejected", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
-        case .orphansWritten(let session, let count):
-            self.logger.warning(
-                "entries written without their parents after waiting for them",
-                metadata: ["session": "\(session)", "count": "\(count)"]
-            )
-        case .checkpointAdopted(let session, let lamportTimestamp, let snapshotID, let peer):
-            self.logger.info(
-                "checkpoint adopted",
-                metadata: [
-                    "session": "\(session)", "lamport_ts": "\(lamportTimestamp)", "snapshot_id": "\(snapshotID)",
-                    "peer": "\(peer?.rawValue ?? "local")",
-                ]
-            )
-        case .reconciled(let peer, let session, let lacking, let count):
-            self.logger.info(
-                "reconciled with peer",
-                metadata: ["peer": "\(peer)", "session": "\(session)", "lacking": "\(lacking)", "held": "\(count)"]
-            )
-        case .peerLacksAcknowledged(let peer, let session, let acknowledged, let holds):
-            self.logger.warning(
-                "peer lacks entries it had acknowledged (restored from a backup?); sending them again",
-                metadata: [
-                    "peer": "\(peer)", "session": "\(session)", "acknowledged": "\(acknowledged)", "holds": "\(holds)",
-                ]
-            )
-        }
+        for link in self.links.allLinks { link.close() }
     }
 }

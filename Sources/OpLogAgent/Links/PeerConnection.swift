@@ -13,9 +13,9 @@ enum PeerConnection {
     /// messages both ways until either side closes it. Returns the peer's node id once the
     /// handshake succeeded (`nil` if it did not).
     ///
-    /// Outgoing messages queue in the link's stream and are written as the socket accepts them,
-    /// so a slow peer slows this link's writer and nothing else; the engine's window keeps that
-    /// queue small. Incoming messages are handed to the core one at a time, so a busy core makes
+    /// Outgoing messages queue in the link's ``LinkOutbox`` (bounded in bytes; entries queue as
+    /// places in the file and are read when written) and are written as the socket accepts
+    /// them, so a slow peer slows this link's writer and nothing else. Incoming messages are handed to the core one at a time, so a busy core makes
     /// NIO stop reading from the socket.
     static func run(
         _ channel: NIOAsyncChannel<WireMessage, WireMessage>,
@@ -44,21 +44,31 @@ enum PeerConnection {
                 }
                 let peer = NodeID(peerHello.nodeID)
                 peerID = peer
-                let (stream, continuation) = AsyncStream.makeStream(of: WireMessage.self)
+                let outbox = LinkOutbox(budget: core.configuration.maximumLinkQueueBytes)
                 let link = LinkHandle(
                     peer: peer,
                     dialer: isDialer ? core.nodeID : peer,
                     address: address,
-                    outgoing: continuation,
+                    outbox: outbox,
                     close: { underlying.close(promise: nil) }
                 )
                 guard await core.register(link) else { return }
+                let reader = ShipmentReader(layout: core.configuration.layout, logger: logger)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await message in stream { try await outbound.write(message) }
+                        for await item in outbox.items {
+                            outbox.taken(item)
+                            switch item {
+                            case .message(let message):
+                                try await outbound.write(message)
+                            case .shipment(let shipment):
+                                try await outbound.write(.replication(.entries(reader.batch(for: shipment))))
+                            }
+                            outbox.written()
+                        }
                     }
                     defer {
-                        continuation.finish()
+                        outbox.finish()
                         group.cancelAll()
                     }
                     do {

@@ -134,7 +134,7 @@ struct RunCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "oplog-sync")
         logger.logLevel = level
-        let agent = ReplicationAgent(configuration: configuration, logger: logger) { address in
+        let agent = ReplicationNode(configuration: configuration, logger: logger) { address in
             var output = StandardOutput()
             output.writeLine("listening on \(address)")
             output.flush()

@@ -1,0 +1,70 @@
+import Logging
+import OpLog
+import OpLogReplication
+import OpLogWatch
+
+// Starting: what the state folder recorded, the entry index, then every file.
+extension AgentCore {
+    /// Indexes every session's file and checkpoint, then restores the progress recorded before
+    /// the last stop; progress whose last acknowledged entry is no longer at its place in the
+    /// file (a replaced log) is dropped, so that session is sent again rather than skipped.
+    /// A session whose entry index agrees with its file is taken from the index, and only the
+    /// lines after it are read (see ``restoreFromIndexes()``).
+    ///
+    /// The order matters, and is this one: origins and arrivals first (they name where the
+    /// entries about to be known came from), peers' checkpoints, the indexes, the files'
+    /// remaining lines, and progress last (it is checked against the files).
+    /// Call once, before any link.
+    func start() async throws(AgentError) {
+        let recorded = self.journals.load()
+        self.engine.restoreOrigins(recorded.origins)
+        self.engine.restoreArrivals(recorded.arrivals)
+        for (session, checkpoint) in recorded.checkpoints {
+            self.engine.restoreRemoteCheckpoint(session: session, checkpoint)
+        }
+        self.restoreFromIndexes()
+        await self.localChanges(SessionChanges(isRescanNeeded: true), pieceBytes: Self.scanPieceBytes)
+        if !recorded.arrivals.isEmpty { self.journals.settleArrivals() }
+        let marks = try self.background.progressStore.load()
+        var restored: [NodeID: [SessionID: UInt64]] = [:]
+        var dropped = 0
+        for (peer, sessions) in marks {
+            for (session, mark) in sessions {
+                if mark.acknowledged == 0 || self.opID(of: session, sequence: mark.acknowledged) == mark.lastOpID {
+                    restored[peer, default: [:]][session] = mark.acknowledged
+                } else {
+                    dropped += 1
+                }
+            }
+        }
+        if dropped > 0 {
+            self.logger.warning(
+                "recorded progress no longer matches the logs; those sessions will be sent again",
+                metadata: ["sessions": "\(dropped)"]
+            )
+        }
+        self.engine.restoreProgress(restored)
+        self.progress.restore(restored)
+        self.logger.info(
+            "indexed",
+            metadata: [
+                "sessions": "\(self.engine.knownSessions.count)",
+                "entries": "\(self.engine.knownSessions.reduce(0) { $0 + self.engine.durableCount(of: $1) })",
+                "peers_with_progress": "\(restored.count)",
+                "from_index": "\(self.index.restoredFromIndex)",
+                "lines_read": "\(self.files.linesRead)",
+            ]
+        )
+        self.publishStatus()
+    }
+
+    /// The op id of the entry with this sequence number, read from the file.
+    func opID(of session: SessionID, sequence: UInt64) -> String? {
+        guard let location = self.engine.location(of: session, sequence: sequence) else { return nil }
+        let log = SessionLog(layout: self.configuration.layout, sessionID: session)
+        guard let bytes = try? log.readBytes(in: location.offset..<(location.offset + Int64(location.length))),
+            let entry = try? OpEntry(line: bytes)
+        else { return nil }
+        return entry.opID.rawValue
+    }
+}

@@ -1,0 +1,29 @@
+import OpLog
+import OpLogReplication
+
+/// Where the core stands in each session's local files: the tail it reads `ops.jsonl` from,
+/// what the status snapshot shows of each session, and what was read.
+struct LocalFiles: Sendable {
+    var tails: [SessionID: SessionTail] = [:]
+    /// The greatest `lamport_ts` among each session's numbered entries.
+    private(set) var lamportMaxima: [SessionID: UInt64] = [:]
+    /// The snapshot id of each session's greatest known checkpoint.
+    var checkpointSnapshots: [SessionID: String] = [:]
+    /// Lines read from logs (entries and rejected lines), for the `indexed` log line.
+    var linesRead = 0
+    /// Local lines that do not parse, since start.
+    var rejectedLines = 0
+
+    /// Notes entries the engine numbered (read, appended or restored).
+    mutating func noteNumbered(_ entries: some Sequence<IndexedEntry>, session: SessionID) {
+        var maximum = self.lamportMaxima[session]
+        for entry in entries where maximum.map({ entry.key.lamport > $0 }) ?? true {
+            maximum = entry.key.lamport
+        }
+        self.lamportMaxima[session] = maximum
+    }
+
+    mutating func noteLamport(_ lamport: UInt64, session: SessionID) {
+        if self.lamportMaxima[session].map({ lamport > $0 }) ?? true { self.lamportMaxima[session] = lamport }
+    }
+}

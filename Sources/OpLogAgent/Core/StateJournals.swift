@@ -1,0 +1,71 @@
+import Logging
+import OpLog
+import OpLogReplication
+import SystemPackage
+
+/// The state that must survive a restart besides progress: where each entry came from (the
+/// origin journal), what a read-only replica received (arrivals), and the greatest checkpoint
+/// peers sent of each session.
+struct StateJournals: Sendable {
+    let origins: OriginJournal
+    let arrivals: ArrivalJournal
+    let remoteCheckpointRecord: RemoteCheckpointRecord
+    /// Sequence numbers already in each session's origin journal.
+    private(set) var journaledCount: [SessionID: UInt64] = [:]
+    private(set) var remoteCheckpoints: [SessionID: Checkpoint] = [:]
+
+    init(stateDirectory: FilePath) {
+        self.origins = OriginJournal(stateDirectory: stateDirectory)
+        self.arrivals = ArrivalJournal(stateDirectory: stateDirectory)
+        self.remoteCheckpointRecord = RemoteCheckpointRecord(stateDirectory: stateDirectory)
+    }
+
+    /// What the journals recorded before the last stop, for the engine to restore.
+    mutating func load() -> (
+        origins: [SessionID: [NodeID?]], arrivals: [SessionID: [Arrival]], checkpoints: [SessionID: Checkpoint]
+    ) {
+        let origins = self.origins.load()
+        for (session, list) in origins { self.journaledCount[session] = UInt64(list.count) }
+        self.remoteCheckpoints = self.remoteCheckpointRecord.load()
+        return (origins, self.arrivals.load(), self.remoteCheckpoints)
+    }
+
+    /// Every arrival that reached a file now has its place in the origin journal: make that
+    /// durable, then forget the arrivals.
+    func settleArrivals() {
+        self.origins.synchronize()
+        self.arrivals.removeAll()
+    }
+
+    mutating func recordRemoteCheckpoint(_ checkpoint: Checkpoint, session: SessionID, logger: Logger) {
+        self.remoteCheckpoints[session] = checkpoint
+        do {
+            try self.remoteCheckpointRecord.save(self.remoteCheckpoints)
+        } catch {
+            logger.error("\(error.message)")
+        }
+    }
+
+    func recordArrivals(_ arrivals: [Arrival], session: SessionID, synchronize: Bool, logger: Logger) {
+        do {
+            try self.arrivals.record(arrivals, session: session, synchronize: synchronize)
+        } catch {
+            logger.error("\(error.message)")
+        }
+    }
+
+    /// Appends the origins of sequence numbers `firstSequence`… to the session's journal,
+    /// skipping those it holds; a run that does not join what it holds is left out.
+    mutating func recordOrigins(_ origins: [NodeID?], firstSequence: UInt64, session: SessionID, logger: Logger) {
+        let recorded = self.journaledCount[session] ?? 0
+        let last = firstSequence + UInt64(origins.count) - 1
+        guard last > recorded, firstSequence <= recorded + 1 else { return }
+        let skip = Int(recorded + 1 - firstSequence)
+        do {
+            try self.origins.append(origins[skip...], session: session)
+            self.journaledCount[session] = last
+        } catch {
+            logger.error("\(error.message)")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import OpLogReplication
+import OpLogWire
+
+/// One live link to a peer, as the core sees it: where to queue what it sends, and how to close
+/// it.
+final class LinkHandle: Sendable {
+    let peer: NodeID
+    /// The node that dialed this connection; both ends agree on it, so both keep the same link
+    /// when two connections join the same pair.
+    let dialer: NodeID
+    let address: String
+    /// What waits to be written to the peer (bounded in bytes).
+    let outbox: LinkOutbox
+    private let closeChannel: @Sendable () -> Void
+
+    init(
+        peer: NodeID,
+        dialer: NodeID,
+        address: String,
+        outbox: LinkOutbox,
+        close: @escaping @Sendable () -> Void
+    ) {
+        self.peer = peer
+        self.dialer = dialer
+        self.address = address
+        self.outbox = outbox
+        self.closeChannel = close
+    }
+
+    /// Queues a message for the link's writer; dropped once the link is closed.
+    func enqueue(_ message: WireMessage) {
+        self.outbox.enqueue(message)
+    }
+
+    /// Ends the link's writer and closes its channel.
+    func close() {
+        self.outbox.finish()
+        self.closeChannel()
+    }
+}

@@ -1,0 +1,142 @@
+public import Logging
+import NIOCore
+import NIOPosix
+import OpLog
+import OpLogReplication
+import OpLogWire
+public import ServiceLifecycle
+
+/// `oplog-sync run`: replicates every session under the root with the configured peers until
+/// it is cancelled or asked to shut down gracefully.
+///
+/// Started, it binds its listening socket (a busy port fails before anything is created or
+/// read), records its node id in the state folder, indexes every session, reports
+/// `listening on HOST:PORT` through `onListening`, and then runs as a group of services with
+/// one job each, in this order:
+///
+/// 1. ``ReplicatorService``: the core's ticker, syncs and progress records;
+/// 2. ``SessionWatcherService``: inotify → the core (essential: if it stops, the node stops
+///    with an error);
+/// 3. ``ListenerService``: accepted connections;
+/// 4. ``DiallerService``: one redialling task per configured peer.
+///
+/// A graceful shutdown stops them in reverse order: no more dialling, accepting or watching,
+/// then the core finishes the writes in progress (every write is complete and durable before
+/// its acknowledgement), records progress and returns. Any service's failure stops the others
+/// the same way and is thrown, so the process exits non-zero.
+public struct ReplicationNode: Service {
+    public let configuration: AgentConfiguration
+    /// Where the node's ``NodeStatus`` is published while it runs.
+    public let statusBoard: StatusBoard
+    private let logger: Logger
+    private let onListening: @Sendable (String) -> Void
+
+    public init(
+        configuration: AgentConfiguration,
+        logger: Logger,
+        statusBoard: StatusBoard = StatusBoard(),
+        onListening: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.statusBoard = statusBoard
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let wire = WireConfiguration(
+            maximumFrameSize: self.configuration.maximumFrameSize,
+            keepaliveInterval: self.configuration.keepaliveInterval,
+            idleTimeout: self.configuration.idleTimeout
+        )
+        let server = try await self.bind(wire: wire)
+        let core: AgentCore
+        let nodeID: NodeID
+        let logger: Logger
+        let bound: PeerAddress
+        do {
+            nodeID = NodeID(try NodeIdentity.load(configuration: self.configuration))
+            do {
+                try self.configuration.layout.createOpLogDirectory()
+            } catch {
+                throw AgentError("cannot use \(self.configuration.layout.opLogPath): \(error.message)")
+            }
+            logger = {
+                var logger = self.logger
+                logger[metadataKey: "node"] = "\(nodeID)"
+                return logger
+            }()
+            let listen = self.configuration.listen
+            bound = server.channel.localAddress?.port.map { PeerAddress(host: listen.host, port: $0) } ?? listen
+            core = AgentCore(
+                configuration: self.configuration,
+                nodeID: nodeID,
+                listen: bound,
+                logger: logger,
+                statusBoard: self.statusBoard
+            )
+            try await core.start()
+        } catch {
+            try? await server.channel.close()
+            throw error
+        }
+        logger.info(
+            "replicating",
+            metadata: [
+                "root": "\(self.configuration.layout.root)", "listen": "\(bound)",
+                "peers": "\(self.configuration.peers.map(\.description).joined(separator: ","))",
+                "read_only": "\(self.configuration.isReadOnly)", "fsync": "\(self.configuration.synchronizeWrites)",
+            ]
+        )
+        self.onListening("\(bound)")
+
+        let hello = Hello(nodeID: nodeID.rawValue, isReadOnly: self.configuration.isReadOnly)
+        let services: [any Service] = [
+            ReplicatorService(core: core, tickInterval: .milliseconds(100), logger: logger),
+            SessionWatcherService(layout: self.configuration.layout, core: core, logger: logger),
+            ListenerService(server: server, core: core, hello: hello, logger: logger),
+            DiallerService(
+                peers: self.configuration.peers,
+                core: core,
+                hello: hello,
+                wire: wire,
+                redialInitialDelay: self.configuration.redialInitialDelay,
+                redialMaximumDelay: self.configuration.redialMaximumDelay,
+                seed: self.configuration.redialSeed,
+                logger: logger
+            ),
+        ]
+        var groupLogger = logger
+        groupLogger.logLevel = .warning
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map {
+                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
+                logger: groupLogger
+            )
+        )
+        try await withGracefulShutdownHandler {
+            try await group.run()
+        } onGracefulShutdown: {
+            logger.info("shutting down")
+        }
+    }
+
+    /// Binds the listening socket; accepted connections come out with their pipeline built and
+    /// nothing read (see ``LinkPipeline``).
+    private func bind(wire: WireConfiguration) async throws(AgentError) -> NIOAsyncChannel<any Channel, Never> {
+        let listen = self.configuration.listen
+        do {
+            return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.autoRead, value: false)
+                .bind(host: listen.host, port: listen.port) { channel in
+                    LinkPipeline.initialize(channel, wire: wire)
+                }
+        } catch {
+            throw AgentError("cannot listen on \(listen): \(PeerConnection.describe(error))")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Logging
+import NIOCore
+import OpLogWire
+import ServiceLifecycle
+
+/// Accepts peers' connections on the bound listening socket and serves each until it closes.
+///
+/// On graceful shutdown it stops accepting and ends every connection it serves (the core's
+/// writes are finished after, by ``ReplicatorService``). A listener that stops on its own
+/// (the socket failed) is an error: the node stops rather than run unreachable.
+struct ListenerService: Service {
+    let server: NIOAsyncChannel<any Channel, Never>
+    let core: AgentCore
+    let hello: Hello
+    let logger: Logger
+
+    func run() async throws {
+        let failure: (any Error)? = await cancelWhenGracefulShutdown {
+            do {
+                try await self.server.executeThenClose { connections in
+                    try await withThrowingDiscardingTaskGroup { children in
+                        for try await accepted in connections {
+                            children.addTask { await self.serve(accepted) }
+                        }
+                    }
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
+        self.logger.error("listener stopped; stopping the node", metadata: ["error": "\(failure.map { "\($0)" } ?? "closed")"])
+        throw AgentError("the listener stopped: \(failure.map(PeerConnection.describe) ?? "its socket closed")")
+    }
+
+    private func serve(_ accepted: any Channel) async {
+        let connection: NIOAsyncChannel<WireMessage, WireMessage>
+        do {
+            connection = try await LinkPipeline.adopt(accepted)
+        } catch {
+            self.logger.debug("accepted connection closed before it was served: \(error)")
+            accepted.close(promise: nil)
+            return
+        }
+        _ = await PeerConnection.run(connection, isDialer: false, core: self.core, hello: self.hello, logger: self.logger)
+    }
+}
