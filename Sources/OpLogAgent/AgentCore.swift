@@ -107,11 +107,13 @@ actor AgentCore {
         var engineConfiguration = configuration.engine
         engineConfiguration.localNode = nodeID
         self.engine = ReplicationEngine(configuration: engineConfiguration)
-        self.progressStore = ProgressStore(directory: configuration.stateDirectory)
-        self.originJournal = OriginJournal(stateDirectory: configuration.stateDirectory)
-        self.arrivalJournal = ArrivalJournal(stateDirectory: configuration.stateDirectory)
-        self.entryIndex = EntryIndex(stateDirectory: configuration.stateDirectory)
-        self.remoteCheckpointRecord = RemoteCheckpointRecord(stateDirectory: configuration.stateDirectory)
+        // Opened (checked and created) by NodeIdentity.load before the core is made.
+        let stateFolder = StateFolder(openedAt: configuration.stateDirectory)
+        self.progressStore = ProgressStore(folder: stateFolder)
+        self.originJournal = OriginJournal(folder: stateFolder)
+        self.arrivalJournal = ArrivalJournal(folder: stateFolder)
+        self.entryIndex = EntryIndex(folder: stateFolder)
+        self.remoteCheckpointRecord = RemoteCheckpointRecord(folder: stateFolder)
         (self.syncStream, self.syncRequests) = AsyncStream.makeStream(of: WrittenAppend.self)
         (self.progressStream, self.progressRequests) = AsyncStream.makeStream(
             of: [NodeID: [SessionID: ProgressStore.Mark]].self
@@ -125,12 +127,12 @@ actor AgentCore {
     /// lines after it are read (see ``restoreFromIndexes()``).
     /// Call once, before any link.
     func start() async throws(AgentError) {
-        let origins = self.originJournal.load()
+        let origins = try self.originJournal.load()
         for (session, list) in origins { self.journaledCount[session] = UInt64(list.count) }
         self.engine.restoreOrigins(origins)
-        let arrivals = self.arrivalJournal.load()
+        let arrivals = try self.arrivalJournal.load()
         self.engine.restoreArrivals(arrivals)
-        self.remoteCheckpoints = self.remoteCheckpointRecord.load()
+        self.remoteCheckpoints = try self.remoteCheckpointRecord.load()
         for (session, checkpoint) in self.remoteCheckpoints {
             self.engine.restoreRemoteCheckpoint(session: session, checkpoint)
         }
@@ -138,7 +140,7 @@ actor AgentCore {
         await self.localChanges(SessionChanges(isRescanNeeded: true), pieceBytes: Self.scanPieceBytes)
         if !arrivals.isEmpty {
             // Every arrival that reached a file now has its place in the origin journal.
-            self.originJournal.synchronize()
+            try self.originJournal.synchronize()
             self.arrivalJournal.removeAll()
         }
         let marks = try self.progressStore.load()

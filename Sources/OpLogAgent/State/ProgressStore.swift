@@ -6,14 +6,13 @@ import SystemPackage
 /// What each peer has durably acknowledged, per session, kept in the state folder so that a
 /// restart resumes links instead of sending whole logs again.
 ///
-/// One file, `progress.json`, replaced atomically (written to a temporary file, synced, renamed,
+/// One file, `progress.json` (see ``StateFile``), replaced whole and durably
+/// (``StateFolder/replace(_:with:synchronize:action:)``: a temporary file, synced, renamed,
 /// folder synced): a crash leaves the previous version or the new one, never a mix. Each
 /// session's progress carries the op id of the last acknowledged entry; on load, progress whose
 /// op id is no longer at that place in the local log (the log was replaced) is dropped, so a
 /// stale record can only cause re-sending, never skipping.
 struct ProgressStore: Sendable {
-    static let fileName = "progress.json"
-
     /// A peer's acknowledgement of one session: the first `acknowledged` entries of this node's
     /// file order, the last of which is `lastOpID`.
     struct Mark: Sendable, Hashable, Codable {
@@ -26,21 +25,31 @@ struct ProgressStore: Sendable {
         var peers: [String: [String: Mark]]
     }
 
-    let directory: FilePath
+    let folder: StateFolder
 
-    var path: FilePath { self.directory.appending(Self.fileName) }
+    init(folder: StateFolder) {
+        self.folder = folder
+    }
 
-    /// Every recorded mark, by peer and session; empty when nothing was recorded.
+    var path: FilePath { self.folder.path(of: .progress) }
+
+    /// Every recorded mark, by peer and session; empty when nothing was recorded. A session id
+    /// that no longer parses is left out.
     ///
-    /// - Throws: ``AgentError`` when the file exists but is not a progress record (a damaged
-    ///   state folder is reported rather than silently ignored).
+    /// - Throws: ``AgentError`` `.stateFileCorrupt` when the file exists but is not a progress
+    ///   record (a damaged state folder is reported rather than silently ignored), `.io` when it
+    ///   cannot be read.
     func load() throws(AgentError) -> [NodeID: [SessionID: Mark]] {
-        guard let data = FileManager.default.contents(atPath: self.path.string) else { return [:] }
+        guard let bytes = try self.folder.contents(of: .progress, action: "read progress in") else { return [:] }
         let document: Document
         do {
-            document = try JSONDecoder().decode(Document.self, from: data)
+            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
         } catch {
-            throw AgentError("\(self.path) is not a progress record: \(error)")
+            throw AgentError(
+                code: .stateFileCorrupt,
+                message: "\(self.path) is not a progress record: \(error)",
+                cause: error
+            )
         }
         var marks: [NodeID: [SessionID: Mark]] = [:]
         for (peer, sessions) in document.peers {
@@ -52,7 +61,10 @@ struct ProgressStore: Sendable {
         return marks
     }
 
-    /// Replaces the record with `marks`, atomically and durably.
+    /// Replaces the record with `marks`, atomically and durably (two `fsync`s).
+    ///
+    /// - Throws: ``AgentError`` `.io` (`cannot record progress in <path>: <errno>`); the
+    ///   previous record is then untouched.
     func save(_ marks: [NodeID: [SessionID: Mark]]) throws(AgentError) {
         var peers: [String: [String: Mark]] = [:]
         for (peer, sessions) in marks {
@@ -60,26 +72,16 @@ struct ProgressStore: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let temporary = self.directory.appending(".\(Self.fileName).tmp")
+        let bytes: [UInt8]
         do {
-            let data = try encoder.encode(Document(peers: peers))
-            let descriptor = try FileDescriptor.open(
-                temporary,
-                .writeOnly,
-                options: [.create, .truncate],
-                permissions: [.ownerReadWrite, .groupRead, .otherRead]
-            )
-            try descriptor.closeAfter {
-                _ = try descriptor.writeAll(data)
-                guard fsync(descriptor.rawValue) == 0 else { throw Errno(rawValue: errno) }
-            }
-            guard rename(temporary.string, self.path.string) == 0 else { throw Errno(rawValue: errno) }
-            let folder = try FileDescriptor.open(self.directory, .readOnly)
-            try folder.closeAfter {
-                guard fsync(folder.rawValue) == 0 else { throw Errno(rawValue: errno) }
-            }
+            bytes = Array(try encoder.encode(Document(peers: peers)))
         } catch {
-            throw AgentError("cannot record progress in \(self.path): \(error)")
+            throw AgentError(
+                code: .invalidRecord,
+                message: "cannot record progress in \(self.path): \(error)",
+                cause: error
+            )
         }
+        try self.folder.replace(.progress, with: bytes, action: "record progress in")
     }
 }
