@@ -81,7 +81,7 @@ actor AgentCore {
     let originJournal: OriginJournal
     /// Sequence numbers already in each session's origin journal.
     var journaledCount: [SessionID: UInt64] = [:]
-    let arrivalJournal: ArrivalJournal
+    var arrivalJournal: ArrivalJournal
     let entryIndex: EntryIndex
     /// Sequence numbers already in each session's entry index.
     var indexedCount: [SessionID: UInt64] = [:]

@@ -5,14 +5,37 @@ import OpLogReplication
 /// `arrivals/<session>.jsonl` (see ``StateFile``), one `["OP_ID","NODE_ID"]` line per entry.
 ///
 /// It covers the entries that reached `ops.jsonl` but not the ``OriginJournal`` before a
-/// crash, which the replica would otherwise take for its own and never forward. Once a restart
-/// has indexed them into the origin journal (made durable first), ``removeAll()`` drops the
-/// files. A torn last line is cut off when loaded; a damaged line is skipped.
+/// crash, which the replica would otherwise take for its own and never forward. An arrival is
+/// *covered* once its entry's origin is in the origin journal (``forget(_:session:origins:synchronize:)``
+/// is told so); covered arrivals are dropped by compaction, so the file holds the arrivals
+/// still in flight plus fewer than ``compactionThreshold`` covered ones, not everything ever
+/// received. At start, once every arrival that reached a file has its place in the (synced)
+/// origin journal, ``removeAll()`` drops the files. A torn last line is cut off when loaded;
+/// a damaged line is skipped.
+///
+/// The journal remembers, in memory, which of the arrivals it wrote are not covered yet: keep
+/// one value per state folder (the agent's core owns it) and mutate it in place.
 struct ArrivalJournal: Sendable {
-    let folder: StateFolder
+    /// Covered arrivals a file may hold before it is compacted.
+    static let defaultCompactionThreshold = 8192
 
-    init(folder: StateFolder) {
+    let folder: StateFolder
+    /// Once a session's file holds this many covered arrivals (at least 1), the
+    /// ``forget(_:session:origins:synchronize:)`` that covered the last of them compacts it.
+    let compactionThreshold: Int
+
+    /// Per session written to in this run: the arrivals not covered yet, and the records in
+    /// its file.
+    private var sessions: [SessionID: Outstanding] = [:]
+
+    private struct Outstanding: Sendable {
+        var uncovered: [OpID: NodeID] = [:]
+        var recordsInFile = 0
+    }
+
+    init(folder: StateFolder, compactionThreshold: Int = Self.defaultCompactionThreshold) {
         self.folder = folder
+        self.compactionThreshold = max(compactionThreshold, 1)
     }
 
     /// The record of one arrival, `\n` included.
@@ -50,10 +73,11 @@ struct ArrivalJournal: Sendable {
     }
 
     /// Appends `arrivals` to the session's file in one write; with `synchronize`, durably
-    /// before it returns.
+    /// before it returns. Until ``forget(_:session:origins:synchronize:)`` covers them they
+    /// are kept by every compaction.
     ///
     /// - Throws: ``AgentError`` `.io`; part of the records may have reached the file then.
-    func record(_ arrivals: [Arrival], session: SessionID, synchronize: Bool) throws(AgentError) {
+    mutating func record(_ arrivals: [Arrival], session: SessionID, synchronize: Bool) throws(AgentError) {
         guard !arrivals.isEmpty else { return }
         var bytes: [UInt8] = []
         for arrival in arrivals { bytes += Self.record(arrival) }
@@ -63,13 +87,67 @@ struct ArrivalJournal: Sendable {
             synchronize: synchronize,
             action: "record received entries in"
         )
+        var outstanding = self.sessions[session] ?? Outstanding()
+        for arrival in arrivals { outstanding.uncovered[arrival.opID] = arrival.peer }
+        outstanding.recordsInFile += arrivals.count
+        self.sessions[session] = outstanding
     }
 
-    /// Removes every session's file, once their entries are in the (synced) origin journal. Best effort: a file that stays is read again at the next
+    /// The entries with these op ids now have their origin in `origins` (its
+    /// ``OriginJournal/append(_:session:)`` returned): their arrivals are covered and may be
+    /// dropped. Op ids this journal did not record are ignored, so this costs one lookup per
+    /// call on a node that records no arrivals.
+    ///
+    /// Once the session's file holds ``compactionThreshold`` covered arrivals, compacts it:
+    /// the origin journal of the session is synced first (with `synchronize`), then the file is
+    /// replaced whole (``StateFolder/replace(_:with:synchronize:action:)``) by the arrivals not
+    /// covered yet. A crash at any point leaves either the old file, whose covered arrivals are
+    /// harmless, or the new one, written after the origins it drops were durable.
+    ///
+    /// - Returns: Whether the file was compacted.
+    /// - Throws: ``AgentError`` `.io` when the sync or the replacement fails; the file is then
+    ///   as it was (compacted again at the next call).
+    @discardableResult
+    mutating func forget(
+        _ opIDs: some Sequence<OpID>,
+        session: SessionID,
+        origins: OriginJournal,
+        synchronize: Bool
+    ) throws(AgentError) -> Bool {
+        guard var outstanding = self.sessions[session] else { return false }
+        for id in opIDs { outstanding.uncovered.removeValue(forKey: id) }
+        self.sessions[session] = outstanding
+        guard outstanding.recordsInFile - outstanding.uncovered.count >= self.compactionThreshold else {
+            return false
+        }
+        if synchronize { try origins.synchronize(session) }
+        var bytes: [UInt8] = []
+        for (opID, peer) in outstanding.uncovered.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            bytes += Self.record(Arrival(opID: opID, peer: peer))
+        }
+        try self.folder.replace(
+            .arrivals(session),
+            with: bytes,
+            synchronize: synchronize,
+            action: "compact received entries in"
+        )
+        outstanding.recordsInFile = outstanding.uncovered.count
+        self.sessions[session] = outstanding
+        return true
+    }
+
+    /// Arrivals of `session` recorded in this run and not covered yet.
+    func uncoveredCount(of session: SessionID) -> Int {
+        self.sessions[session]?.uncovered.count ?? 0
+    }
+
+    /// Removes every session's file and forgets what was recorded, once their entries are in
+    /// the (synced) origin journal. Best effort: a file that stays is read again at the next
     /// start, which is harmless.
-    func removeAll() {
+    mutating func removeAll() {
         for session in (try? self.folder.sessions(in: .arrivals)) ?? [] {
             try? self.folder.remove(.arrivals(session))
         }
+        self.sessions = [:]
     }
 }

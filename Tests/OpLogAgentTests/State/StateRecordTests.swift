@@ -24,7 +24,7 @@ import Testing
     @Test func arrivalsRoundTripAcrossRecordsAndSkipATornLastLine() throws {
         let state = try self.stateDirectory()
         defer { try? FileManager.default.removeItem(atPath: state.string) }
-        let journal = ArrivalJournal(folder: StateFolder(openedAt: state))
+        var journal = ArrivalJournal(folder: StateFolder(openedAt: state))
         let first = [Arrival(opID: self.opID("a"), peer: NodeID("studio")), Arrival(opID: self.opID("b"), peer: NodeID("ñode/東京"))]
         try journal.record(first, session: self.session, synchronize: true)
         try journal.record([Arrival(opID: self.opID("c"), peer: NodeID("laptop"))], session: self.session, synchronize: false)
@@ -45,7 +45,7 @@ import Testing
     @Test func theOriginJournalDoesNotReadArrivals() throws {
         let state = try self.stateDirectory()
         defer { try? FileManager.default.removeItem(atPath: state.string) }
-        let arrivals = ArrivalJournal(folder: StateFolder(openedAt: state))
+        var arrivals = ArrivalJournal(folder: StateFolder(openedAt: state))
         try arrivals.record([Arrival(opID: self.opID("a"), peer: NodeID("studio"))], session: self.session, synchronize: false)
         let origins = OriginJournal(folder: StateFolder(openedAt: state))
         try origins.append([NodeID("studio"), nil][...], session: self.session)
