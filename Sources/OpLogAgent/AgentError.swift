@@ -66,6 +66,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
         /// Not classified yet: only the temporary ``AgentError/init(_:file:line:)`` gives it.
         public static let unspecified = Code(.unspecified)
 
+        /// A few words naming the code, for detailed descriptions (never parsed).
         public var description: String {
             switch self.wrapped {
             case .invalidAddress: "invalid address"
@@ -86,14 +87,18 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
 
     /// Where an error was thrown, for diagnostics.
     public struct Location: Sendable, Hashable, CustomStringConvertible {
+        /// The file, as `#fileID` names it (`Module/File.swift`).
         public var file: String
+        /// The line in it.
         public var line: Int
 
+        /// The caller's place, by default.
         public init(file: String = #fileID, line: Int = #line) {
             self.file = file
             self.line = line
         }
 
+        /// `FILE:LINE`.
         public var description: String { "\(self.file):\(self.line)" }
     }
 

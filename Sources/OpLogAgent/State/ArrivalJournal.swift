@@ -19,6 +19,7 @@ struct ArrivalJournal: Sendable {
     /// Covered arrivals a file may hold before it is compacted.
     static let defaultCompactionThreshold = 8192
 
+    /// The state folder holding `arrivals/`.
     let folder: StateFolder
     /// Once a session's file holds this many covered arrivals (at least 1), the
     /// ``forget(_:session:origins:synchronize:)`` that covered the last of them compacts it.
@@ -28,11 +29,16 @@ struct ArrivalJournal: Sendable {
     /// its file.
     private var sessions: [SessionID: Outstanding] = [:]
 
+    /// What one session's file holds beyond the disk: which arrivals are still needed.
     private struct Outstanding: Sendable {
+        /// Arrivals written and not covered yet, by op id.
         var uncovered: [OpID: NodeID] = [:]
+        /// Records in the file (covered or not) since this run first wrote it or compacted it.
         var recordsInFile = 0
     }
 
+    /// A journal in `folder` that compacts a session's file once it holds `compactionThreshold`
+    /// covered arrivals (at least 1); nothing is read or written until asked.
     init(folder: StateFolder, compactionThreshold: Int = Self.defaultCompactionThreshold) {
         self.folder = folder
         self.compactionThreshold = max(compactionThreshold, 1)
@@ -100,7 +106,7 @@ struct ArrivalJournal: Sendable {
     ///
     /// Once the session's file holds ``compactionThreshold`` covered arrivals, compacts it:
     /// the origin journal of the session is synced first (with `synchronize`), then the file is
-    /// replaced whole (``StateFolder/replace(_:with:synchronize:action:)``) by the arrivals not
+    /// replaced whole (``StateFolder/replace(_:with:synchronize:permissions:action:)``) by the arrivals not
     /// covered yet. A crash at any point leaves either the old file, whose covered arrivals are
     /// harmless, or the new one, written after the origins it drops were durable.
     ///

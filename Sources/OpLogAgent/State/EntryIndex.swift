@@ -129,12 +129,15 @@ struct EntryIndex: Sendable {
     static let suffix = ".idx"
     static let headerLength = 32
 
+    /// The state folder holding `index/`.
     let folder: StateFolder
 
+    /// The index in `folder`; nothing is read or written until asked.
     init(folder: StateFolder) {
         self.folder = folder
     }
 
+    /// Where the session's index is.
     func path(_ session: SessionID) -> FilePath {
         self.folder.path(of: .index(session))
     }
@@ -234,7 +237,7 @@ struct EntryIndex: Sendable {
     }
 
     /// Starts the session's index afresh for the log file with this identity, replacing any
-    /// whole (``StateFolder/replace(_:with:synchronize:action:)``), not synced: after a crash
+    /// whole (``StateFolder/replace(_:with:synchronize:permissions:action:)``), not synced: after a crash
     /// the file may be missing or empty, which ``load(_:)`` reports as ``Loaded/missing`` or
     /// ``Loaded/unreadable``.
     ///

@@ -15,7 +15,7 @@ enum NodeIdentity {
     }
 
     /// This node's id: `override` if given (and recorded when none is), else the recorded one,
-    /// else a new random one, recorded durably (``StateFolder/replace(_:with:synchronize:action:)``)
+    /// else a new random one, recorded durably (``StateFolder/replace(_:with:synchronize:permissions:action:)``)
     /// before it is returned.
     ///
     /// - Throws: ``AgentError`` `.stateFileCorrupt` when the recorded id is empty or not UTF-8,

@@ -15,6 +15,7 @@ import OpLogReplication
 struct OriginJournal: Sendable {
     /// One line of the journal: `count` consecutive entries from `origin`.
     struct Run: Sendable, Hashable {
+        /// How many consecutive entries, at least 1.
         var count: Int
         /// The peer the entries came from; `nil` for this node's own writers.
         var origin: NodeID?
@@ -39,14 +40,17 @@ struct OriginJournal: Sendable {
             self.count = count
         }
 
+        /// A run of `count` (at least 1) entries from `origin`.
         init(count: Int, origin: NodeID?) {
             self.count = count
             self.origin = origin
         }
     }
 
+    /// The state folder holding `origins/`.
     let folder: StateFolder
 
+    /// The journal in `folder`; nothing is read or written until asked.
     init(folder: StateFolder) {
         self.folder = folder
     }

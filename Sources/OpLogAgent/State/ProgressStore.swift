@@ -7,7 +7,7 @@ import SystemPackage
 /// restart resumes links instead of sending whole logs again.
 ///
 /// One file, `progress.json` (see ``StateFile``), replaced whole and durably
-/// (``StateFolder/replace(_:with:synchronize:action:)``: a temporary file, synced, renamed,
+/// (``StateFolder/replace(_:with:synchronize:permissions:action:)``: a temporary file, synced, renamed,
 /// folder synced): a crash leaves the previous version or the new one, never a mix. Each
 /// session's progress carries the op id of the last acknowledged entry; on load, progress whose
 /// op id is no longer at that place in the local log (the log was replaced) is dropped, so a
@@ -16,7 +16,9 @@ struct ProgressStore: Sendable {
     /// A peer's acknowledgement of one session: the first `acknowledged` entries of this node's
     /// file order, the last of which is `lastOpID`.
     struct Mark: Sendable, Hashable, Codable {
+        /// How many entries, from the first, the peer holds durably.
         var acknowledged: UInt64
+        /// The op id of the last of them (empty when `acknowledged` is 0).
         var lastOpID: String
     }
 
@@ -25,12 +27,15 @@ struct ProgressStore: Sendable {
         var peers: [String: [String: Mark]]
     }
 
+    /// The state folder holding `progress.json`.
     let folder: StateFolder
 
+    /// The record in `folder`; nothing is read or written until asked.
     init(folder: StateFolder) {
         self.folder = folder
     }
 
+    /// Where the record is, for messages.
     var path: FilePath { self.folder.path(of: .progress) }
 
     /// Every recorded mark, by peer and session; empty when nothing was recorded. A session id

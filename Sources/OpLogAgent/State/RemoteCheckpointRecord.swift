@@ -5,14 +5,17 @@ import SystemPackage
 /// The greatest checkpoint of each session that came from peers, so a read-only replica still
 /// forwards it after a restart: `remote_checkpoints.json` (see ``StateFile``),
 /// `{"SESSION": "CHECKPOINT JSON"}`, each checkpoint's exact bytes as a string, replaced whole
-/// and durably (``StateFolder/replace(_:with:synchronize:action:)``).
+/// and durably (``StateFolder/replace(_:with:synchronize:permissions:action:)``).
 struct RemoteCheckpointRecord: Sendable {
+    /// The state folder holding `remote_checkpoints.json`.
     let folder: StateFolder
 
+    /// The record in `folder`; nothing is read or written until asked.
     init(folder: StateFolder) {
         self.folder = folder
     }
 
+    /// Where the record is, for messages.
     var path: FilePath { self.folder.path(of: .remoteCheckpoints) }
 
     /// The recorded checkpoints; none when nothing was recorded. A session id or checkpoint

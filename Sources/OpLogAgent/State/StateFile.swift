@@ -16,13 +16,14 @@ import SystemPackage
 /// Subfolders are created 0700 too; files keep mode 0644 (the folder already keeps other users
 /// out). A session's file name is its id plus a suffix: ids are single path components of
 /// `[A-Za-z0-9._-]`, so no name leaves its subfolder, and no temporary file (`.NAME.tmp`, see
-/// ``StateFolder/replace(_:with:synchronize:action:)``) ends with a journal's suffix.
+/// ``StateFolder/replace(_:with:synchronize:permissions:action:)``) ends with a journal's suffix.
 struct StateFile: Sendable, Hashable, CustomStringConvertible {
     /// The subfolder holding the file, or `nil` for the state folder itself.
     let subfolder: String?
     /// The file's name in it.
     let name: String
 
+    /// Only the names below exist: a new state file is added here.
     private init(subfolder: String?, name: String) {
         self.subfolder = subfolder
         self.name = name
@@ -37,8 +38,11 @@ struct StateFile: Sendable, Hashable, CustomStringConvertible {
 
     /// The subfolders that hold one file per session, with the suffix of their files.
     enum SessionFolder: String, Sendable, CaseIterable {
+        /// `origins/`: ``OriginJournal``.
         case origins
+        /// `arrivals/`: ``ArrivalJournal``.
         case arrivals
+        /// `index/`: ``EntryIndex``.
         case index
 
         /// What a session's file name ends with.

@@ -77,5 +77,6 @@ extension StateFolder {
 
 /// Where a journal reader met a damaged record.
 private struct DamagedAt: Error {
+    /// Where the damaged record starts.
     var offset: Int64
 }

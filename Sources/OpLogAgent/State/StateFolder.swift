@@ -10,7 +10,7 @@ import Darwin
 
 /// The agent's state folder: every state file is read and written through it, the same way.
 ///
-/// - Whole files (``replace(_:with:synchronize:action:)``) are written to a temporary file
+/// - Whole files (``replace(_:with:synchronize:permissions:action:)``) are written to a temporary file
 ///   beside them, synced, renamed over the old one, and the folder is synced: a crash leaves
 ///   the old contents or the new, never a mix, and once the call returns the new contents
 ///   survive a crash.
@@ -62,6 +62,7 @@ struct StateFolder: Sendable, CustomStringConvertible {
         self.path = path.lexicallyNormalized()
     }
 
+    /// The folder's path.
     var description: String { self.path.string }
 
     /// Where `file` is.
@@ -131,21 +132,31 @@ struct StateFolder: Sendable, CustomStringConvertible {
     /// Replaces `file` with `bytes` as a whole: written to `.NAME.tmp` beside it, `fsync`ed,
     /// renamed over it, and its folder `fsync`ed. A crash at any point leaves the old contents
     /// or the new. Without `synchronize` nothing is synced (for a cache that is checked when
-    /// read): the rename is still atomic, but after a crash the file may be empty or old.
+    /// read): the rename is still atomic, but after a crash the file may be empty or old. The
+    /// new file has mode `permissions` (0644 unless asked; 0600 for a secret such as a key).
     ///
     /// - Throws: ``AgentError`` `.io` (`cannot <action> <path>: <errno>`); the old file is then
     ///   untouched and the temporary file removed.
     /// - Complexity: two `fsync`s, or none.
-    func replace(_ file: StateFile, with bytes: [UInt8], synchronize: Bool = true, action: String) throws(AgentError) {
+    func replace(
+        _ file: StateFile,
+        with bytes: [UInt8],
+        synchronize: Bool = true,
+        permissions: FilePermissions = Self.filePermissions,
+        action: String
+    ) throws(AgentError) {
         let path = self.path(of: file)
         let temporary = self.path(of: file.temporary)
         do {
             try self.makeSubfolder(of: file)
+            // A stale temporary file (a crash before its rename) is removed rather than reused,
+            // so the new file has exactly `permissions`.
+            guard unlink(temporary.string) == 0 || errno == ENOENT else { throw Errno(rawValue: errno) }
             let descriptor = try FileDescriptor.open(
                 temporary,
                 .writeOnly,
-                options: [.create, .truncate, .noFollow, .closeOnExec],
-                permissions: Self.filePermissions
+                options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                permissions: permissions
             )
             do {
                 try descriptor.closeAfter {

@@ -58,6 +58,20 @@ import Testing
         }
     }
 
+    /// A secret is written 0600 even over a stale temporary file of another mode.
+    @Test func aReplacementHasTheModeAskedFor() throws {
+        try withScratchFolder { scratch in
+            let folder = try StateFolder(opening: scratch.appending("state"), opLogFolder: scratch.appending("op_log"))
+            let temporary = folder.path(of: StateFile.nodeID.temporary)
+            try writeFile(Array("stale".utf8), to: temporary)
+            try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: temporary.string)
+            try folder.replace(.nodeID, with: Array("secret\n".utf8), permissions: .ownerReadWrite, action: "test")
+            #expect(try permissionBits(folder.path(of: .nodeID)) == 0o600)
+            #expect(fileBytes(folder.path(of: .nodeID)) == Array("secret\n".utf8))
+            #expect(fileBytes(temporary) == nil)
+        }
+    }
+
     /// A reader racing whole-file replacements only ever sees one complete version.
     @Test func aReplacementIsSeenWholeOrNotAtAll() async throws {
         try await withAsyncScratchFolder { scratch in
