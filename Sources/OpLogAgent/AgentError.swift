@@ -11,8 +11,8 @@
 /// Modelled on swift-nio's `FileSystemError` (code, message, cause, location) with `Code` an
 /// extensible struct over a private enum, as swift-service-lifecycle's `ServiceGroupError.Code`.
 public struct AgentError: Error, Sendable, CustomStringConvertible {
-    /// What went wrong, as a stable, matchable value. New codes may be added; switch over them
-    /// with a `default`.
+    /// What went wrong, as a stable value to compare with `==`. New codes may be added without
+    /// breaking callers: it is a struct, not an enum to switch over.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
             case invalidAddress
