@@ -1,4 +1,4 @@
-import SystemPackage
+package import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +15,7 @@ public struct LinePosition: Sendable, Hashable {
 }
 
 /// One complete line met while reading, or one too long to hold.
-enum LineEvent {
+package enum LineEvent {
     /// The bytes of a line, without its `\n`; valid only during the callback.
     case line(UnsafeBufferPointer<UInt8>, LinePosition)
     /// A line longer than the reader's limit; its bytes were skipped.
@@ -23,15 +23,15 @@ enum LineEvent {
 }
 
 /// What a pass over a file found after its last complete line.
-struct LineReadEnd {
+package struct LineReadEnd {
     /// Offset just past the last complete line's `\n`.
-    var endOffset: Int64
+    package var endOffset: Int64
     /// The number the next complete line will have.
-    var nextLineNumber: Int
+    package var nextLineNumber: Int
     /// Bytes after the last `\n`: a line still being written, or a crashed writer's remains.
-    var unterminatedTailLength: Int64
+    package var unterminatedTailLength: Int64
     /// The pass stopped at its byte limit: complete lines may follow `endOffset`.
-    var isPartial = false
+    package var isPartial = false
 }
 
 /// Reads the complete, `\n`-terminated lines of a file in bounded memory.
@@ -39,18 +39,25 @@ struct LineReadEnd {
 /// Memory is one buffer of ``chunkSize`` bytes, grown only to hold a single line up to
 /// ``maximumLineLength``; a longer line is reported as oversized and skipped, never held. Lines
 /// end at `\n` only (a `\r` stays part of the line, as JSON whitespace).
-struct LineReader {
+package struct LineReader {
     static let chunkSize = 1 << 20
-    static let defaultMaximumLineLength = 16 << 20
+    package static let defaultMaximumLineLength = 16 << 20
 
     let descriptor: FileDescriptor
     var maximumLineLength = Self.defaultMaximumLineLength
+
+    /// A reader of `descriptor`'s lines, skipping (as oversized) any longer than
+    /// `maximumLineLength` bytes.
+    package init(descriptor: FileDescriptor, maximumLineLength: Int = Self.defaultMaximumLineLength) {
+        self.descriptor = descriptor
+        self.maximumLineLength = maximumLineLength
+    }
 
     /// Reads from `start` to the end of the file as it is now, calling `body` for each line;
     /// with `byteLimit`, stops at the end of the first buffer that takes it past that many bytes
     /// (at a line end, and never inside an oversized line), so a caller can take a large file in
     /// bounded pieces.
-    func read<Failure: Error>(
+    package func read<Failure: Error>(
         from start: Int64,
         firstLineNumber: Int,
         byteLimit: Int64 = .max,
@@ -162,7 +169,7 @@ extension LineReader {
 }
 
 /// Why a ``LineReader`` pass stopped early.
-enum LineReadFailure<Body: Error>: Error {
+package enum LineReadFailure<Body: Error>: Error {
     case io(OpLogError)
     case body(Body)
 }

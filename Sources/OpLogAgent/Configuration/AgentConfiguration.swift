@@ -14,23 +14,28 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `HOST:PORT`, `[IPV6]:PORT`.
     ///
-    /// - Throws: ``AgentError`` with a message naming the text when it is not an address.
+    /// - Throws: ``AgentError`` with code ``AgentError/Code/invalidAddress`` and a message naming
+    ///   the text when it is not an address.
     public init(parsing text: String) throws(AgentError) {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             host = text[text.index(after: text.startIndex)..<close]
             let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw AgentError("\(text) is not HOST:PORT") }
+            guard rest.hasPrefix(":") else {
+                throw AgentError(code: .invalidAddress, message: "\(text) is not HOST:PORT")
+            }
             portText = rest.dropFirst()
         } else {
-            guard let colon = text.lastIndex(of: ":") else { throw AgentError("\(text) is not HOST:PORT") }
+            guard let colon = text.lastIndex(of: ":") else {
+                throw AgentError(code: .invalidAddress, message: "\(text) is not HOST:PORT")
+            }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }
-        guard !host.isEmpty else { throw AgentError("\(text) has no host") }
+        guard !host.isEmpty else { throw AgentError(code: .invalidAddress, message: "\(text) has no host") }
         guard let port = Int(portText), (0...65535).contains(port) else {
-            throw AgentError("\(text) has no valid port (0-65535)")
+            throw AgentError(code: .invalidAddress, message: "\(text) has no valid port (0-65535)")
         }
         self.host = String(host)
         self.port = port
@@ -85,15 +90,4 @@ public struct AgentConfiguration: Sendable {
         get { self.engine.isReadOnly }
         set { self.engine.isReadOnly = newValue }
     }
-}
-
-/// A failure to start or run the agent, with a one-line message for the user.
-public struct AgentError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-
-    public init(_ message: String) {
-        self.message = message
-    }
-
-    public var description: String { self.message }
 }

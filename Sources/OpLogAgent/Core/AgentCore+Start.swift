@@ -16,7 +16,7 @@ extension AgentCore {
     /// remaining lines, and progress last (it is checked against the files).
     /// Call once, before any link.
     func start() async throws(AgentError) {
-        let recorded = self.journals.load()
+        let recorded = try self.journals.load()
         self.engine.restoreOrigins(recorded.origins)
         self.engine.restoreArrivals(recorded.arrivals)
         for (session, checkpoint) in recorded.checkpoints {
@@ -24,7 +24,7 @@ extension AgentCore {
         }
         self.restoreFromIndexes()
         await self.localChanges(SessionChanges(isRescanNeeded: true), pieceBytes: Self.scanPieceBytes)
-        if !recorded.arrivals.isEmpty { self.journals.settleArrivals() }
+        if !recorded.arrivals.isEmpty { try self.journals.settleArrivals() }
         let marks = try self.background.progressStore.load()
         var restored: [NodeID: [SessionID: UInt64]] = [:]
         var dropped = 0

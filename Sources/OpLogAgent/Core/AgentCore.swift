@@ -35,10 +35,12 @@ actor AgentCore {
     /// - Parameters:
     ///   - listen: the address the node accepts links on, as bound (for the status snapshot).
     ///   - statusBoard: where the core publishes the node's status.
+    ///   - stateFolder: the node's state folder, opened (``StateFolder/init(opening:opLogFolder:)``).
     init(
         configuration: AgentConfiguration,
         nodeID: NodeID,
         listen: PeerAddress,
+        stateFolder: StateFolder,
         logger: Logger,
         statusBoard: StatusBoard
     ) {
@@ -50,9 +52,9 @@ actor AgentCore {
         engineConfiguration.localNode = nodeID
         self.engine = ReplicationEngine(configuration: engineConfiguration)
         self.writers = SessionWriters(isSynchronizing: configuration.synchronizeWrites)
-        self.background = BackgroundWork(progressStore: ProgressStore(directory: configuration.stateDirectory))
-        self.journals = StateJournals(stateDirectory: configuration.stateDirectory)
-        self.index = IndexBook(entryIndex: EntryIndex(stateDirectory: configuration.stateDirectory))
+        self.background = BackgroundWork(progressStore: ProgressStore(folder: stateFolder))
+        self.journals = StateJournals(folder: stateFolder)
+        self.index = IndexBook(entryIndex: EntryIndex(folder: stateFolder))
     }
 
     var now: Duration { ContinuousClock.now - self.startTime }
@@ -147,6 +149,13 @@ actor AgentCore {
             self.journals.recordOrigins(origins, firstSequence: firstSequence, session: session, logger: self.logger)
         case .recordIndex(let session, let firstSequence, let entries, let lastLineDigest):
             self.files.noteNumbered(entries, session: session)
+            self.journals.entriesNumbered(
+                entries,
+                firstSequence: firstSequence,
+                session: session,
+                synchronize: self.configuration.synchronizeWrites,
+                logger: self.logger
+            )
             self.recordIndex(
                 session: session,
                 firstSequence: firstSequence,

@@ -1,39 +1,40 @@
 import Logging
 import OpLog
 import OpLogReplication
-import SystemPackage
 
 /// The state that must survive a restart besides progress: where each entry came from (the
 /// origin journal), what a read-only replica received (arrivals), and the greatest checkpoint
 /// peers sent of each session.
 struct StateJournals: Sendable {
     let origins: OriginJournal
-    let arrivals: ArrivalJournal
+    private(set) var arrivals: ArrivalJournal
     let remoteCheckpointRecord: RemoteCheckpointRecord
     /// Sequence numbers already in each session's origin journal.
     private(set) var journaledCount: [SessionID: UInt64] = [:]
     private(set) var remoteCheckpoints: [SessionID: Checkpoint] = [:]
 
-    init(stateDirectory: FilePath) {
-        self.origins = OriginJournal(stateDirectory: stateDirectory)
-        self.arrivals = ArrivalJournal(stateDirectory: stateDirectory)
-        self.remoteCheckpointRecord = RemoteCheckpointRecord(stateDirectory: stateDirectory)
+    init(folder: StateFolder) {
+        self.origins = OriginJournal(folder: folder)
+        self.arrivals = ArrivalJournal(folder: folder)
+        self.remoteCheckpointRecord = RemoteCheckpointRecord(folder: folder)
     }
 
     /// What the journals recorded before the last stop, for the engine to restore.
-    mutating func load() -> (
+    /// - Throws: ``AgentError`` when a journal or the record is damaged or unreadable.
+    mutating func load() throws(AgentError) -> (
         origins: [SessionID: [NodeID?]], arrivals: [SessionID: [Arrival]], checkpoints: [SessionID: Checkpoint]
     ) {
-        let origins = self.origins.load()
+        let origins = try self.origins.load()
         for (session, list) in origins { self.journaledCount[session] = UInt64(list.count) }
-        self.remoteCheckpoints = self.remoteCheckpointRecord.load()
-        return (origins, self.arrivals.load(), self.remoteCheckpoints)
+        self.remoteCheckpoints = try self.remoteCheckpointRecord.load()
+        return (origins, try self.arrivals.load(), self.remoteCheckpoints)
     }
 
     /// Every arrival that reached a file now has its place in the origin journal: make that
     /// durable, then forget the arrivals.
-    func settleArrivals() {
-        self.origins.synchronize()
+    /// - Throws: ``AgentError`` when the origin journal cannot be synced (the arrivals stay).
+    mutating func settleArrivals() throws(AgentError) {
+        try self.origins.synchronize()
         self.arrivals.removeAll()
     }
 
@@ -46,7 +47,7 @@ struct StateJournals: Sendable {
         }
     }
 
-    func recordArrivals(_ arrivals: [Arrival], session: SessionID, synchronize: Bool, logger: Logger) {
+    mutating func recordArrivals(_ arrivals: [Arrival], session: SessionID, synchronize: Bool, logger: Logger) {
         do {
             try self.arrivals.record(arrivals, session: session, synchronize: synchronize)
         } catch {
@@ -64,6 +65,31 @@ struct StateJournals: Sendable {
         do {
             try self.origins.append(origins[skip...], session: session)
             self.journaledCount[session] = last
+        } catch {
+            logger.error("\(error.message)")
+        }
+    }
+
+    /// The engine numbered `entries` (sequence numbers `firstSequence`…): once the origin
+    /// journal holds them, their arrivals are covered and the arrival journal may forget them,
+    /// which keeps it to the arrivals in flight (see ``ArrivalJournal/forget(_:session:origins:synchronize:)``).
+    mutating func entriesNumbered(
+        _ entries: [IndexedEntry],
+        firstSequence: UInt64,
+        session: SessionID,
+        synchronize: Bool,
+        logger: Logger
+    ) {
+        guard !entries.isEmpty,
+            (self.journaledCount[session] ?? 0) >= firstSequence + UInt64(entries.count) - 1
+        else { return }
+        do {
+            try self.arrivals.forget(
+                entries.lazy.map(\.opID),
+                session: session,
+                origins: self.origins,
+                synchronize: synchronize
+            )
         } catch {
             logger.error("\(error.message)")
         }

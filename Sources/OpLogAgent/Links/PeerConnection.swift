@@ -32,15 +32,15 @@ enum PeerConnection {
                 try await outbound.write(.hello(hello))
                 var messages = inbound.makeAsyncIterator()
                 guard let first = try await messages.next() else {
-                    throw AgentError("peer at \(address) closed the connection before its hello")
+                    throw AgentError(code: .handshake, message: "peer at \(address) closed the connection before its hello")
                 }
                 guard case .hello(let peerHello) = first else {
-                    throw AgentError("peer at \(address) spoke before its hello")
+                    throw AgentError(code: .handshake, message: "peer at \(address) spoke before its hello")
                 }
                 do {
                     try hello.validate(peer: peerHello)
                 } catch {
-                    throw AgentError("refusing peer at \(address): \(Self.describe(error))")
+                    throw AgentError(code: .handshake, message: "refusing peer at \(address): \(Self.describe(error))")
                 }
                 let peer = NodeID(peerHello.nodeID)
                 peerID = peer
@@ -81,7 +81,7 @@ enum PeerConnection {
                             case .replication(let replication):
                                 await core.receive(replication, on: link)
                             case .hello:
-                                throw AgentError("peer \(peer) at \(address) sent a second hello")
+                                throw AgentError(code: .peerProtocol, message: "peer \(peer) at \(address) sent a second hello")
                             case .ping, .pong:
                                 continue
                             }

@@ -55,11 +55,19 @@ public struct ReplicationNode: Service {
         let logger: Logger
         let bound: PeerAddress
         do {
-            nodeID = NodeID(try NodeIdentity.load(configuration: self.configuration))
+            let stateFolder = try StateFolder(
+                opening: self.configuration.stateDirectory,
+                opLogFolder: self.configuration.layout.opLogPath
+            )
+            nodeID = NodeID(try NodeIdentity.load(in: stateFolder, override: self.configuration.nodeID))
             do {
                 try self.configuration.layout.createOpLogDirectory()
             } catch {
-                throw AgentError("cannot use \(self.configuration.layout.opLogPath): \(error.message)")
+                throw AgentError(
+                    code: .opLogFolder,
+                    message: "cannot use \(self.configuration.layout.opLogPath): \(error.message)",
+                    cause: error
+                )
             }
             logger = {
                 var logger = self.logger
@@ -72,6 +80,7 @@ public struct ReplicationNode: Service {
                 configuration: self.configuration,
                 nodeID: nodeID,
                 listen: bound,
+                stateFolder: stateFolder,
                 logger: logger,
                 statusBoard: self.statusBoard
             )
@@ -136,7 +145,7 @@ public struct ReplicationNode: Service {
                     LinkPipeline.initialize(channel, wire: wire)
                 }
         } catch {
-            throw AgentError("cannot listen on \(listen): \(PeerConnection.describe(error))")
+            throw AgentError(code: .listen, message: "cannot listen on \(listen): \(PeerConnection.describe(error))", cause: error)
         }
     }
 }

@@ -31,7 +31,7 @@ struct ListenerService: Service {
         }
         guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
         self.logger.error("listener stopped; stopping the node", metadata: ["error": "\(failure.map { "\($0)" } ?? "closed")"])
-        throw AgentError("the listener stopped: \(failure.map(PeerConnection.describe) ?? "its socket closed")")
+        throw AgentError(code: .listen, message: "the listener stopped: \(failure.map(PeerConnection.describe) ?? "its socket closed")")
     }
 
     private func serve(_ accepted: any Channel) async {

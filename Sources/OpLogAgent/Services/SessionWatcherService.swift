@@ -29,6 +29,6 @@ struct SessionWatcherService: Service {
         guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
         let reason = failure.map { "\($0)" } ?? "it returned"
         self.logger.critical("watcher stopped; stopping the node", metadata: ["error": "\(reason)"])
-        throw AgentError("the session watcher stopped: \(reason)")
+        throw AgentError(code: .watcher, message: "the session watcher stopped: \(reason)")
     }
 }

@@ -164,7 +164,7 @@ struct RunCommand: AsyncParsableCommand {
         let peers = self.peers.isEmpty ? (settings.peers ?? []) : self.peers
         configuration.peers = try peers.map { text throws(AgentError) in try PeerAddress(parsing: text) }
         if let nodeID = self.nodeID ?? settings.nodeID {
-            guard !nodeID.isEmpty, nodeID.utf8.count <= 128 else { throw AgentError("node id must be 1 to 128 bytes") }
+            guard !nodeID.isEmpty, nodeID.utf8.count <= 128 else { throw AgentError(code: .invalidConfiguration, message: "node id must be 1 to 128 bytes") }
             configuration.nodeID = nodeID
         }
         if let stateDirectory = self.stateDirectory ?? settings.stateDirectory {
@@ -174,18 +174,17 @@ struct RunCommand: AsyncParsableCommand {
         configuration.synchronizeWrites = self.fsync ?? settings.synchronizeWrites ?? true
         let holdSeconds = self.holdSeconds ?? settings.holdSeconds ?? 10
         guard holdSeconds.isFinite, (0...86_400).contains(holdSeconds) else {
-            throw AgentError("hold seconds must be between 0 and 86400")
+            throw AgentError(code: .invalidConfiguration, message: "hold seconds must be between 0 and 86400")
         }
         configuration.engine.holdTimeout = .milliseconds(Int64(holdSeconds * 1000))
         let staleTailSeconds = self.staleTailSeconds ?? settings.staleTailSeconds ?? 10
         guard staleTailSeconds.isFinite, (0...86_400).contains(staleTailSeconds) else {
-            throw AgentError("stale tail seconds must be between 0 and 86400")
+            throw AgentError(code: .invalidConfiguration, message: "stale tail seconds must be between 0 and 86400")
         }
         configuration.staleTailAge = .milliseconds(Int64(staleTailSeconds * 1000))
         let levelName = self.logLevel ?? settings.logLevel ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else {
-            throw AgentError(
-                "log level \(levelName) is not one of trace, debug, info, notice, warning, error, critical"
+            throw AgentError(code: .invalidConfiguration, message: "log level \(levelName) is not one of trace, debug, info, notice, warning, error, critical"
             )
         }
         return (configuration, level)

@@ -44,7 +44,7 @@ import Testing
     }
 
     private func written(_ state: FilePath, count: Int) throws -> (EntryIndex, [EntryIndex.Record]) {
-        let index = EntryIndex(stateDirectory: state)
+        let index = EntryIndex(folder: StateFolder(openedAt: state))
         try index.create(self.session, device: 42, inode: 1 << 40)
         var records: [EntryIndex.Record] = []
         var offset: Int64 = 0

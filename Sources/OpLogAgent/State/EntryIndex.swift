@@ -129,25 +129,23 @@ struct EntryIndex: Sendable {
     static let suffix = ".idx"
     static let headerLength = 32
 
-    let directory: FilePath
+    /// The state folder holding `index/`.
+    let folder: StateFolder
 
-    init(stateDirectory: FilePath) {
-        self.directory = stateDirectory.appending("index")
+    /// The index in `folder`; nothing is read or written until asked.
+    init(folder: StateFolder) {
+        self.folder = folder
     }
 
+    /// Where the session's index is.
     func path(_ session: SessionID) -> FilePath {
-        self.directory.appending(session.rawValue + Self.suffix)
+        self.folder.path(of: .index(session))
     }
 
-    /// The sessions that have an index file, in order.
+    /// The sessions that have an index file, in order; none when the folder cannot be listed
+    /// (the index is a cache).
     func sessions() -> [SessionID] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: self.directory.string) else {
-            return []
-        }
-        return names.compactMap { name in
-            guard name.hasSuffix(Self.suffix) else { return nil }
-            return try? SessionID(validating: String(name.dropLast(Self.suffix.count)))
-        }.sorted()
+        (try? self.folder.sessions(in: .index)) ?? []
     }
 
     /// Reads the session's index, one record at a time (a large index is never held whole); a
@@ -181,7 +179,7 @@ struct EntryIndex: Sendable {
         if position < size {
             // A record torn by a crash: cut it off, or every record appended after it would be
             // unreadable too.
-            _ = truncate(path.string, off_t(position))
+            try? self.folder.truncate(.index(session), to: Int64(position), action: "cut the torn record off")
         }
         return .found(Contents(device: device, inode: inode, records: records, path: path))
     }
@@ -238,7 +236,12 @@ struct EntryIndex: Sendable {
         )
     }
 
-    /// Starts the session's index afresh for the log file with this identity, replacing any.
+    /// Starts the session's index afresh for the log file with this identity, replacing any
+    /// whole (``StateFolder/replace(_:with:synchronize:permissions:action:)``), not synced: after a crash
+    /// the file may be missing or empty, which ``load(_:)`` reports as ``Loaded/missing`` or
+    /// ``Loaded/unreadable``.
+    ///
+    /// - Throws: ``AgentError`` `.io`.
     func create(_ session: SessionID, device: UInt64, inode: UInt64) throws(AgentError) {
         var header = IndexWriter()
         header.bytes += Self.magic
@@ -246,25 +249,19 @@ struct EntryIndex: Sendable {
         header.fixed(inode)
         let checksum = IndexedEntry.lineDigest(of: header.bytes)
         header.fixed(checksum)
-        do {
-            try FileManager.default.createDirectory(atPath: self.directory.string, withIntermediateDirectories: true)
-            let descriptor = try FileDescriptor.open(
-                self.path(session),
-                .writeOnly,
-                options: [.create, .truncate],
-                permissions: [.ownerReadWrite, .groupRead, .otherRead]
-            )
-            try descriptor.closeAfter { _ = try descriptor.writeAll(header.bytes) }
-        } catch {
-            throw AgentError("cannot start the entry index \(self.path(session)): \(error)")
-        }
+        try self.folder.replace(
+            .index(session),
+            with: header.bytes,
+            synchronize: false,
+            action: "start the entry index"
+        )
     }
 
     /// Appends one record to the session's index (started with ``create(_:device:inode:)``), in
     /// one write, not synced.
     ///
-    /// - Throws: ``AgentError`` when the file cannot be written, or the entries are not in file
-    ///   order (nothing is written then).
+    /// - Throws: ``AgentError`` `.io` when the file cannot be written (or is missing), or
+    ///   `.invalidRecord` when the entries are not in file order (nothing is written then).
     func append(_ record: Record, session: SessionID) throws(AgentError) {
         guard let last = record.entries.last else { return }
         var body = IndexWriter()
@@ -278,7 +275,10 @@ struct EntryIndex: Sendable {
         var previousEnd: Int64 = 0
         for entry in record.entries {
             guard entry.location.offset >= previousEnd, entry.location.length >= 0 else {
-                throw AgentError("entries to index in \(self.path(session)) are not in file order")
+                throw AgentError(
+                    code: .invalidRecord,
+                    message: "entries to index in \(self.path(session)) are not in file order"
+                )
             }
             body.varint(UInt64(entry.location.offset - previousEnd))
             body.varint(UInt64(entry.location.length))
@@ -292,12 +292,13 @@ struct EntryIndex: Sendable {
         framed.fixed32(UInt32(body.bytes.count))
         framed.bytes += body.bytes
         framed.fixed(IndexedEntry.lineDigest(of: body.bytes))
-        do {
-            let descriptor = try FileDescriptor.open(self.path(session), .writeOnly, options: [.append])
-            try descriptor.closeAfter { _ = try descriptor.writeAll(framed.bytes) }
-        } catch {
-            throw AgentError("cannot append to the entry index \(self.path(session)): \(error)")
-        }
+        try self.folder.append(
+            framed.bytes,
+            to: .index(session),
+            synchronize: false,
+            creating: false,
+            action: "append to the entry index"
+        )
     }
 
     /// Cuts the session's index after its first `recordCount` records (of `contents`), or
@@ -308,11 +309,11 @@ struct EntryIndex: Sendable {
             return
         }
         let end = contents.records[recordCount - 1].entryBytes.upperBound + 8
-        _ = truncate(self.path(session).string, off_t(end))
+        try? self.folder.truncate(.index(session), to: Int64(end), action: "cut the entry index")
     }
 
     /// Removes the session's index, if any.
     func remove(_ session: SessionID) {
-        try? FileManager.default.removeItem(atPath: self.path(session).string)
+        try? self.folder.remove(.index(session))
     }
 }
