@@ -48,7 +48,11 @@ let package = Package(
         ),
         .target(
             name: "OpLogWatch",
-            dependencies: ["OpLog", "CInotifyTools"],
+            dependencies: [
+                "OpLog",
+                "CInotifyTools",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -108,7 +112,12 @@ let package = Package(
         ),
         .testTarget(
             name: "OpLogWatchTests",
-            dependencies: ["OpLogWatch", "OpLog"],
+            dependencies: [
+                "OpLogWatch",
+                "OpLog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

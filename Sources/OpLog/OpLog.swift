@@ -88,6 +88,9 @@ public struct OpLog: Sendable {
 
     /// The entries the current checkpoint does not cover, in file order (all of them when there
     /// is no checkpoint). See ``Checkpoint/covers(actorID:lamportTimestamp:)``.
+    ///
+    /// Reads the checkpoint with ``SessionLog/readCheckpoint(patience:)``, which may block the
+    /// thread for up to half a second while Muse rewrites it: not for async code.
     public func entriesSinceCheckpoint() throws(OpLogError) -> [OpEntry] {
         try self.entriesSinceCheckpoint(of: self.readAll())
     }
@@ -133,7 +136,9 @@ public struct OpLog: Sendable {
         return checkpoint
     }
 
-    /// The current checkpoint, or `nil`.
+    /// The current checkpoint, or `nil`; waits out a rewrite in progress (blocking) as
+    /// ``SessionLog/readCheckpoint(patience:)``. Async code uses
+    /// ``SessionLog/checkpointState(now:settleAge:)`` on ``log``.
     public func readCheckpoint() throws(OpLogError) -> Checkpoint? {
         try self.log.readCheckpoint()
     }

@@ -16,6 +16,7 @@ public struct OpLogError: Error, Sendable, CustomStringConvertible {
             case tailInProgress
             case unsafePath
             case io
+            case watchFailed
         }
 
         private let wrapped: Wrapped
@@ -42,6 +43,9 @@ public struct OpLogError: Error, Sendable, CustomStringConvertible {
         public static let unsafePath = Code(.unsafePath)
         /// A system call failed.
         public static let io = Code(.io)
+        /// inotify could not start, watch the op log folder or deliver events: the watcher
+        /// (OpLogWatch) stopped. Watches on single sessions that fail are retried, not this.
+        public static let watchFailed = Code(.watchFailed)
 
         public var description: String {
             switch self.wrapped {
@@ -54,6 +58,7 @@ public struct OpLogError: Error, Sendable, CustomStringConvertible {
             case .tailInProgress: "tail in progress"
             case .unsafePath: "unsafe path"
             case .io: "I/O error"
+            case .watchFailed: "watch failed"
             }
         }
     }

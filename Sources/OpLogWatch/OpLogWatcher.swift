@@ -1,7 +1,9 @@
 import CInotifyTools
 import Foundation
+public import Logging
 public import OpLog
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -17,32 +19,75 @@ import Glibc
 /// 10,000 appends costs a few reads of the log, not 10,000; nothing is dropped (a batch is the
 /// union of everything since the previous one), and a kernel queue overflow becomes a request
 /// to rescan every session.
+///
+/// Nothing fails silently. A session folder that cannot be watched (`ENOSPC` when
+/// `fs.inotify.max_user_watches` is used up, `EACCES`, …) is logged as a warning and tried
+/// again with backoff (``WatchRetryPolicy``); until then it is reported as changed at every
+/// attempt, so what is written to it is still read, late by at most the retry delay. A folder
+/// that vanished before it was watched is logged and forgotten (its return is an event of its
+/// own). A folder whose name is not a session id is logged as not replicated. What stops the
+/// watcher is thrown from ``run(_:)``.
 public struct OpLogWatcher: Sendable {
     public let layout: OpLogLayout
+    /// Where the watcher's warnings go: unwatchable folders, retries, folders not replicated.
+    public let logger: Logger
+    public let retryPolicy: WatchRetryPolicy
+    /// Adds one watch; a seam for tests, libinotifytools otherwise.
+    let addWatch: WatchAdder
 
+    /// A watcher of `layout`'s op log folder that logs to `logger` (metadata keys
+    /// `session.id`, `folder.path`, `watch.attempts`; errors under `error:`).
+    public init(layout: OpLogLayout, logger: Logger, retryPolicy: WatchRetryPolicy = WatchRetryPolicy()) {
+        self.init(layout: layout, logger: logger, retryPolicy: retryPolicy, addWatch: .inotifyTools)
+    }
+
+    /// A watcher that logs nowhere; prefer ``init(layout:logger:retryPolicy:)``.
+    @available(*, deprecated, message: "pass a Logger: init(layout:logger:) — the watcher logs watches it cannot add")
     public init(layout: OpLogLayout) {
+        self.init(layout: layout, logger: Logger(label: "oplog-sync.watch", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    /// A watcher whose watches are added by `addWatch` (tests make it fail).
+    init(layout: OpLogLayout, logger: Logger, retryPolicy: WatchRetryPolicy, addWatch: WatchAdder) {
         self.layout = layout
+        self.logger = logger
+        self.retryPolicy = retryPolicy
+        self.addWatch = addWatch
     }
 
     /// Watches until the calling task is cancelled, calling `body` with each batch of changes.
     ///
     /// Creates `ROOT/.muse/op_log/` if missing. The first batch asks for a rescan, so a consumer
-    /// reads every existing session once. Cancellation is noticed by the watching thread within
-    /// about a second.
-    /// - Throws: `OpLogError` if the folder cannot be made or watched, or another watcher is
-    ///   running in this process; whatever `body` throws.
+    /// reads every existing session once. If the op log folder itself is removed or moved while
+    /// watched, it is made and watched again and a rescan is asked for (the kernel reports a
+    /// removed folder once no file in it is held open any more). Returns (without
+    /// throwing) once the calling task is cancelled; cancellation is noticed by the watching
+    /// thread within about a second.
+    /// - Throws: `OpLogError` with code `.watchFailed` when inotify cannot start, the op log
+    ///   folder cannot be watched (at start or again after it was replaced), reading events
+    ///   fails, or another watcher is running in this process; `.io` or `.unsafePath` when the
+    ///   folder cannot be made or listed. Whatever `body` throws, as is. Any of these means the
+    ///   watcher has stopped: the caller should stop too, not carry on unwatched.
     public func run(_ body: (SessionChanges) async throws -> Void) async throws {
         try self.layout.createOpLogDirectory()
         guard InotifyToolsOwnership.tryClaim() else {
-            throw OpLogError(code: .io, message: "an op log watcher is already running in this process")
+            throw OpLogError(code: .watchFailed, message: "an op log watcher is already running in this process")
         }
         defer { InotifyToolsOwnership.release() }
 
         let shared = WatcherShared()
         let (wakeUps, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let root = String(describing: self.layout.opLogPath)
+        let reader = InotifyReader(
+            layout: self.layout,
+            shared: shared,
+            wakeUp: { continuation.yield() },
+            logger: self.logger,
+            addWatch: self.addWatch,
+            retries: WatchRetries(policy: self.retryPolicy)
+        )
         let thread = Thread {
-            InotifyReader(opLogPath: root, shared: shared, wakeUp: { continuation.yield() }).run()
+            var reader = reader
+            reader.run()
             continuation.finish()
             shared.markExited()
         }
@@ -53,7 +98,7 @@ public struct OpLogWatcher: Sendable {
         do {
             try await withTaskCancellationHandler {
                 for await _ in wakeUps {
-                    if let error = shared.startFailure { throw error }
+                    if let error = shared.failure { throw error }
                     let batch = shared.state.withLock { state in
                         defer { state.pending = SessionChanges() }
                         return state.pending
@@ -61,7 +106,7 @@ public struct OpLogWatcher: Sendable {
                     if !batch.isEmpty { try await body(batch) }
                     if Task.isCancelled { break }
                 }
-                if let error = shared.startFailure { throw error }
+                if let error = shared.failure { throw error }
             } onCancel: {
                 shared.state.withLock { $0.isStopping = true }
             }
@@ -76,11 +121,23 @@ public struct OpLogWatcher: Sendable {
     }
 }
 
+/// Adds one inotify watch on a path: libinotifytools, or a stand-in in tests.
+struct WatchAdder: Sendable {
+    /// Watches `path` for the events in `mask`; `nil` on success, else why not.
+    var add: @Sendable (_ path: String, _ mask: Int32) -> Errno?
+
+    /// `inotifytools_watch_file`, which also records the path for `inotifytools_filename_from_wd`.
+    static let inotifyTools = WatchAdder { path, mask in
+        inotifytools_watch_file(path, mask) != 0 ? nil : Errno(rawValue: inotifytools_error())
+    }
+}
+
 /// What the watching thread and the consumer share.
 struct WatcherState: Sendable {
     var pending = SessionChanges(isRescanNeeded: true)
     var isStopping = false
-    var startFailure: OpLogError?
+    /// Why the thread stopped on its own, if it did.
+    var failure: OpLogError?
     var hasExited = false
     var exitWaiter: CheckedContinuation<Void, Never>?
 }
@@ -89,7 +146,7 @@ struct WatcherState: Sendable {
 final class WatcherShared: Sendable {
     let state = Mutex(WatcherState())
 
-    var startFailure: OpLogError? { self.state.withLock { $0.startFailure } }
+    var failure: OpLogError? { self.state.withLock { $0.failure } }
 
     /// Called by the thread as it ends.
     func markExited() {
@@ -109,96 +166,6 @@ final class WatcherShared: Sendable {
                 return state.hasExited
             }
             if hasExited { continuation.resume() }
-        }
-    }
-}
-
-/// The watching thread's work: owns libinotifytools from `initialize` to `cleanup`.
-private struct InotifyReader {
-    static let mask = Int32(
-        IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF
-    )
-
-    let opLogPath: String
-    let shared: WatcherShared
-    let wakeUp: @Sendable () -> Void
-
-    func run() {
-        guard inotifytools_initialize() != 0 else {
-            let error = OpLogError(code: .io, message: "cannot start inotify (error \(inotifytools_error()))")
-            self.shared.state.withLock { $0.startFailure = error }
-            self.wakeUp()
-            return
-        }
-        defer { inotifytools_cleanup() }
-        guard inotifytools_watch_recursively(self.opLogPath, Self.mask) != 0 else {
-            let error = inotifytools_error()
-            let failure = OpLogError(
-                code: .io,
-                message: "cannot watch \(self.opLogPath) (error \(error); see fs.inotify.max_user_watches)"
-            )
-            self.shared.state.withLock { $0.startFailure = failure }
-            self.wakeUp()
-            return
-        }
-        self.wakeUp()  // deliver the initial rescan
-        let folderPrefix = self.opLogPath.hasSuffix("/") ? self.opLogPath : self.opLogPath + "/"
-        while !self.shared.state.withLock({ $0.isStopping }) {
-            // Blocks for at most one second, so a stop request is seen promptly.
-            guard let event = inotifytools_next_event(1) else { continue }
-            // Each event is merged into the pending batch; events that arrive while the consumer
-            // is busy pile into that one batch, and the kernel itself merges repeats. (A timeout
-            // of 0 would block in libinotifytools, so there is no non-blocking drain.)
-            var changes = SessionChanges()
-            self.classify(event, opLogFolder: folderPrefix, into: &changes)
-            guard !changes.isEmpty else { continue }
-            self.shared.state.withLock { state in
-                for (session, kinds) in changes.sessions { state.pending.note(session, kinds) }
-                if changes.isRescanNeeded { state.pending.isRescanNeeded = true }
-            }
-            self.wakeUp()
-        }
-    }
-
-    private func classify(
-        _ event: UnsafeMutablePointer<inotify_event>,
-        opLogFolder: String,
-        into changes: inout SessionChanges
-    ) {
-        let mask = event.pointee.mask
-        if mask & UInt32(IN_Q_OVERFLOW) != 0 {
-            changes.isRescanNeeded = true
-            return
-        }
-        if mask & UInt32(IN_IGNORED) != 0 { return }
-        guard let folderPointer = inotifytools_filename_from_wd(event.pointee.wd) else { return }
-        let folder = String(cString: folderPointer)
-        let name = String(cString: oplog_inotify_event_name(event))
-        let isDirectory = mask & UInt32(IN_ISDIR) != 0
-        if folder == opLogFolder {
-            // A session folder appeared or went away.
-            guard isDirectory, let session = try? SessionID(validating: name) else { return }
-            if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
-                // Watch it; files written before the watch existed are caught by reading it now.
-                _ = inotifytools_watch_recursively(folder + name, Self.mask)
-                changes.note(session, [.ops, .checkpoint])
-            } else {
-                changes.isRescanNeeded = true
-            }
-            return
-        }
-        // An event inside a session folder ("ROOT/.muse/op_log/<session>/").
-        guard folder.hasPrefix(opLogFolder) else { return }
-        let sessionName = folder.dropFirst(opLogFolder.count).split(separator: "/").first.map(String.init) ?? ""
-        guard let session = try? SessionID(validating: sessionName) else { return }
-        if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
-            changes.isRescanNeeded = true
-            return
-        }
-        switch name {
-        case SessionLog.opsFileName: changes.note(session, .ops)
-        case SessionLog.checkpointFileName: changes.note(session, .checkpoint)
-        default: break  // temporary files, the checkpoint history
         }
     }
 }

@@ -19,6 +19,7 @@ struct OpLogSync: AsyncParsableCommand {
             and marks commits in checkpoint.json beside it. These commands read and write those \
             files exactly as Muse does, safely alongside Muse's own writer.
             """,
+        version: OpLogSyncVersion.line,
         subcommands: [
             AppendCommand.self, LogCommand.self, DeltaCommand.self, CheckpointCommand.self,
             SessionsCommand.self, VerifyCommand.self, RunCommand.self,

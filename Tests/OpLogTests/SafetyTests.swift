@@ -53,4 +53,33 @@ struct SafetyTests {
         #expect(try empty.layout.sessions().isEmpty)
         #expect(throws: OpLogError.self) { try OpLogLayout(root: "/nonexistent/root").sessions() }
     }
+
+    /// Folders that are never replicated are listed with why, so the agent can say so.
+    @Test func sessionListingNamesTheFoldersItSkips() throws {
+        let directory = try TemporaryDirectory()
+        for name in ["ok", "has space", "s\u{E9}ance-\u{266B}", String(repeating: "y", count: 129)] {
+            try FileManager.default.createDirectory(atPath: directory.sessionFolder(name), withIntermediateDirectories: true)
+        }
+        _ = FileManager.default.createFile(atPath: directory.sessionFolder("plain-file"), contents: Data())
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.sessionFolder("link"),
+            withDestinationPath: directory.sessionFolder("ok")
+        )
+        let listing = try directory.layout.sessionListing()
+        #expect(listing.sessions.map(\.rawValue) == ["ok"])
+        #expect(listing.skipped.map(\.name) == ["has space", "link", "s\u{E9}ance-\u{266B}", String(repeating: "y", count: 129)])
+        for folder in listing.skipped {
+            #expect(folder.path == directory.layout.opLogPath.appending(folder.name))
+            switch folder.reason {
+            case .symbolicLink:
+                #expect(folder.name == "link")
+                #expect(folder.description.contains("symbolic link"))
+            case .invalidSessionID(let error):
+                #expect(error.code == .invalidSessionID)
+                #expect(folder.description.contains("rename"))
+            }
+        }
+        let empty = try TemporaryDirectory()
+        #expect(try empty.layout.sessionListing().skipped.isEmpty)
+    }
 }

@@ -1,24 +1,41 @@
 import Foundation
+import InMemoryLogging
+import Logging
 import OpLog
-import OpLogWatch
 import Synchronization
 import SystemPackage
 import Testing
+
+@testable import OpLogWatch
 
 /// The watcher against real files and real inotify. Every wait is bounded by a deadline that
 /// fails the test; nothing sleeps to synchronise. libinotifytools is process-global, so the
 /// suite runs one test at a time.
 @Suite("inotify watcher", .serialized)
 struct OpLogWatcherTests {
-    /// Runs a watcher on a fresh root while `body` runs, handing it the stream of batches.
-    private func withWatcher(
+    /// Runs a watcher on a fresh root while `body` runs, handing it the stream of batches;
+    /// each of `sessionsBefore` gets one entry before the watcher starts.
+    func withWatcher(
+        logs: InMemoryLogHandler = InMemoryLogHandler(),
+        retryPolicy: WatchRetryPolicy = WatchRetryPolicy(),
+        addWatch: WatchAdder = .inotifyTools,
+        sessionsBefore: [SessionID] = [],
         _ body: (_ root: String, _ batches: Batches) async throws -> Void
     ) async throws {
         let root = NSTemporaryDirectory() + "/oplog-watch-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
+        for session in sessionsBefore {
+            var log = OpLog(root: FilePath(root), sessionID: session)
+            try log.append(actorID: "a", domain: "music", domainOp: .null)
+        }
         let batches = Batches()
-        let watcher = OpLogWatcher(layout: OpLogLayout(root: FilePath(root)))
+        let watcher = OpLogWatcher(
+            layout: OpLogLayout(root: FilePath(root)),
+            logger: Logger(label: "test.watch", factory: { _ in logs }),
+            retryPolicy: retryPolicy,
+            addWatch: addWatch
+        )
         // Cancelled and awaited below, whatever the body does.
         let watching = Task { try await watcher.run { batches.add($0) } }
         var failure: (any Error)?
@@ -98,7 +115,7 @@ struct OpLogWatcherTests {
 
     @Test func onlyOneWatcherRunsPerProcess() async throws {
         try await self.withWatcher { root, _ in
-            let second = OpLogWatcher(layout: OpLogLayout(root: FilePath(root)))
+            let second = OpLogWatcher(layout: OpLogLayout(root: FilePath(root)), logger: Logger(label: "test.watch", factory: { _ in InMemoryLogHandler() }))
             await #expect(throws: OpLogError.self) { try await second.run { _ in } }
         }
     }

@@ -75,7 +75,7 @@ struct CLIContractTests {
             ("delta", ["--root", "--session", "--domain"]),
             ("checkpoint", ["--root", "--session", "--snapshot"]),
             ("sessions", ["--root"]),
-            ("verify", ["--root", "--session"]),
+            ("verify", ["--root", "--session", "--against"]),
         ]
     )
     func subcommandHelp(subcommand: String, options: [String]) async throws {

@@ -92,12 +92,18 @@ final class SafeDirectory: Sendable {
 
     /// Names of the entries in this folder that are real folders (not links), unsorted.
     func subdirectoryNames() throws(OpLogError) -> [String] {
+        try self.folderEntries().compactMap { $0.isSymbolicLink ? nil : $0.name }
+    }
+
+    /// The entries of this folder that are folders or symbolic links (to anything), unsorted;
+    /// plain files and entries that vanish while listed are left out.
+    func folderEntries() throws(OpLogError) -> [(name: String, isSymbolicLink: Bool)] {
         let fd = openat(self.descriptor.rawValue, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0, let stream = fdopendir(fd) else {
             throw OpLogError(code: .io, message: "cannot list \(self.path)", cause: Errno(rawValue: errno))
         }
         defer { closedir(stream) }
-        var names: [String] = []
+        var entries: [(name: String, isSymbolicLink: Bool)] = []
         while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
@@ -105,9 +111,13 @@ final class SafeDirectory: Sendable {
             guard name != ".", name != ".." else { continue }
             var info = stat()
             guard fstatat(self.descriptor.rawValue, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            if info.st_mode & S_IFMT == S_IFDIR { names.append(name) }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: entries.append((name, false))
+            case S_IFLNK: entries.append((name, true))
+            default: break
+            }
         }
-        return names
+        return entries
     }
 
     /// Flushes the folder's own metadata (a rename into it) to disk.
@@ -155,12 +165,41 @@ public struct OpLogLayout: Sendable, Hashable {
     }
 
     /// The sessions present, in code point order; folders whose names are not valid session ids
-    /// (and symbolic links) are left out, as are plain files.
+    /// (and symbolic links) are left out, as are plain files. ``sessionListing()`` also says
+    /// which folders were left out.
     ///
     /// A root without `.muse/op_log/` has no sessions.
     /// - Throws: `OpLogError` when the root is missing or the folder cannot be read.
     public func sessions() throws(OpLogError) -> [SessionID] {
-        guard let opLog = try self.openOpLogDirectory(create: false) else { return [] }
-        return try opLog.subdirectoryNames().compactMap { try? SessionID(validating: $0) }.sorted()
+        try self.sessionListing().sessions
+    }
+
+    /// The sessions present, in code point order, and the folders under `ROOT/.muse/op_log/`
+    /// that are not replicated: those whose names are not valid session ids, and symbolic links
+    /// (never followed). Plain files are not sessions and are not listed.
+    ///
+    /// A root without `.muse/op_log/` has no sessions and nothing skipped.
+    /// - Throws: `OpLogError` when the root is missing or the folder cannot be read.
+    /// - Complexity: one pass over the folder, one `fstatat` per entry.
+    public func sessionListing() throws(OpLogError) -> SessionListing {
+        guard let opLog = try self.openOpLogDirectory(create: false) else { return SessionListing() }
+        var listing = SessionListing()
+        for entry in try opLog.folderEntries() {
+            let path = self.opLogPath.appending(entry.name)
+            if entry.isSymbolicLink {
+                listing.skipped.append(SkippedSessionFolder(name: entry.name, path: path, reason: .symbolicLink))
+                continue
+            }
+            do throws(OpLogError) {
+                listing.sessions.append(try SessionID(validating: entry.name))
+            } catch {
+                listing.skipped.append(
+                    SkippedSessionFolder(name: entry.name, path: path, reason: .invalidSessionID(error))
+                )
+            }
+        }
+        listing.sessions.sort()
+        listing.skipped.sort { $0.name.unicodeScalars.lexicographicallyPrecedes($1.name.unicodeScalars) }
+        return listing
     }
 }
