@@ -31,7 +31,14 @@ extension AgentCore {
     private func changedSessions(_ changes: SessionChanges) -> [SessionID] {
         guard changes.isRescanNeeded else { return changes.sessions.keys.sorted() }
         do {
-            return try self.configuration.layout.sessions()
+            let listing = try self.configuration.layout.sessionListing()
+            for folder in listing.skipped where self.files.reportedSkippedFolders.insert(folder.name).inserted {
+                self.logger.warning(
+                    "folder not replicated",
+                    metadata: ["folder.path": "\(folder.path)", "reason": "\(folder.description)", "hint": "\(folder.remedy)"]
+                )
+            }
+            return listing.sessions
         } catch {
             self.logger.error("cannot list sessions", metadata: ["error": "\(error.message)"])
             return []
@@ -90,32 +97,4 @@ extension AgentCore {
     /// The same for a running agent: about 3,500 Muse lines, a few milliseconds of parsing
     /// between two looks at what else waits.
     static let livePieceBytes: Int64 = 256 << 10
-
-    func scanCheckpoint(_ session: SessionID) {
-        let log = SessionLog(layout: self.configuration.layout, sessionID: session)
-        do {
-            guard let checkpoint = try log.readCheckpoint() else { return }
-            self.apply(.localCheckpoint(session: session, checkpoint))
-        } catch {
-            self.logger.warning(
-                "checkpoint.json not read",
-                metadata: ["session": "\(session)", "error": "\(error.message)"]
-            )
-        }
-    }
-}
-
-// Checkpoints the engine asks for.
-extension AgentCore {
-    /// Replaces the session's `checkpoint.json` (keeping history), as the engine asked.
-    func writeCheckpoint(_ checkpoint: Checkpoint, session: SessionID) {
-        do {
-            try SessionLog(layout: self.configuration.layout, sessionID: session).writeCheckpoint(checkpoint)
-        } catch {
-            self.logger.error(
-                "cannot write checkpoint.json",
-                metadata: ["session": "\(session)", "error": "\(error.message)"]
-            )
-        }
-    }
 }

@@ -53,6 +53,7 @@ extension AgentCore {
     func tick() {
         self.apply(.tick)
         self.closeStalledLinks()
+        self.retryCheckpoints()
         self.retryStalledWrites()
         self.saveProgress()
         self.logCatchUp()

@@ -5,6 +5,10 @@ import OpLogReplication
 /// what the status snapshot shows of each session, and what was read.
 struct LocalFiles: Sendable {
     var tails: [SessionID: SessionTail] = [:]
+    /// Each session's `checkpoint.json` as the core last saw it.
+    var checkpoints = CheckpointFiles()
+    /// Folders of `op_log/` that are not replicated, already reported.
+    var reportedSkippedFolders: Set<String> = []
     /// The greatest `lamport_ts` among each session's numbered entries.
     private(set) var lamportMaxima: [SessionID: UInt64] = [:]
     /// The snapshot id of each session's greatest known checkpoint.

@@ -16,7 +16,7 @@ struct SessionWatcherService: Service {
     func run() async throws {
         let failure: (any Error)? = await cancelWhenGracefulShutdown {
             do {
-                try await OpLogWatcher(layout: self.layout).run { changes in
+                try await OpLogWatcher(layout: self.layout, logger: self.logger).run { changes in
                     await self.core.localChanges(changes)
                 }
                 return nil

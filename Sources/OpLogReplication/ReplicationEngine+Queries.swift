@@ -1,0 +1,11 @@
+public import OpLog
+
+// What a host may ask the engine about a session, besides its counts.
+extension ReplicationEngine {
+    /// The greatest checkpoint of `session` the engine knows (local or from peers): what the
+    /// session's `checkpoint.json` should hold, and what a host puts back when that file is
+    /// damaged.
+    public func checkpoint(of session: SessionID) -> Checkpoint? {
+        self.sessions[session]?.checkpoint
+    }
+}
