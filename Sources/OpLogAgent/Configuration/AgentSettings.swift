@@ -36,7 +36,10 @@ public struct AgentSettings: Sendable, Equatable {
             do {
                 providers.append(try await FileProvider<YAMLSnapshot>(filePath: configFile))
             } catch {
-                throw AgentError(code: .invalidConfiguration, message: "cannot read config file \(configFile): \(error)")
+                throw AgentError(
+                    code: .invalidConfiguration,
+                    message: "cannot read config file \(configFile): \(error)"
+                )
             }
         }
         let reader = ConfigReader(providers: providers)
@@ -73,7 +76,10 @@ public struct AgentSettings: Sendable, Equatable {
         if let text = reader.string(forKey: ConfigKey(key))
             ?? reader.stringArray(forKey: ConfigKey(key))?.joined(separator: ",")
         {
-            throw AgentError(code: .invalidConfiguration, message: "config \(key): \"\(text)\" is not a valid \(Self.typeName(T.self))")
+            throw AgentError(
+                code: .invalidConfiguration,
+                message: "config \(key): \"\(text)\" is not a valid \(Self.typeName(T.self))"
+            )
         }
         return nil
     }

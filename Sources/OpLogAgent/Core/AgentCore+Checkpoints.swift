@@ -17,7 +17,10 @@ extension AgentCore {
         do {
             state = try log.checkpointState()
         } catch {
-            self.logger.warning("checkpoint.json not read", metadata: ["session": "\(session)", "error": "\(error.message)"])
+            self.logger.warning(
+                "checkpoint.json not read",
+                metadata: ["session": "\(session)", "error": "\(error.message)"]
+            )
             return
         }
         var file = self.files.checkpoints.sessions[session] ?? CheckpointFiles.Session()
@@ -55,7 +58,9 @@ extension AgentCore {
             }
             self.logger.warning(
                 "checkpoint.json is not a checkpoint; putting back the greatest known",
-                metadata: ["session": "\(session)", "snapshot_id": "\(greatest.snapshotID)", "error": "\(problem.message)"]
+                metadata: [
+                    "session": "\(session)", "snapshot_id": "\(greatest.snapshotID)", "error": "\(problem.message)",
+                ]
             )
             self.replaceCheckpoint(greatest, session: session)
         }

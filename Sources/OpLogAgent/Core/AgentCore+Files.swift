@@ -35,7 +35,9 @@ extension AgentCore {
             for folder in listing.skipped where self.files.reportedSkippedFolders.insert(folder.name).inserted {
                 self.logger.warning(
                     "folder not replicated",
-                    metadata: ["folder.path": "\(folder.path)", "reason": "\(folder.description)", "hint": "\(folder.remedy)"]
+                    metadata: [
+                        "folder.path": "\(folder.path)", "reason": "\(folder.description)", "hint": "\(folder.remedy)",
+                    ]
                 )
             }
             return listing.sessions
@@ -55,7 +57,8 @@ extension AgentCore {
     func scanPiece(_ session: SessionID, maximumBytes: Int64 = scanPieceBytes) -> Bool {
         guard self.writers.mayRead(session) else { return false }
         var tail =
-            self.files.tails[session] ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
+            self.files.tails[session]
+            ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
         let batch: SessionTail.Batch
         do {
             batch = try tail.readNew(maximumBytes: maximumBytes)

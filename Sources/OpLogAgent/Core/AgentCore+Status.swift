@@ -20,7 +20,11 @@ extension AgentCore {
             let progress = zip(sessions, counts).map { session, count in
                 let acknowledged = min(self.engine.acknowledgedSequence(of: peer, session: session), count)
                 lag += count - acknowledged
-                return NodeStatus.SessionProgress(session: session, acknowledged: acknowledged, lag: count - acknowledged)
+                return NodeStatus.SessionProgress(
+                    session: session,
+                    acknowledged: acknowledged,
+                    lag: count - acknowledged
+                )
             }
             let catchUp = self.status.catchUp.points[peer].map { point in
                 NodeStatus.CatchUp(

@@ -32,10 +32,15 @@ actor AgentCore {
     var files = LocalFiles()
     var status: StatusKeeping
 
+    /// A core that knows nothing yet: ``start()`` restores what the state folder recorded.
+    ///
     /// - Parameters:
+    ///   - configuration: the node's settings.
+    ///   - nodeID: this node's id, as its peers know it.
     ///   - listen: the address the node accepts links on, as bound (for the status snapshot).
-    ///   - statusBoard: where the core publishes the node's status.
     ///   - stateFolder: the node's state folder, opened (``StateFolder/init(opening:opLogFolder:)``).
+    ///   - logger: where the core logs, with the node's id in its metadata.
+    ///   - statusBoard: where the core publishes the node's status.
     init(
         configuration: AgentConfiguration,
         nodeID: NodeID,

@@ -32,7 +32,10 @@ enum PeerConnection {
                 try await outbound.write(.hello(hello))
                 var messages = inbound.makeAsyncIterator()
                 guard let first = try await messages.next() else {
-                    throw AgentError(code: .handshake, message: "peer at \(address) closed the connection before its hello")
+                    throw AgentError(
+                        code: .handshake,
+                        message: "peer at \(address) closed the connection before its hello"
+                    )
                 }
                 guard case .hello(let peerHello) = first else {
                     throw AgentError(code: .handshake, message: "peer at \(address) spoke before its hello")
@@ -81,7 +84,10 @@ enum PeerConnection {
                             case .replication(let replication):
                                 await core.receive(replication, on: link)
                             case .hello:
-                                throw AgentError(code: .peerProtocol, message: "peer \(peer) at \(address) sent a second hello")
+                                throw AgentError(
+                                    code: .peerProtocol,
+                                    message: "peer \(peer) at \(address) sent a second hello"
+                                )
                             case .ping, .pong:
                                 continue
                             }

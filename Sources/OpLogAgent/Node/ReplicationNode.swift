@@ -120,7 +120,11 @@ public struct ReplicationNode: Service {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map {
-                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+                    .init(
+                        service: $0,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    )
                 },
                 logger: groupLogger
             )
@@ -145,7 +149,11 @@ public struct ReplicationNode: Service {
                     LinkPipeline.initialize(channel, wire: wire)
                 }
         } catch {
-            throw AgentError(code: .listen, message: "cannot listen on \(listen): \(PeerConnection.describe(error))", cause: error)
+            throw AgentError(
+                code: .listen,
+                message: "cannot listen on \(listen): \(PeerConnection.describe(error))",
+                cause: error
+            )
         }
     }
 }

@@ -31,7 +31,8 @@ struct DiallerService: Service {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { tasks in
                 for (index, peer) in self.peers.enumerated() {
-                    let jitter: JitterSource = self.seed.map { .seeded(SplitMix64(seed: $0 &+ UInt64(index))) } ?? .system
+                    let jitter: JitterSource =
+                        self.seed.map { .seeded(SplitMix64(seed: $0 &+ UInt64(index))) } ?? .system
                     tasks.addTask { await self.keepLinked(peer, jitter: jitter) }
                 }
             }

@@ -30,8 +30,14 @@ struct ListenerService: Service {
             }
         }
         guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
-        self.logger.error("listener stopped; stopping the node", metadata: ["error": "\(failure.map { "\($0)" } ?? "closed")"])
-        throw AgentError(code: .listen, message: "the listener stopped: \(failure.map(PeerConnection.describe) ?? "its socket closed")")
+        self.logger.error(
+            "listener stopped; stopping the node",
+            metadata: ["error": "\(failure.map { "\($0)" } ?? "closed")"]
+        )
+        throw AgentError(
+            code: .listen,
+            message: "the listener stopped: \(failure.map(PeerConnection.describe) ?? "its socket closed")"
+        )
     }
 
     private func serve(_ accepted: any Channel) async {
@@ -43,6 +49,12 @@ struct ListenerService: Service {
             accepted.close(promise: nil)
             return
         }
-        _ = await PeerConnection.run(connection, isDialer: false, core: self.core, hello: self.hello, logger: self.logger)
+        _ = await PeerConnection.run(
+            connection,
+            isDialer: false,
+            core: self.core,
+            hello: self.hello,
+            logger: self.logger
+        )
     }
 }

@@ -164,7 +164,9 @@ struct RunCommand: AsyncParsableCommand {
         let peers = self.peers.isEmpty ? (settings.peers ?? []) : self.peers
         configuration.peers = try peers.map { text throws(AgentError) in try PeerAddress(parsing: text) }
         if let nodeID = self.nodeID ?? settings.nodeID {
-            guard !nodeID.isEmpty, nodeID.utf8.count <= 128 else { throw AgentError(code: .invalidConfiguration, message: "node id must be 1 to 128 bytes") }
+            guard !nodeID.isEmpty, nodeID.utf8.count <= 128 else {
+                throw AgentError(code: .invalidConfiguration, message: "node id must be 1 to 128 bytes")
+            }
             configuration.nodeID = nodeID
         }
         if let stateDirectory = self.stateDirectory ?? settings.stateDirectory {
@@ -184,7 +186,9 @@ struct RunCommand: AsyncParsableCommand {
         configuration.staleTailAge = .milliseconds(Int64(staleTailSeconds * 1000))
         let levelName = self.logLevel ?? settings.logLevel ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else {
-            throw AgentError(code: .invalidConfiguration, message: "log level \(levelName) is not one of trace, debug, info, notice, warning, error, critical"
+            throw AgentError(
+                code: .invalidConfiguration,
+                message: "log level \(levelName) is not one of trace, debug, info, notice, warning, error, critical"
             )
         }
         return (configuration, level)

@@ -1,9 +1,9 @@
 import OpLog
-@testable import OpLogReplication
 import OpLogWire
 import Testing
 
 @testable import OpLogAgent
+@testable import OpLogReplication
 
 /// A link's queue: bounded in bytes, one copy of a range, and a stall a writer can be caught in.
 @Suite struct LinkOutboxTests {

@@ -18,7 +18,10 @@ import Testing
         // Seen from "studio": its own dial to laptop, then laptop's dial to it.
         let ours = self.link(to: self.laptop, dialedBy: self.studio)
         let theirs = self.link(to: self.laptop, dialedBy: self.laptop)
-        guard case .added = registry.register(ours) else { Issue.record("the first link was not added"); return }
+        guard case .added = registry.register(ours) else {
+            Issue.record("the first link was not added")
+            return
+        }
         guard case .replaced(let replaced) = registry.register(theirs) else {
             Issue.record("the link dialed by the smaller id did not replace the other")
             return
@@ -28,7 +31,10 @@ import Testing
         #expect(!registry.isCurrent(ours))
         // And a later connection dialed by the larger id is refused.
         let again = self.link(to: self.laptop, dialedBy: self.studio)
-        guard case .refused = registry.register(again) else { Issue.record("a second link was kept"); return }
+        guard case .refused = registry.register(again) else {
+            Issue.record("a second link was kept")
+            return
+        }
         #expect(registry.link(to: self.laptop) === theirs)
         #expect(registry.connectedPeers == [self.laptop])
     }

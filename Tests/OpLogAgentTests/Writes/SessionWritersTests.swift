@@ -1,10 +1,10 @@
 import Foundation
 import OpLog
-@testable import OpLogReplication
 import SystemPackage
 import Testing
 
 @testable import OpLogAgent
+@testable import OpLogReplication
 
 /// The append → sync → acknowledge pipeline, driven as the core drives it, with real appenders
 /// on a temporary log (the machine itself does no I/O).
