@@ -16,10 +16,10 @@ extension AgentCore {
     /// inode, size and last line goes unnoticed, as it would by a tail that stayed open.
     /// Call after the origins and arrivals are restored, before any line is fed.
     func restoreFromIndexes() {
-        for session in self.index.entryIndex.sessions() {
+        for session in self.records.index.entryIndex.sessions() {
             let log = SessionLog(layout: self.configuration.layout, sessionID: session)
             let contents: EntryIndex.Contents
-            switch self.index.entryIndex.load(session) {
+            switch self.records.index.entryIndex.load(session) {
             case .missing:
                 continue
             case .unreadable:
@@ -65,15 +65,15 @@ extension AgentCore {
                 )
             }
             if restoredRecords < contents.records.count {
-                self.index.entryIndex.keep(restoredRecords, of: contents, session: session)
+                self.records.index.entryIndex.keep(restoredRecords, of: contents, session: session)
             }
-            self.index.indexedCount[session] = indexed
+            self.records.index.indexedCount[session] = indexed
             if restored != indexed {
                 // The engine knew some of them already: the index no longer lines up with its
                 // sequence numbers. Read on from where the index stops; write no more of it.
                 self.stopIndexing(session)
             }
-            self.index.restoredFromIndex += Int(restored)
+            self.records.index.restoredFromIndex += Int(restored)
             self.files.tails[session] = SessionTail(log: log, resumingAt: cursor)
         }
     }
@@ -129,15 +129,15 @@ extension AgentCore {
             "entry index does not match ops.jsonl; rebuilding it from the file",
             metadata: ["session": "\(session)", "reason": "\(reason)"]
         )
-        self.index.entryIndex.remove(session)
+        self.records.index.entryIndex.remove(session)
     }
 
     /// Appends the engine's newly numbered entries to the session's index, skipping those it
     /// holds; the record resumes where the session's tail stands, which has read every line
     /// up to there.
     func recordIndex(session: SessionID, firstSequence: UInt64, entries: [IndexedEntry], lastLineDigest: UInt64) {
-        guard !self.index.unindexedSessions.contains(session), let lastEntry = entries.last else { return }
-        let recorded = self.index.indexedCount[session] ?? 0
+        guard !self.records.index.unindexedSessions.contains(session), let lastEntry = entries.last else { return }
+        let recorded = self.records.index.indexedCount[session] ?? 0
         let last = firstSequence + UInt64(entries.count) - 1
         guard last > recorded else { return }
         let lastEnd = lastEntry.location.offset + Int64(lastEntry.location.length) + 1
@@ -154,7 +154,7 @@ extension AgentCore {
                     self.stopIndexing(session)
                     return
                 }
-                try self.index.entryIndex.create(session, device: identity.device, inode: identity.inode)
+                try self.records.index.entryIndex.create(session, device: identity.device, inode: identity.inode)
             }
             let record = EntryIndex.Record(
                 firstSequence: recorded + 1,
@@ -163,8 +163,8 @@ extension AgentCore {
                 resumeLineNumber: tail.nextLineNumber,
                 lastLineDigest: lastLineDigest
             )
-            try self.index.entryIndex.append(record, session: session)
-            self.index.indexedCount[session] = last
+            try self.records.index.entryIndex.append(record, session: session)
+            self.records.index.indexedCount[session] = last
         } catch {
             self.logger.warning(
                 "cannot write the entry index; the next start reads the whole log",
@@ -178,8 +178,8 @@ extension AgentCore {
     /// no longer match the file's lines one for one (the file was replaced), or a record could
     /// not be written. The next start reads the whole file and writes a new index.
     func stopIndexing(_ session: SessionID) {
-        guard self.index.unindexedSessions.insert(session).inserted else { return }
-        self.index.entryIndex.remove(session)
+        guard self.records.index.unindexedSessions.insert(session).inserted else { return }
+        self.records.index.entryIndex.remove(session)
     }
 }
 

@@ -16,7 +16,7 @@ extension AgentCore {
     /// remaining lines, and progress last (it is checked against the files).
     /// Call once, before any link.
     func start() async throws(AgentError) {
-        let recorded = try self.journals.load()
+        let recorded = try self.records.journals.load()
         self.engine.restoreOrigins(recorded.origins)
         self.engine.restoreArrivals(recorded.arrivals)
         for (session, checkpoint) in recorded.checkpoints {
@@ -24,7 +24,7 @@ extension AgentCore {
         }
         self.restoreFromIndexes()
         await self.localChanges(SessionChanges(isRescanNeeded: true), pieceBytes: Self.scanPieceBytes)
-        if !recorded.arrivals.isEmpty { try self.journals.settleArrivals() }
+        if !recorded.arrivals.isEmpty { try self.records.journals.settleArrivals() }
         let marks = try self.background.progressStore.load()
         var restored: [NodeID: [SessionID: UInt64]] = [:]
         var dropped = 0
@@ -51,7 +51,7 @@ extension AgentCore {
                 "sessions": "\(self.engine.knownSessions.count)",
                 "entries": "\(self.engine.knownSessions.reduce(0) { $0 + self.engine.durableCount(of: $1) })",
                 "peers_with_progress": "\(restored.count)",
-                "from_index": "\(self.index.restoredFromIndex)",
+                "from_index": "\(self.records.index.restoredFromIndex)",
                 "lines_read": "\(self.files.linesRead)",
             ]
         )

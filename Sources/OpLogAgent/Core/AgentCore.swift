@@ -17,7 +17,6 @@ actor AgentCore {
     let configuration: AgentConfiguration
     let nodeID: NodeID
     let logger: Logger
-    let startTime = ContinuousClock.now
     var engine: ReplicationEngine
     var events = EventQueue()
     var links = LinkRegistry()
@@ -27,8 +26,8 @@ actor AgentCore {
     /// Callers of ``finishWrites()`` waiting for the last sync and progress record.
     var drainWaiters: [CheckedContinuation<Void, Never>] = []
     var progress = ProgressBook()
-    var journals: StateJournals
-    var index: IndexBook
+    /// The journals that must survive a restart, and the entry index.
+    var records: StateRecords
     var files = LocalFiles()
     var status: StatusKeeping
 
@@ -58,11 +57,14 @@ actor AgentCore {
         self.engine = ReplicationEngine(configuration: engineConfiguration)
         self.writers = SessionWriters(isSynchronizing: configuration.synchronizeWrites)
         self.background = BackgroundWork(progressStore: ProgressStore(folder: stateFolder))
-        self.journals = StateJournals(folder: stateFolder)
-        self.index = IndexBook(entryIndex: EntryIndex(folder: stateFolder))
+        self.records = StateRecords(
+            journals: StateJournals(folder: stateFolder),
+            index: IndexBook(entryIndex: EntryIndex(folder: stateFolder))
+        )
     }
 
-    var now: Duration { ContinuousClock.now - self.startTime }
+    /// The engine's clock: time since the core was made.
+    var now: Duration { ContinuousClock.now - self.events.startTime }
 
     var statistics: ReplicationEngine.Statistics { self.engine.statistics }
 
@@ -142,19 +144,19 @@ actor AgentCore {
         case .writeCheckpoint(let session, let checkpoint):
             self.writeCheckpoint(checkpoint, session: session)
         case .recordRemoteCheckpoint(let session, let checkpoint):
-            self.journals.recordRemoteCheckpoint(checkpoint, session: session, logger: self.logger)
+            self.records.journals.recordRemoteCheckpoint(checkpoint, session: session, logger: self.logger)
         case .recordArrivals(let session, let arrivals):
-            self.journals.recordArrivals(
+            self.records.journals.recordArrivals(
                 arrivals,
                 session: session,
                 synchronize: self.configuration.synchronizeWrites,
                 logger: self.logger
             )
         case .recordOrigins(let session, let firstSequence, let origins):
-            self.journals.recordOrigins(origins, firstSequence: firstSequence, session: session, logger: self.logger)
+            self.records.journals.recordOrigins(origins, firstSequence: firstSequence, session: session, logger: self.logger)
         case .recordIndex(let session, let firstSequence, let entries, let lastLineDigest):
             self.files.noteNumbered(entries, session: session)
-            self.journals.entriesNumbered(
+            self.records.journals.entriesNumbered(
                 entries,
                 firstSequence: firstSequence,
                 session: session,

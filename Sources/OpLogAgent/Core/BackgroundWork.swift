@@ -34,6 +34,8 @@ struct EventQueue: Sendable {
         case write(SessionID)
     }
 
+    /// Where the engine's clock starts.
+    let startTime = ContinuousClock.now
     var pending: [ReplicationEvent] = []
     /// Steps to take once the pending events are handled, in order.
     var steps = Deque<Step>()

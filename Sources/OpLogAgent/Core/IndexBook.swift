@@ -14,3 +14,10 @@ struct IndexBook: Sendable {
         self.entryIndex = entryIndex
     }
 }
+
+/// What the core keeps in the state folder besides progress: the journals that must survive a
+/// restart, and the entry index (a cache).
+struct StateRecords: Sendable {
+    var journals: StateJournals
+    var index: IndexBook
+}
