@@ -153,7 +153,12 @@ actor AgentCore {
                 logger: self.logger
             )
         case .recordOrigins(let session, let firstSequence, let origins):
-            self.records.journals.recordOrigins(origins, firstSequence: firstSequence, session: session, logger: self.logger)
+            self.records.journals.recordOrigins(
+                origins,
+                firstSequence: firstSequence,
+                session: session,
+                logger: self.logger
+            )
         case .recordIndex(let session, let firstSequence, let entries, let lastLineDigest):
             self.files.noteNumbered(entries, session: session)
             self.records.journals.entriesNumbered(
