@@ -40,7 +40,7 @@ struct OriginJournal: Sendable {
                     let run = try? JSONSerialization.jsonObject(with: Data(line)) as? [Any], run.count == 2,
                     let count = run[0] as? Int, count > 0
                 else { break }
-                let origin = (run[1] as? String).map(NodeID.init)
+                let origin = (run[1] as? String).map { NodeID($0) }
                 list.append(contentsOf: repeatElement(origin, count: count))
                 validLength += line.count + 1
             }
