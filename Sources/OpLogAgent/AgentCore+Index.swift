@@ -14,8 +14,12 @@ extension AgentCore {
     /// reaches at least the offset the index resumes at, and the last indexed line is still there
     /// byte for byte (same digest, ended by `\n`). An edit further up in a file that kept its
     /// inode, size and last line goes unnoticed, as it would by a tail that stayed open.
-    /// Call after the origins and arrivals are restored, before any line is fed.
-    func restoreFromIndexes() {
+    ///
+    /// `restore` (what the journals hold) goes to the engine with those indexes, in one
+    /// ``ReplicationEngine/restore(_:)``. Call first, before any line is fed.
+    func restoreFromIndexes(_ restore: ReplicationEngine.Restore<EntryIndex.Entries>) {
+        var restore = restore
+        var checked: [SessionID: (contents: EntryIndex.Contents, last: EntryIndex.StoredRecord, lastLine: [UInt8])] = [:]
         for session in self.entryIndex.sessions() {
             let log = SessionLog(layout: self.configuration.layout, sessionID: session)
             let contents: EntryIndex.Contents
@@ -37,9 +41,14 @@ extension AgentCore {
                 self.discardIndex(session, reason: disagreement.message)
                 continue
             }
-            // One call, so the engine sizes its tables once for the whole log.
-            let entries = EntryIndex.Entries(contents: contents)
-            for action in self.engine.restoreIndexedEntries(session: session, entries) { self.perform(action) }
+            // Decoded lazily, record by record, as the engine takes them (one run per session, so
+            // it sizes its tables once for the whole log).
+            restore.indexedEntries[session] = EntryIndex.Entries(contents: contents)
+            checked[session] = (contents, last, lastLine)
+        }
+        for action in self.engine.restore(restore) { self.perform(action) }
+        for (session, (contents, last, lastLine)) in checked {
+            let log = SessionLog(layout: self.configuration.layout, sessionID: session)
             let restored = UInt64(self.engine.durableCount(of: session))
             // A record that does not decode despite its checksum ended the entries there.
             var restoredRecords = 0

@@ -127,14 +127,16 @@ actor AgentCore {
     func start() async throws(AgentError) {
         let origins = self.originJournal.load()
         for (session, list) in origins { self.journaledCount[session] = UInt64(list.count) }
-        self.engine.restoreOrigins(origins)
         let arrivals = self.arrivalJournal.load()
-        self.engine.restoreArrivals(arrivals)
         self.remoteCheckpoints = self.remoteCheckpointRecord.load()
-        for (session, checkpoint) in self.remoteCheckpoints {
-            self.engine.restoreRemoteCheckpoint(session: session, checkpoint)
-        }
-        self.restoreFromIndexes()
+        self.restoreFromIndexes(
+            ReplicationEngine.Restore(
+                origins: origins,
+                arrivals: arrivals,
+                remoteCheckpoints: self.remoteCheckpoints,
+                indexedEntries: [:]
+            )
+        )
         await self.localChanges(SessionChanges(isRescanNeeded: true), pieceBytes: Self.scanPieceBytes)
         if !arrivals.isEmpty {
             // Every arrival that reached a file now has its place in the origin journal.

@@ -305,26 +305,30 @@ final class SimulationWorld {
         self.replicas[index].rogueMessages = 0
         self.replicas[index].arrivals = [:]
         self.replicas[index].restarts += 1
-        let savedOrigins = self.replicas[index].savedOrigins
-        self.replicas[index].engine?.restoreOrigins(savedOrigins)
-        let savedArrivals = self.replicas[index].savedArrivals
-        self.replicas[index].engine?.restoreArrivals(savedArrivals)
+        // Every other restart from the recorded index, the others by feeding whole files.
         let isFromIndex = self.replicas[index].restarts % 2 == 0
+        var indexed: [SessionID: [IndexedEntry]] = [:]
         for session in self.replicas[index].files.keys.sorted() {
             self.replicas[index].files[session]?.watchedOffset = 0
-            if isFromIndex, let indexed = self.replicas[index].savedIndex[session], let last = indexed.last {
-                let actions = self.replicas[index].engine?.restoreIndexedEntries(session: session, indexed) ?? []
-                self.perform(actions, at: index)
+            if isFromIndex, let saved = self.replicas[index].savedIndex[session], let last = saved.last {
+                indexed[session] = saved
                 // Lines after the last indexed one (other writers', or rejected) are read again.
                 self.replicas[index].files[session]?.watchedOffset = Int(last.location.offset) + Int(last.location.length) + 1
             }
+        }
+        let restore = ReplicationEngine.Restore(
+            origins: self.replicas[index].savedOrigins,
+            arrivals: self.replicas[index].savedArrivals,
+            remoteCheckpoints: self.replicas[index].savedRemoteCheckpoints,
+            indexedEntries: indexed
+        )
+        let actions = self.replicas[index].engine?.restore(restore) ?? []
+        self.perform(actions, at: index)
+        for session in self.replicas[index].files.keys.sorted() {
             self.feedNewLines(of: session, at: index)
         }
         let savedProgress = self.replicas[index].savedProgress
         self.replicas[index].engine?.restoreProgress(savedProgress)
-        for (session, checkpoint) in self.replicas[index].savedRemoteCheckpoints.sorted(by: { $0.key < $1.key }) {
-            self.replicas[index].engine?.restoreRemoteCheckpoint(session: session, checkpoint)
-        }
         for session in self.replicas[index].files.keys.sorted() {
             guard let files = self.replicas[index].files[session] else { continue }
             self.replicas[index].files[session]?.fedCheckpointVersion = files.checkpointVersion
