@@ -17,7 +17,7 @@ import Testing
 struct SimulationTests {
     @Test("Lossy network: delay, drop, duplication, corruption, partitions, crash-restarts", arguments: SimulationSeeds.seeds(defaultCount: 160))
     func lossyNetwork(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .lossy))
+        await Self.check(SimulationParameters(seed: seed, variant: .lossy), test: #function)
     }
 
     @Test(
@@ -25,12 +25,12 @@ struct SimulationTests {
         arguments: SimulationSeeds.seeds(defaultCount: 80)
     )
     func streamTransport(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .stream))
+        await Self.check(SimulationParameters(seed: seed, variant: .stream), test: #function)
     }
 
     @Test("Entries whose parent never exists are held, then written everywhere", arguments: SimulationSeeds.seeds(defaultCount: 60))
     func neverExistingParents(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .orphans))
+        await Self.check(SimulationParameters(seed: seed, variant: .orphans), test: #function)
     }
 
     @Test("The same seed replays exactly", arguments: SimulationVariant.allCases)
@@ -49,13 +49,34 @@ struct SimulationTests {
         #expect(first == second, "\(variant) seed \(seed) did not replay: \(first) vs \(second)")
     }
 
+    /// The printed command names a test that exists and the variable ``SimulationSeeds`` reads.
+    @Test func theReplayCommandRunsTheFailingTestWithItsSeed() {
+        #expect(
+            Self.replayCommand(seed: 17, test: "lossyNetwork(seed:)")
+                == "OPLOG_SIM_SEED=17 OPLOG_SIM_VERBOSE=1 swift test --filter 'OpLogReplicationTests.SimulationTests/lossyNetwork'"
+        )
+        #expect(SimulationSeeds.seedVariable == "OPLOG_SIM_SEED")
+    }
+
     /// What a traced run leaves to compare.
     struct Trace: Equatable, Sendable {
         let digest: UInt64
         let events: Int
     }
 
-    static func check(_ parameters: SimulationParameters, sourceLocation: SourceLocation = #_sourceLocation) async {
+    /// The command that runs `test` (a test function's `#function`, e.g. `lossyNetwork(seed:)`)
+    /// for `seed` alone, as printed with a failure: from the package folder, it builds what is
+    /// needed and runs that one test with that one seed.
+    static func replayCommand(seed: UInt64, test: String) -> String {
+        let name = test.prefix { $0 != "(" }
+        return "\(SimulationSeeds.seedVariable)=\(seed) OPLOG_SIM_VERBOSE=1 swift test --filter 'OpLogReplicationTests.SimulationTests/\(name)'"
+    }
+
+    static func check(
+        _ parameters: SimulationParameters,
+        test: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
         let isVerbose = ProcessInfo.processInfo.environment["OPLOG_SIM_VERBOSE"] != nil
         let failures = await SimulationThread.run { () -> [String] in
             let world = SimulationWorld(parameters: parameters)
@@ -67,7 +88,7 @@ struct SimulationTests {
             }
             guard !world.violations.isEmpty else { return failures }
             let details = isVerbose ? "\n" + world.diagnostics() : ""
-            let replay = "replay: OPLOG_SIM_SEED=\(parameters.seed) swift test --scratch-path .build-sim --skip-build --filter OpLogReplicationTests.SimulationTests"
+            let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test)
             failures.append(
                 """
                 \(parameters.variant) seed \(parameters.seed): \(world.violationCount) violations; first: \(world.violations[0])
@@ -97,10 +118,13 @@ enum SimulationThread {
 }
 
 enum SimulationSeeds {
+    /// The environment variable that names the one seed to run.
+    static let seedVariable = "OPLOG_SIM_SEED"
+
     /// `0..<defaultCount`, or what `OPLOG_SIM_SEED` / `OPLOG_SIM_SEEDS` ask for.
     static func seeds(defaultCount: Int) -> [UInt64] {
         let environment = ProcessInfo.processInfo.environment
-        if let text = environment["OPLOG_SIM_SEED"], let seed = UInt64(text) {
+        if let text = environment[Self.seedVariable], let seed = UInt64(text) {
             return [seed]
         }
         let count = environment["OPLOG_SIM_SEEDS"].flatMap { Int($0) } ?? defaultCount

@@ -122,6 +122,9 @@ final class SimulationWorld {
     /// engine and file; only the history keeps it.)
     var checkpointCandidates: [SessionID: [Checkpoint]] = [:]
 
+    /// Links that came up while healing, by link (see ``Reconnect``).
+    var reconnects: [Int: Reconnect] = [:]
+
     var violations: [String] = []
     var violationCount = 0
     let isTracing: Bool
@@ -451,6 +454,7 @@ final class SimulationWorld {
             }
             lines.append(line)
         }
+        self.noteShipped(lines, session: shipment.session, from: index, to: shipment.peer)
         let batch = EntryBatch(session: shipment.session.rawValue, after: shipment.after, through: shipment.through, lines: lines)
         self.transmit(.entries(batch), from: index, to: shipment.peer)
     }
