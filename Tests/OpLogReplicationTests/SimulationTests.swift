@@ -4,7 +4,8 @@ import Testing
 /// Seeded randomized simulations of five or six replicas (DESIGN §6): after a fault phase the
 /// world heals, runs until quiet, and every invariant of DESIGN §3 is checked on the files.
 ///
-/// 300 seeds by default (160 lossy, 80 stream, 60 orphans). `OPLOG_SIM_SEEDS=N` runs seeds
+/// 300 seeds by default (160 lossy, 80 stream, 60 orphans; about one in a hundred with a history of
+/// a few thousand entries), plus 2 with such a history always. `OPLOG_SIM_SEEDS=N` runs seeds
 /// `0..<N` of each sweep (from `OPLOG_SIM_FIRST_SEED` if set); `OPLOG_SIM_SEED=N` runs seed N alone; `OPLOG_SIM_VERBOSE=1` adds the
 /// end state of a failed run to its message.
 /// A failure names the seed, the variant and the invariant broken.
@@ -17,7 +18,7 @@ import Testing
 struct SimulationTests {
     @Test("Lossy network: delay, drop, duplication, corruption, partitions, crash-restarts", arguments: SimulationSeeds.seeds(defaultCount: 160))
     func lossyNetwork(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .lossy), test: #function)
+        _ = await Self.check(SimulationParameters(seed: seed, variant: .lossy), test: #function)
     }
 
     @Test(
@@ -25,12 +26,22 @@ struct SimulationTests {
         arguments: SimulationSeeds.seeds(defaultCount: 80)
     )
     func streamTransport(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .stream), test: #function)
+        _ = await Self.check(SimulationParameters(seed: seed, variant: .stream), test: #function)
     }
 
     @Test("Entries whose parent never exists are held, then written everywhere", arguments: SimulationSeeds.seeds(defaultCount: 60))
     func neverExistingParents(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .orphans), test: #function)
+        _ = await Self.check(SimulationParameters(seed: seed, variant: .orphans), test: #function)
+    }
+
+    /// Now and then a sweep's seed has a history of a few thousand entries; these always do, so
+    /// that reconciliation's range splitting runs in every default run.
+    @Test("Sessions of a few thousand entries: reconciliation splits ranges", arguments: SimulationSeeds.seeds(defaultCount: 2))
+    func largeSessions(seed: UInt64) async {
+        var parameters = SimulationParameters(seed: seed, variant: .lossy)
+        parameters.historyCount = 2000 + Int(seed % 2) * 500
+        let splits = await Self.check(parameters, test: #function)
+        #expect(splits > 0, "lossy seed \(seed) with a history of \(parameters.historyCount): no range was split")
     }
 
     @Test("The same seed replays exactly", arguments: SimulationVariant.allCases)
@@ -76,9 +87,9 @@ struct SimulationTests {
         _ parameters: SimulationParameters,
         test: String,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) async {
+    ) async -> Int {
         let isVerbose = ProcessInfo.processInfo.environment["OPLOG_SIM_VERBOSE"] != nil
-        let failures = await SimulationThread.run { () -> [String] in
+        let (failures, splits) = await SimulationThread.run { () -> ([String], Int) in
             let world = SimulationWorld(parameters: parameters)
             world.isRecording = isVerbose
             world.run()
@@ -86,7 +97,7 @@ struct SimulationTests {
             if world.madeCount < parameters.entryTarget / 2 {
                 failures.append("\(parameters.variant) seed \(parameters.seed): only \(world.madeCount) entries were written")
             }
-            guard !world.violations.isEmpty else { return failures }
+            guard !world.violations.isEmpty else { return (failures, world.rangeSplits) }
             let details = isVerbose ? "\n" + world.diagnostics() : ""
             let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test)
             failures.append(
@@ -97,11 +108,12 @@ struct SimulationTests {
                 \(replay)\(details)
                 """
             )
-            return failures
+            return (failures, world.rangeSplits)
         }
         for failure in failures {
             Issue.record(Comment(rawValue: failure), sourceLocation: sourceLocation)
         }
+        return splits
     }
 }
 

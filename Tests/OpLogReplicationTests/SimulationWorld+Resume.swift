@@ -24,10 +24,10 @@ extension SimulationWorld {
     func fedEntries(of index: Int) -> [SessionID: Set<OpID>] {
         var held: [SessionID: Set<OpID>] = [:]
         for (session, files) in self.replicas[index].files {
-            var ids = Set<OpID>()
-            for line in files.bytes[..<files.watchedOffset].split(separator: UInt8(ascii: "\n")) {
-                guard let entry = self.entry(for: Array(line)), self.made[entry.opID] != nil else { continue }
-                ids.insert(entry.opID)
+            // Every op id is in the file once: the fed part is the whole file's less the tail's.
+            var ids = files.opIDs.filter { self.made[$0] != nil }
+            for line in files.bytes[files.watchedOffset...].split(separator: UInt8(ascii: "\n")) {
+                if let entry = self.entry(for: Array(line)) { ids.remove(entry.opID) }
             }
             held[session] = ids
         }

@@ -106,6 +106,8 @@ final class SimulationWorld {
     var madeCount = 0
     /// Reconciliations completed, over all replicas.
     var reconciliations = 0
+    /// Reconciliation messages sent that split a range into fingerprinted parts.
+    var rangeSplits = 0
     var checkpointCount = 0
 
     var made: [OpID: Made] = [:]
@@ -167,6 +169,7 @@ final class SimulationWorld {
     /// Runs the fault phase, heals, waits for quiescence and checks the invariants.
     func run() {
         let parameters = self.parameters
+        self.writeHistory()
         for index in self.replicas.indices {
             self.start(index)
             self.queue.schedule(.tick(index), at: self.random.duration(.milliseconds(1)...parameters.tickInterval))
@@ -383,6 +386,11 @@ final class SimulationWorld {
             if self.isTracing { self.trace(action, at: index) }
             switch action {
             case .send(let message, let peer):
+                if case .reconcile(_, _, _, let ranges) = message,
+                    ranges.count(where: { if case .fingerprint = $0.payload { true } else { false } }) > 1
+                {
+                    self.rangeSplits += 1
+                }
                 self.transmit(message, from: index, to: peer)
             case .ship(let shipment):
                 self.ship(shipment, from: index)
