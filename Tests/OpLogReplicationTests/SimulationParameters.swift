@@ -60,6 +60,9 @@ struct SimulationParameters: CustomStringConvertible {
     /// Seeds the history's own generator, apart from the run's, so seeds without a history run
     /// exactly as they did before there was one.
     var historySeed: UInt64 = 0
+    /// How often a local writer's line goes into the file in two writes, some time apart (a
+    /// writer mid-append); drawn like the history.
+    var partialWriteRate = 0.0
     let tickInterval: Duration = .seconds(2)
     var engine: ReplicationEngine.Configuration
 
@@ -113,6 +116,7 @@ struct SimulationParameters: CustomStringConvertible {
         var extra = SplitMix64(seed: seed ^ variant.salt ^ 0x5EED_0000_0000_0000)
         self.historySeed = extra.next()
         self.historyCount = extra.chance(1.0 / 100) ? extra.within(2000...3000) : 0
+        self.partialWriteRate = extra.chance(0.3) ? 0.15 : 0
 
         var engine = ReplicationEngine.Configuration()
         switch variant {
@@ -157,7 +161,7 @@ struct SimulationParameters: CustomStringConvertible {
             append failures \(self.appendFailureRate), partitions \(self.hasPartitions), crashes \(self.hasCrashes), \
             retransmit \(self.engine.retransmitTimeout), hold \(self.engine.holdTimeout), window \(self.engine.maximumInFlight), \
             batch \(self.engine.maximumBatchLines) lines/\(self.engine.maximumBatchBytes) bytes, \
-            history \(self.historyCount)
+            history \(self.historyCount), partial writes \(self.partialWriteRate)
             """
     }
 }

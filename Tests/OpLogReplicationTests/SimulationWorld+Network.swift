@@ -153,6 +153,7 @@ extension SimulationWorld {
         case .crash(let index): self.digest.add("crash \(index)")
         case .restart(let index): self.digest.add("restart \(index)")
         case .rogue(let index): self.digest.add("rogue \(index)")
+        case .finishWrite(let index, let session): self.digest.add("finish write \(index) \(session)")
         case .heal: self.digest.add("heal")
         }
     }

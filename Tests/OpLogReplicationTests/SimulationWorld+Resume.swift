@@ -29,6 +29,7 @@ extension SimulationWorld {
             for line in files.bytes[files.watchedOffset...].split(separator: UInt8(ascii: "\n")) {
                 if let entry = self.entry(for: Array(line)) { ids.remove(entry.opID) }
             }
+            if let unfinished = files.unfinished { ids.remove(unfinished.id) }
             held[session] = ids
         }
         return held

@@ -16,6 +16,7 @@ final class SimulationWorld {
         case crash(Int)
         case restart(Int)
         case rogue(Int)
+        case finishWrite(Int, SessionID)
         case heal
     }
 
@@ -55,6 +56,10 @@ final class SimulationWorld {
         var checkpointVersion = 0
         var fedCheckpointVersion = 0
         var history: [Checkpoint] = []
+        /// A local writer's line only partly written: its op id and the bytes still to come
+        /// (the rest of the line and its `\n`). While it is there, the file ends in an
+        /// unterminated line.
+        var unfinished: (id: OpID, rest: [UInt8])?
     }
 
     struct Replica {
@@ -93,6 +98,9 @@ final class SimulationWorld {
 
     let parameters: SimulationParameters
     var random: SplitMix64
+    /// Draws for the file faults, apart from ``random``, so that a run without them draws as
+    /// it did before there were any.
+    var fileRandom: SplitMix64
     var now: Duration = .zero
     var queue = SimulationQueue<Event>()
     var replicas: [Replica] = []
@@ -140,6 +148,7 @@ final class SimulationWorld {
     init(parameters: SimulationParameters, isTracing: Bool = false) {
         self.parameters = parameters
         self.random = SplitMix64(seed: parameters.seed &* 0x2545_F491_4F6C_DD1D ^ parameters.variant.salt)
+        self.fileRandom = SplitMix64(seed: parameters.historySeed ^ 0xF11E_FA17)
         self.isTracing = isTracing
         for index in 0..<parameters.replicaCount {
             let node = NodeID("n\(index)")
@@ -264,6 +273,8 @@ final class SimulationWorld {
             guard !self.isHealing, let interval = self.parameters.rogueInterval else { return }
             self.injectRogueMessage(at: index)
             self.queue.schedule(.rogue(index), at: self.now + self.random.duration(.seconds(1)...interval))
+        case .finishWrite(let index, let session):
+            self.finishWrite(session: session, at: index)
         case .heal:
             self.isHealing = true
             self.healStarted = self.now
@@ -473,6 +484,12 @@ final class SimulationWorld {
             return
         }
         var files = self.replicas[index].files[request.session] ?? SessionFiles()
+        guard files.unfinished == nil else {
+            // A writer is mid-append: appending now would glue our line to its. The host waits
+            // (the engine asks again after its retry delay).
+            self.feed(.appendFailed(token: request.token), to: index)
+            return
+        }
         // The host has read every line before this append: it may tell the engine where the
         // lines went instead of feeding them back (half the time, so both ways are exercised).
         let isInPlace = files.watchedOffset == files.bytes.count && self.random.chance(0.5)
