@@ -43,7 +43,9 @@ extension SimulationWorld {
             let id = entry.opID
             // (6) Lamport clocks merge: a line this replica's own writers appended is above every
             // line before it in the file, those that came from peers included.
-            if self.badLocal[id] == index || self.made[id]?.origin == index, entry.lamportTimestamp <= highest {
+            // (An entry this replica made that a restore from a backup cut away, and that came back
+            // from a peer, is not such a line.)
+            if files.writtenHere.contains(id), entry.lamportTimestamp <= highest {
                 self.violate(
                     "6 max+1",
                     "n\(index)'s writer wrote \(id) at \(entry.lamportTimestamp) in \(session), after a line at \(highest)"

@@ -63,6 +63,9 @@ struct SimulationParameters: CustomStringConvertible {
     /// How often a local writer's line goes into the file in two writes, some time apart (a
     /// writer mid-append); drawn like the history.
     var partialWriteRate = 0.0
+    /// How often a crash leaves a session's file cut back to an earlier line (restored from an
+    /// older backup); drawn like the history, and only with `OPLOG_SIM_FILE_CUTS=1`.
+    var fileCutRate = 0.0
     let tickInterval: Duration = .seconds(2)
     var engine: ReplicationEngine.Configuration
 
@@ -117,6 +120,10 @@ struct SimulationParameters: CustomStringConvertible {
         self.historySeed = extra.next()
         self.historyCount = extra.chance(1.0 / 100) ? extra.within(2000...3000) : 0
         self.partialWriteRate = extra.chance(0.3) ? 0.15 : 0
+        // Off unless asked for: a cut file does not always get back what it lost (see
+        // SimulationWorld+Files.swift).
+        let hasFileCuts = extra.chance(0.3)
+        self.fileCutRate = SimulationSeeds.areFileCutsEnabled && hasFileCuts ? 0.4 : 0
 
         var engine = ReplicationEngine.Configuration()
         switch variant {
@@ -161,7 +168,7 @@ struct SimulationParameters: CustomStringConvertible {
             append failures \(self.appendFailureRate), partitions \(self.hasPartitions), crashes \(self.hasCrashes), \
             retransmit \(self.engine.retransmitTimeout), hold \(self.engine.holdTimeout), window \(self.engine.maximumInFlight), \
             batch \(self.engine.maximumBatchLines) lines/\(self.engine.maximumBatchBytes) bytes, \
-            history \(self.historyCount), partial writes \(self.partialWriteRate)
+            history \(self.historyCount), partial writes \(self.partialWriteRate), file cuts \(self.fileCutRate)
             """
     }
 }

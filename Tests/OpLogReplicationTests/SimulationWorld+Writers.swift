@@ -61,9 +61,11 @@ extension SimulationWorld {
             line = Array(String(decoding: line, as: UTF8.self).replacingOccurrences(of: #""n":\#(number)"#, with: #""n":\#(number + 1)"#).utf8)
             let forged = try! OpEntry(line: line)
             self.badLocal[forged.opID] = index
+            files.writtenHere.insert(forged.opID)
             Self.record(forged, isValid: false, in: &files)
         } else {
             self.made[entry.opID] = Made(entry: entry, origin: index, hasMissingParent: hasMissingParent)
+            files.writtenHere.insert(entry.opID)
             self.madeOrder.append(entry.opID)
             self.lines[entry.line] = entry
             Self.record(entry, isValid: true, in: &files)

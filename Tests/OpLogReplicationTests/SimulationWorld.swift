@@ -60,6 +60,8 @@ final class SimulationWorld {
         /// (the rest of the line and its `\n`). While it is there, the file ends in an
         /// unterminated line.
         var unfinished: (id: OpID, rest: [UInt8])?
+        /// The op ids of the lines this replica's own writers appended to this file.
+        var writtenHere: Set<OpID> = []
     }
 
     struct Replica {
@@ -116,6 +118,8 @@ final class SimulationWorld {
     var reconciliations = 0
     /// Reconciliation messages sent that split a range into fingerprinted parts.
     var rangeSplits = 0
+    /// Files cut back while their replica was down (``cutFile(at:)``).
+    var fileCuts = 0
     var checkpointCount = 0
 
     var made: [OpID: Made] = [:]
@@ -260,6 +264,9 @@ final class SimulationWorld {
             if self.random.chance(0.3) {
                 // The record of what peers acknowledged is lost: the links reconcile instead.
                 self.replicas[index].savedProgress = [:]
+            }
+            if self.parameters.fileCutRate > 0, self.fileRandom.chance(self.parameters.fileCutRate) {
+                self.cutFile(at: index)
             }
             self.updateLinks(of: index)
             self.queue.schedule(.restart(index), at: self.now + self.random.duration(.milliseconds(500)...(.seconds(15))))
