@@ -4,7 +4,7 @@ public import OpLog
 /// What the engine knows of one entry of the local file without its line: enough to restore it
 /// after a restart from an index the host keeps (see
 /// ``ReplicationAction/recordIndex(session:firstSequence:entries:lastLineDigest:)`` and
-/// ``ReplicationEngine/restoreIndexedEntries(session:_:)``).
+/// ``ReplicationEngine/Restore/indexedEntries``).
 public struct IndexedEntry: Sendable, Hashable {
     /// The entry's op id, exactly as its line spells it.
     public var opID: OpID

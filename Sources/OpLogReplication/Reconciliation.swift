@@ -82,55 +82,6 @@ struct ReconciliationError: Error, Sendable {
     var message: String
 }
 
-/// A session's entries `1...count` (by sequence number) in reconciliation order, with running
-/// sums of their hashes so that any range's fingerprint costs two binary searches.
-struct ReconciliationSnapshot: Sendable {
-    private(set) var keys: [ReconciliationBound] = []
-    private(set) var sequences: [UInt32] = []
-    /// `sums[i]` is the sum of the hashes of `keys[0..<i]`.
-    private var sums: [UInt64] = [0]
-
-    init(_ entries: ArraySlice<KnownEntry>) {
-        var pairs: [(key: ReconciliationBound, sequence: UInt32)] = []
-        pairs.reserveCapacity(entries.count)
-        for (offset, entry) in entries.enumerated() {
-            pairs.append((entry.key, UInt32(offset + 1)))
-        }
-        pairs.sort { $0.key < $1.key }
-        self.keys.reserveCapacity(pairs.count)
-        self.sequences.reserveCapacity(pairs.count)
-        self.sums.reserveCapacity(pairs.count + 1)
-        var sum: UInt64 = 0
-        for pair in pairs {
-            self.keys.append(pair.key)
-            self.sequences.append(pair.sequence)
-            sum &+= pair.key.hash
-            self.sums.append(sum)
-        }
-    }
-
-    /// The positions of the entries in `[lower, upper)`.
-    func indices(from lower: ReconciliationBound, to upper: ReconciliationBound) -> Range<Int> {
-        let first = self.firstIndex(notBelow: lower)
-        return first..<max(first, self.firstIndex(notBelow: upper))
-    }
-
-    /// (count, sum) of the entries at `indices`.
-    func fingerprint(_ indices: Range<Int>) -> (count: UInt64, sum: UInt64) {
-        (UInt64(indices.count), self.sums[indices.upperBound] &- self.sums[indices.lowerBound])
-    }
-
-    private func firstIndex(notBelow bound: ReconciliationBound) -> Int {
-        var low = 0
-        var high = self.keys.count
-        while low < high {
-            let middle = (low + high) / 2
-            if self.keys[middle] < bound { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-}
-
 /// One side of a reconciliation of one session with one peer.
 ///
 /// Both sides follow the same rules, whichever started, and each learns from the exchange which
@@ -162,20 +113,78 @@ struct Reconciliation: Sendable {
     /// The entries `1...count` of the session take part; later ones are shipped as usual.
     let count: Int
     private var snapshot: ReconciliationSnapshot?
-    /// Ranges of our last message that the next message must answer.
-    private var awaiting: [Awaiting] = []
-    /// Sequence numbers of our entries the peer lacks, found so far.
-    private(set) var lacking: [UInt32] = []
-    /// The peer holds nothing of the session: it lacks every entry (``lacking`` stays empty).
-    private(set) var lacksEverything = false
-    /// The peer's answer to everything we asked has come, and we asked nothing more.
-    private(set) var isComplete = false
-    /// This side's shipping to the peer waits for the outcome.
-    var isShippingBlocked: Bool
-    /// This side sent the first message (rather than answering the peer's).
+    /// Where the exchange stands for this side.
+    private var phase: Phase = .opening
+    /// What the exchange found the peer lacks of our entries, so far.
+    private(set) var finding: Finding = .entries([])
+    /// This side sent the first message (rather than answering the peer's): fixed for the
+    /// exchange, and what breaks the tie when both sides start one.
     let isStartedHere: Bool
     /// When the last message of the exchange came or went, to give up a stalled exchange.
     var lastActivity: Duration
+
+    private enum Phase: Sendable {
+        /// Nothing asked yet: a responder before its first answer, or a starter before
+        /// ``start(_:)``.
+        case opening
+        /// Our last message asked about these ranges (at least one); the next message must
+        /// answer each of them.
+        case awaiting([Awaiting])
+        /// The peer's answer to everything we asked has come, and we asked nothing more.
+        case complete
+    }
+
+    /// What the peer lacks of our entries.
+    enum Finding: Sendable {
+        /// The entries with these sequence numbers (found so far, in no particular order).
+        case entries([UInt32])
+        /// Every entry: the peer holds nothing of the session.
+        case everything
+    }
+
+    /// Sequence numbers of our entries the peer lacks, found so far (empty when it lacks
+    /// everything: see ``lacksEverything``).
+    var lacking: [UInt32] {
+        switch self.finding {
+        case .entries(let sequences): sequences
+        case .everything: []
+        }
+    }
+
+    /// The peer holds nothing of the session: it lacks every entry.
+    var lacksEverything: Bool {
+        switch self.finding {
+        case .entries: false
+        case .everything: true
+        }
+    }
+
+    /// The peer's answer to everything we asked has come, and we asked nothing more.
+    var isComplete: Bool {
+        switch self.phase {
+        case .opening, .awaiting: false
+        case .complete: true
+        }
+    }
+
+    /// Ranges of our last message that the next message must answer.
+    private var awaiting: [Awaiting] {
+        switch self.phase {
+        case .opening, .complete: []
+        case .awaiting(let ranges): ranges
+        }
+    }
+
+    private mutating func noteLacking(_ sequence: UInt32) {
+        switch self.finding {
+        case .entries(var sequences):
+            self.finding = .entries([])  // so the append does not copy the array
+            sequences.append(sequence)
+            self.finding = .entries(sequences)
+        case .everything:
+            break
+        }
+    }
 
     private struct Awaiting: Sendable {
         var lower: ReconciliationBound
@@ -184,11 +193,10 @@ struct Reconciliation: Sendable {
         var ids: Range<Int>?
     }
 
-    init(exchange: UInt64, count: Int, isShippingBlocked: Bool, isStartedHere: Bool, now: Duration) {
+    init(exchange: UInt64, count: Int, isStartedHere: Bool, now: Duration) {
         self.exchange = exchange
         self.expectedStep = isStartedHere ? 1 : 0
         self.count = count
-        self.isShippingBlocked = isShippingBlocked
         self.isStartedHere = isStartedHere
         self.lastActivity = now
     }
@@ -204,7 +212,7 @@ struct Reconciliation: Sendable {
     mutating func start(_ order: [KnownEntry]) -> [ReconciliationRange] {
         var sum: UInt64 = 0
         for entry in order.prefix(self.count) { sum &+= entry.key.hash }
-        self.awaiting = [Awaiting(lower: .start, upper: .end, ids: nil)]
+        self.phase = .awaiting([Awaiting(lower: .start, upper: .end, ids: nil)])
         return [
             ReconciliationRange(upperBound: .end, payload: .fingerprint(count: UInt64(self.count), sum: sum))
         ]
@@ -226,9 +234,8 @@ struct Reconciliation: Sendable {
             self.awaiting[0].lower == .start, self.awaiting[0].upper == .end, self.awaiting[0].ids == nil
         {
             // The peer has nothing (a fresh replica): no need to sort our entries to learn that.
-            self.lacksEverything = true
-            self.awaiting = []
-            self.isComplete = true
+            self.finding = .everything
+            self.phase = .complete
             return [ReconciliationRange(upperBound: .end, payload: .lacking([]))]
         }
         if self.snapshot == nil { self.snapshot = ReconciliationSnapshot(order.prefix(self.count)) }
@@ -267,7 +274,7 @@ struct Reconciliation: Sendable {
                     throw ReconciliationError(message: "\"lacking\" for a range we sent no ids of")
                 }
                 for (bit, index) in sent.enumerated() where bitmap[bit / 8] & (1 << (bit % 8)) != 0 {
-                    self.lacking.append(snapshot.sequences[index])
+                    self.noteLacking(snapshot.sequences[index])
                 }
                 reply.add(upper, .skip)
             case .ids(let theirs):
@@ -279,7 +286,7 @@ struct Reconciliation: Sendable {
                 for index in indices {
                     let hash = snapshot.keys[index].hash
                     mine.insert(hash)
-                    if !theirSet.contains(hash) { self.lacking.append(snapshot.sequences[index]) }
+                    if !theirSet.contains(hash) { self.noteLacking(snapshot.sequences[index]) }
                 }
                 var bitmap = [UInt8](repeating: 0, count: (theirs.count + 7) / 8)
                 for (bit, hash) in theirs.enumerated() where !mine.contains(hash) {
@@ -316,8 +323,7 @@ struct Reconciliation: Sendable {
         guard lower == .end else { throw ReconciliationError(message: "the ranges end at \(lower), not at the end") }
         while let first = pending.first, first.upper <= lower { pending.removeFirst() }
         guard pending.isEmpty else { throw ReconciliationError(message: "ranges we asked about were not answered") }
-        self.awaiting = next
-        self.isComplete = next.isEmpty
+        self.phase = next.isEmpty ? .complete : .awaiting(next)
         return reply.isOnlySkips ? nil : reply.ranges
     }
 

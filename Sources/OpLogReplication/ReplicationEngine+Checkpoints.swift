@@ -42,15 +42,31 @@ extension ReplicationEngine {
         let checkpoint: Checkpoint
         do {
             session = try SessionID(validating: rawSession)
+        } catch {
+            self.rejectMessage(
+                from: peer,
+                ReplicationRejection(.invalidSessionID, "checkpoint refused: \(error.message)"),
+                into: &actions
+            )
+            return
+        }
+        do {
             checkpoint = try Checkpoint(bytes: bytes)
         } catch {
-            self.rejectMessage(from: peer, "checkpoint refused: \(error.message)", into: &actions)
+            self.rejectMessage(
+                from: peer,
+                ReplicationRejection(.invalidCheckpoint, "checkpoint of \(session) refused: \(error.message)"),
+                into: &actions
+            )
             return
         }
         guard checkpoint.sessionID.utf8.elementsEqual(session.rawValue.utf8) else {
             self.rejectMessage(
                 from: peer,
-                "checkpoint of session \(checkpoint.sessionID) sent as session \(session)",
+                ReplicationRejection(
+                    .checkpointSessionMismatch,
+                    "checkpoint of session \(checkpoint.sessionID) sent as session \(session)"
+                ),
                 into: &actions
             )
             return
@@ -90,7 +106,8 @@ extension ReplicationEngine {
         )
     }
 
-    /// Sends the session's new shared checkpoint to every connected peer but `source`, which
+    /// Sends the session's new shared checkpoint, which came from `source` (`nil`: this
+    /// replica's writers), to the peers the ``Configuration/forwarding`` policy chooses; `source`
     /// has it.
     mutating func offerCheckpoint(
         session: SessionID,
@@ -100,12 +117,15 @@ extension ReplicationEngine {
         into actions: inout [ReplicationAction]
     ) {
         guard let shared = replica.shared else { return }
-        for peer in self.links.keys.sorted() {
+        let linked = self.linkedPeers
+        let targets = Set(self.configuration.forwarding.targets(forEntryFrom: source, among: linked))
+        for peer in linked {
             if peer == source {
                 self.ensureLinkState(peer, session: session, now: now)
                 self.links[peer]?[session]?.checkpointAcknowledged = shared.identity
                 continue
             }
+            guard targets.contains(peer) else { continue }
             self.links[peer]?[session]?.checkpointSentAt = nil
             self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
         }
@@ -133,7 +153,7 @@ extension ReplicationEngine {
     mutating func ensureLinkState(_ peer: NodeID, session: SessionID, now: Duration) {
         guard self.links[peer] != nil, self.links[peer]?[session] == nil else { return }
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
-        self.links[peer]?[session] = LinkState(acknowledged: acknowledged, sent: acknowledged, lastProgress: now)
+        self.links[peer]?[session] = LinkState(acknowledged: acknowledged, now: now)
     }
 }
 

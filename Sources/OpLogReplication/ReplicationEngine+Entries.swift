@@ -16,7 +16,7 @@ extension ReplicationEngine {
         var lastLine: [UInt8] = []
         for local in entries {
             let id = local.entry.opID
-            let origin: UInt32
+            let origin: Origin
             // A written entry was settled when its append completed, and no wait took it since.
             var isSettled = false
             let statusIndex = replica.status.index(forKey: id)
@@ -25,26 +25,37 @@ extension ReplicationEngine {
                 continue
             case .pending(let token):
                 // Read back before its append was reported complete.
-                origin = self.appends[token]?.entries.first { $0.entry.opID == id }?.origin ?? 0
+                origin = self.appends[token]?.entries.first { $0.entry.opID == id }?.origin ?? .local
             case .written(let writtenOrigin):
                 origin = writtenOrigin
                 isSettled = true
             case .held:
+                var lineBytes = local.entry.line.count
                 if let held = replica.held.removeValue(forKey: id) {
                     origin = held.origin
+                    lineBytes = held.entry.line.count
                 } else if let index = replica.deferred.firstIndex(where: { $0.entry.opID == id }) {
-                    origin = replica.deferred.remove(at: index).origin
+                    let deferred = replica.deferred.remove(at: index)
+                    origin = deferred.origin
+                    lineBytes = deferred.entry.line.count
                 } else {
-                    origin = 0
+                    origin = .local
                 }
                 self.heldCount -= 1
+                self.heldBytes -= lineBytes
             case nil:
                 do {
                     try local.entry.verifyContentID()
                 } catch {
                     self.statistics.entriesRejected += 1
                     actions.append(
-                        .report(.rejectedEntry(peer: nil, session: session.rawValue, reason: error.message))
+                        .report(
+                            .rejectedEntry(
+                                peer: nil,
+                                session: session.rawValue,
+                                ReplicationRejection(entryError: error)
+                            )
+                        )
                     )
                     continue
                 }
@@ -68,9 +79,7 @@ extension ReplicationEngine {
             .recordOrigins(
                 session: session,
                 firstSequence: firstSequence,
-                origins: replica.order[Int(firstSequence - 1)...].map {
-                    $0.origin == 0 ? nil : self.peerNames[Int($0.origin - 1)]
-                }
+                origins: replica.order[Int(firstSequence - 1)...].map { self.node(of: $0.origin) }
             )
         )
         actions.append(
@@ -89,11 +98,11 @@ extension ReplicationEngine {
     /// Where a newly numbered entry came from, by what was recorded before a restart: the
     /// origin journal's entry at its place (`index` = sequence − 1), else the arrivals, else
     /// this replica's own writers.
-    func restoredOrigin(of id: OpID, index: Int, session: SessionID) -> UInt32 {
+    func restoredOrigin(of id: OpID, index: Int, session: SessionID) -> Origin {
         if let restored = self.restoredOrigins[session], index < restored.count {
             return restored[index]
         }
-        return self.restoredArrivals[session]?[id] ?? 0
+        return self.restoredArrivals[session]?[id] ?? .local
     }
 
     mutating func receiveEntries(
@@ -109,7 +118,10 @@ extension ReplicationEngine {
         guard batch.after < batch.through, UInt64(batch.entries.count) <= batch.through - batch.after else {
             self.rejectMessage(
                 from: peer,
-                "entry range (\(batch.after), \(batch.through)] cannot hold \(batch.entries.count) lines",
+                ReplicationRejection(
+                    .invalidRange,
+                    "entry range (\(batch.after), \(batch.through)] of \(batch.session) cannot hold \(batch.entries.count) lines"
+                ),
                 into: &actions
             )
             return
@@ -119,16 +131,16 @@ extension ReplicationEngine {
             session = try SessionID(validating: batch.session)
         } catch {
             // Nothing can ever be written for it: acknowledge, so the sender does not loop.
-            self.rejectMessage(from: peer, error.message, into: &actions)
+            self.rejectMessage(from: peer, ReplicationRejection(.invalidSessionID, error.message), into: &actions)
             actions.append(acknowledgement)
             return
         }
-        let origin = self.peerNumber(peer)
+        let origin = self.origin(of: peer)
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }
         self.statistics.entriesReceived += batch.entries.count
         var remaining = Set<OpID>(minimumCapacity: batch.entries.count)
-        var incoming: [(entry: OpEntry, origin: UInt32)] = []
+        var incoming: [(entry: OpEntry, origin: Origin)] = []
         incoming.reserveCapacity(batch.entries.count)
         var rejected = 0
         for checked in batch.entries {
@@ -139,7 +151,11 @@ extension ReplicationEngine {
             case .failure(let error):
                 rejected += 1
                 self.statistics.entriesRejected += 1
-                actions.append(.report(.rejectedEntry(peer: peer, session: session.rawValue, reason: error.message)))
+                actions.append(
+                    .report(
+                        .rejectedEntry(peer: peer, session: session.rawValue, ReplicationRejection(entryError: error))
+                    )
+                )
                 continue
             }
             switch replica.status[entry.opID] {
@@ -170,109 +186,6 @@ extension ReplicationEngine {
                 RangeWait(peer: peer, after: batch.after, through: batch.through, remaining: remaining)
             )
         }
-    }
-
-    /// Decides which of `incoming` and the session's held entries can be written now, asks for
-    /// them to be appended in causal-canonical order, and holds the rest. While an append of the
-    /// session is in flight (or waits to be retried) everything waits, so that nothing is
-    /// written ahead of entries that may have to be written again.
-    mutating func stage(
-        _ incoming: [(entry: OpEntry, origin: UInt32)],
-        replica: inout SessionReplica,
-        session: SessionID,
-        now: Duration,
-        into actions: inout [ReplicationAction]
-    ) {
-        guard !incoming.isEmpty || !replica.held.isEmpty || !replica.deferred.isEmpty else { return }
-        if replica.appendInFlight != nil || replica.appendRetryAt.map({ now < $0 }) == true {
-            // Kept in arrival order (which is canonical for a peer's stream), so that the next
-            // plan usually finds them in order.
-            replica.deferred.reserveCapacity(replica.deferred.count + incoming.count)
-            for (entry, origin) in incoming {
-                replica.deferred.append(HeldEntry(entry: entry, origin: origin, since: now))
-                replica.status[entry.opID] = .held
-            }
-            self.heldCount += incoming.count
-            return
-        }
-        replica.appendRetryAt = nil
-        var pool: [HeldEntry] = []
-        pool.reserveCapacity(incoming.count + replica.held.count + replica.deferred.count)
-        pool.append(contentsOf: replica.held.values)
-        pool.append(contentsOf: replica.deferred)
-        for (entry, origin) in incoming {
-            pool.append(HeldEntry(entry: entry, origin: origin, since: now))
-        }
-        let isOverLimit = self.heldCount + incoming.count > self.configuration.maximumHeldEntries
-        // Everything waiting is in the pool now: what stays blocked is held again below.
-        self.heldCount -= replica.held.count + replica.deferred.count
-        replica.held = [:]
-        replica.deferred = []
-        let holdTimeout = self.configuration.holdTimeout
-        let plan = CausalOrder.plan(
-            pool.map(\.entry),
-            isKnown: { id in
-                switch replica.status[id] {
-                case .indexed, .written, .pending: true
-                case .held, nil: false
-                }
-            },
-            isExpired: { index in isOverLimit || pool[index].since + holdTimeout <= now }
-        )
-        if !plan.ready.isEmpty {
-            let token = self.nextToken
-            self.nextToken += 1
-            var lines: [[UInt8]] = []
-            var written: [HeldEntry] = []
-            var orphans = 0
-            lines.reserveCapacity(plan.ready.count)
-            written.reserveCapacity(plan.ready.count)
-            replica.status.reserveCapacity(replica.status.count + plan.ready.count)
-            for index in plan.ready {
-                let held = pool[index]
-                let id = held.entry.opID
-                // An orphan: a parent neither known nor written before it in this append (none
-                // when the plan found every parent in place).
-                let isOrphan =
-                    !plan.hasEveryParent
-                    && held.entry.parentOpIDs.contains { parent in
-                        switch replica.status[parent] {
-                        case .indexed, .written, .pending: false
-                        case .held, nil: true
-                        }
-                    }
-                if isOrphan { orphans += 1 }
-                replica.status[id] = .pending(token: token)
-                lines.append(held.entry.line)
-                written.append(held)
-            }
-            self.appends[token] = PendingAppend(session: session, entries: written)
-            replica.appendInFlight = token
-            if orphans > 0 {
-                // Reported before the append, so the warning is in the log by the time the
-                // entries are in the file.
-                self.statistics.orphansWritten += orphans
-                actions.append(.report(.orphansWritten(session: session, count: orphans)))
-            }
-            if self.configuration.isReadOnly {
-                let arrivals = written.compactMap { held in
-                    held.origin == 0 ? nil : Arrival(opID: held.entry.opID, peer: self.peerNames[Int(held.origin - 1)])
-                }
-                if !arrivals.isEmpty { actions.append(.recordArrivals(session: session, arrivals: arrivals)) }
-            }
-            actions.append(.append(AppendRequest(token: token, session: session, lines: lines)))
-        }
-        for index in plan.blocked {
-            self.hold(pool[index], in: &replica)
-        }
-    }
-
-    /// Keeps `held` waiting, unless it already is.
-    private mutating func hold(_ held: HeldEntry, in replica: inout SessionReplica) {
-        guard replica.held[held.entry.opID] == nil else { return }
-        replica.held[held.entry.opID] = held
-        replica.status[held.entry.opID] = .held
-        self.heldCount += 1
     }
 
     /// The append is durable: the ranges waiting for it are acknowledged, and what waited behind
@@ -382,16 +295,12 @@ extension ReplicationEngine {
         self.sessions.removeValue(forKey: session) ?? SessionReplica()
     }
 
-    mutating func peerNumber(_ peer: NodeID) -> UInt32 {
-        if let number = self.peerNumbers[peer] { return number }
-        let number = UInt32(self.peerNumbers.count + 1)
-        self.peerNumbers[peer] = number
-        self.peerNames.append(peer)
-        return number
-    }
-
-    mutating func rejectMessage(from peer: NodeID, _ reason: String, into actions: inout [ReplicationAction]) {
+    mutating func rejectMessage(
+        from peer: NodeID,
+        _ rejection: ReplicationRejection,
+        into actions: inout [ReplicationAction]
+    ) {
         self.statistics.messagesRejected += 1
-        actions.append(.report(.rejectedMessage(peer: peer, reason: reason)))
+        actions.append(.report(.rejectedMessage(peer: peer, rejection)))
     }
 }

@@ -1,27 +1,15 @@
-public import OpLog
+import OpLog
 
 // Restoring the local file's entries from the host's index instead of from their lines.
 extension ReplicationEngine {
-    /// Gives back entries of `session`'s local file that the host recorded from
-    /// ``ReplicationAction/recordIndex(session:firstSequence:entries:lastLineDigest:)`` before a
-    /// restart, and checked against the file since: the engine then knows them exactly as if
-    /// their lines had been fed as ``ReplicationEvent/localEntries(session:entries:)`` — same
-    /// sequence numbers, places, origins and reconciliation keys — without reading or
-    /// verifying them again (each was verified when first read).
+    /// Gives back entries of `session`'s local file from the host's index (see
+    /// ``Restore/indexedEntries``); several calls append consecutive runs. Part of
+    /// ``restore(_:)``: after the origins and arrivals, before any line of the session is fed.
     ///
-    /// Call after ``restoreOrigins(_:)`` and ``restoreArrivals(_:)``, before any line of the
-    /// session is fed and before peers connect; several calls append consecutive runs. The
-    /// entries must be the file's, in sequence order from the first one the engine does not know
-    /// yet; an op id the engine already knows is skipped, as a repeated line would be.
-    ///
-    /// Returns the bookkeeping actions the host must carry out, as after feeding the lines:
-    /// ``ReplicationAction/recordOrigins(session:firstSequence:origins:)`` for the restored
-    /// entries beyond those ``restoreOrigins(_:)`` gave (so an origin journal that fell behind
-    /// the index catches up). No
-    /// ``ReplicationAction/recordIndex(session:firstSequence:entries:lastLineDigest:)``: the
-    /// entries came from the index.
+    /// Returns the ``ReplicationAction/recordOrigins(session:firstSequence:origins:)`` for the
+    /// restored entries beyond those the origin journal gave.
     /// - Complexity: O(`entries.count`), no hashing beyond the dictionary's.
-    public mutating func restoreIndexedEntries(
+    mutating func restoreIndexedEntries(
         session: SessionID,
         _ entries: some Sequence<IndexedEntry>
     ) -> [ReplicationAction] {
@@ -51,9 +39,7 @@ extension ReplicationEngine {
             .recordOrigins(
                 session: session,
                 firstSequence: firstUnjournaled,
-                origins: replica.order[Int(firstUnjournaled - 1)...].map {
-                    $0.origin == 0 ? nil : self.peerNames[Int($0.origin - 1)]
-                }
+                origins: replica.order[Int(firstUnjournaled - 1)...].map { self.node(of: $0.origin) }
             )
         ]
     }

@@ -4,7 +4,7 @@ import OpLog
 extension ReplicationEngine {
     mutating func connect(_ peer: NodeID, now: Duration, into actions: inout [ReplicationAction]) {
         if self.links[peer] != nil { self.disconnect(peer) }
-        _ = self.peerNumber(peer)
+        _ = self.origin(of: peer)
         self.links[peer] = [:]
         for session in self.sessions.keys.sorted() {
             guard let replica = self.sessions[session] else { continue }
@@ -21,7 +21,7 @@ extension ReplicationEngine {
         guard let states = self.links.removeValue(forKey: peer) else { return }
         for (session, state) in states {
             // An unfinished reconciliation leaves the recorded progress as it was.
-            if state.reconciliation?.isShippingBlocked == true { continue }
+            if state.isShippingBlocked { continue }
             self.acknowledged[peer, default: [:]][session] = state.acknowledged
         }
         // Ranges still being written for it are sent again on reconnect.
@@ -128,7 +128,10 @@ extension ReplicationEngine {
         guard after < through, through <= UInt64(replica.order.count) else {
             self.rejectMessage(
                 from: peer,
-                "acknowledgement of (\(after), \(through)] in \(session) was never sent",
+                ReplicationRejection(
+                    .unsentAcknowledgement,
+                    "acknowledgement of (\(after), \(through)] in \(session) was never sent"
+                ),
                 into: &actions
             )
             return
@@ -174,7 +177,7 @@ extension ReplicationEngine {
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
         var state =
             self.links[peer]?[session]
-            ?? LinkState(acknowledged: acknowledged, sent: acknowledged, lastProgress: now)
+            ?? LinkState(acknowledged: acknowledged, now: now)
         let before = state.acknowledged
         defer {
             self.links[peer]?[session] = state
@@ -188,10 +191,12 @@ extension ReplicationEngine {
             state.acknowledged = count
             state.earlyAcknowledgements = [:]
         }
-        if state.reconciliation?.isShippingBlocked == true { return }
-        if let holds = state.peerHolds, state.acknowledged >= holds.through { state.peerHolds = nil }
+        if state.isShippingBlocked { return }
+        state.forgetFindingIfAcknowledged()
         state.sent = min(max(state.sent, state.acknowledged), count)
-        let peerNumber = self.peerNumber(peer)
+        // What the forwarding policy sends this peer, by origin; a reconciliation's finding that
+        // the peer lacks an entry overrides it.
+        let forwarded = self.forwardingTable(to: peer)
         let window = self.configuration.maximumInFlight
         while state.sent < count && state.sent - state.acknowledged < window {
             let limit = min(count, state.acknowledged + window)
@@ -200,8 +205,8 @@ extension ReplicationEngine {
             var bytes = 0
             while sequence < limit && locations.count < self.configuration.maximumBatchLines {
                 let known = replica.order[Int(sequence)]
-                let isOwnOnReadOnly = self.configuration.isReadOnly && known.origin == 0
-                if isOwnOnReadOnly || (state.peerHolds?.holds(sequence + 1) ?? (known.origin == peerNumber)) {
+                let isOwnOnReadOnly = self.configuration.isReadOnly && known.origin.isLocal
+                if isOwnOnReadOnly || (state.peerHolds(sequence + 1) ?? !forwarded[known.origin.slot]) {
                     sequence += 1
                     continue
                 }

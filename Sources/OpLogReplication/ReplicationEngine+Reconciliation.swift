@@ -22,18 +22,15 @@ extension ReplicationEngine {
         into actions: inout [ReplicationAction]
     ) {
         let recorded = self.acknowledged[peer]?[session] ?? 0
-        var state = LinkState(acknowledged: recorded, sent: recorded, lastProgress: now)
         self.exchangesStarted += 1
         var reconciliation = Reconciliation(
             exchange: Reconciliation.exchangeSeed(of: self.configuration.localNode) &+ self.exchangesStarted,
             count: replica.order.count,
-            isShippingBlocked: true,
             isStartedHere: true,
             now: now
         )
         let ranges = reconciliation.start(replica.order)
-        state.reconciliation = reconciliation
-        self.links[peer]?[session] = state
+        self.links[peer]?[session] = LinkState(reconciling: reconciliation, recorded: recorded, now: now)
         let message = ReplicationMessage.reconcile(
             session: session.rawValue,
             exchange: reconciliation.exchange,
@@ -59,13 +56,13 @@ extension ReplicationEngine {
         do {
             session = try SessionID(validating: rawSession)
         } catch {
-            self.rejectMessage(from: peer, error.message, into: &actions)
+            self.rejectMessage(from: peer, ReplicationRejection(.invalidSessionID, error.message), into: &actions)
             return
         }
         let order = self.sessions[session]?.order ?? []
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
         var state =
-            self.links[peer]?[session] ?? LinkState(acknowledged: acknowledged, sent: acknowledged, lastProgress: now)
+            self.links[peer]?[session] ?? LinkState(acknowledged: acknowledged, now: now)
         defer {
             self.links[peer]?[session] = state
             if let replica = self.sessions[session] {
@@ -75,7 +72,7 @@ extension ReplicationEngine {
         let current = state.reconciliation
         if ranges.isEmpty {
             // The peer gave the exchange up: ship from the recorded progress, as without one.
-            if current?.exchange == exchange { state.reconciliation = nil }
+            if current?.exchange == exchange { state.endReconciliation() }
             return
         }
         if step == 0 {
@@ -85,13 +82,8 @@ extension ReplicationEngine {
             {
                 return  // both started: ours goes on, and the peer answers it
             }
-            state.reconciliation = Reconciliation(
-                exchange: exchange,
-                count: order.count,
-                isShippingBlocked: current?.isShippingBlocked ?? false,
-                isStartedHere: false,
-                now: now
-            )
+            // Takes the place of the exchange under way, if any: shipping stays blocked if it was.
+            state.update(Reconciliation(exchange: exchange, count: order.count, isStartedHere: false, now: now))
         }
         guard var reconciliation = state.reconciliation, reconciliation.exchange == exchange,
             reconciliation.expectedStep == step
@@ -107,21 +99,27 @@ extension ReplicationEngine {
                 actions.append(.send(message, to: peer))
             }
         } catch {
-            self.rejectMessage(from: peer, "reconciliation of \(session): \(error.message)", into: &actions)
+            self.rejectMessage(
+                from: peer,
+                ReplicationRejection(.reconciliationViolation, "reconciliation of \(session): \(error.message)"),
+                into: &actions
+            )
             actions.append(
                 .send(.reconcile(session: session.rawValue, exchange: exchange, step: step + 1, ranges: []), to: peer)
             )
-            state.reconciliation = nil
+            state.endReconciliation()
             return
         }
         reconciliation.expectedStep = step + 2
         reconciliation.lastActivity = now
         guard reconciliation.isComplete else {
-            state.reconciliation = reconciliation
+            state.update(reconciliation)
             return
         }
-        state.reconciliation = nil
-        guard reconciliation.isShippingBlocked else { return }
+        guard state.isShippingBlocked else {
+            state.endReconciliation()
+            return
+        }
         self.applyOutcome(of: reconciliation, to: &state, peer: peer, session: session, into: &actions)
     }
 
@@ -134,12 +132,22 @@ extension ReplicationEngine {
         into actions: inout [ReplicationAction]
     ) {
         let count = UInt64(reconciliation.count)
-        let lacking = reconciliation.lacksEverything ? reconciliation.count : reconciliation.lacking.count
+        let lacking: Int
+        let firstLacking: UInt64
+        let holds: PeerHolds?
+        switch reconciliation.finding {
+        case .everything:
+            lacking = reconciliation.count
+            firstLacking = 1
+            holds = nil
+        case .entries(let sequences):
+            lacking = sequences.count
+            firstLacking = sequences.min().map { UInt64($0) } ?? count + 1
+            holds = firstLacking > count ? nil : PeerHolds(through: count, lacking: Set(sequences))
+        }
         actions.append(
             .report(.reconciled(peer: peer, session: session, lacking: lacking, of: reconciliation.count))
         )
-        let firstLacking =
-            reconciliation.lacksEverything ? 1 : reconciliation.lacking.min().map { UInt64($0) } ?? count + 1
         if firstLacking - 1 < state.acknowledged {
             // It holds less than it acknowledged: restored from a backup, or its file was cut.
             actions.append(
@@ -159,9 +167,7 @@ extension ReplicationEngine {
         state.acknowledged = firstLacking - 1
         state.sent = state.acknowledged
         state.earlyAcknowledgements = [:]
-        state.peerHolds =
-            reconciliation.lacksEverything || firstLacking > count
-            ? nil : PeerHolds(through: count, lacking: Set(reconciliation.lacking))
+        state.resume(skipping: holds)
     }
 
     /// Gives up exchanges that stalled for ``Configuration/retransmitTimeout`` (a message lost on
@@ -172,7 +178,7 @@ extension ReplicationEngine {
                 guard let reconciliation = self.links[peer]?[session]?.reconciliation,
                     now - reconciliation.lastActivity >= self.configuration.retransmitTimeout
                 else { continue }
-                self.links[peer]?[session]?.reconciliation = nil
+                self.links[peer]?[session]?.endReconciliation()
                 let message = ReplicationMessage.reconcile(
                     session: session.rawValue,
                     exchange: reconciliation.exchange,

@@ -26,7 +26,8 @@ public import OpLog
 ///   its first missing entry on. This also catches a peer that holds less than it once
 ///   acknowledged (restored from a backup): what it lost is sent again.
 /// - **No echo, forwarding.** An entry is never sent back to the peer it came from, and is
-///   sent to every other peer, so replicas connected through others converge.
+///   sent to the other peers ``Configuration/forwarding`` chooses (by default every one), so
+///   replicas connected through others converge.
 /// - **Read-only.** A read-only replica ships nothing its own writers wrote (entries or
 ///   checkpoints), and still forwards what it receives, across restarts too.
 /// - **Checkpoints** converge on the greatest by ``Checkpoint/precedes(_:_:)``; a lesser local
@@ -56,8 +57,13 @@ public struct ReplicationEngine: Sendable {
         public var maximumBatchLines = 1024
         /// Line bytes in one shipment (a single longer line still travels alone).
         public var maximumBatchBytes = 1 << 20
-        /// Entries waiting for parents, over all sessions; past it the oldest are written.
-        public var maximumHeldEntries = 100_000
+        /// Line bytes of the entries waiting for parents, over all sessions (64 MiB). Past it, the
+        /// oldest of the session being staged stop waiting and are written as orphans (with a
+        /// report), as when their hold runs out, until the rest fit.
+        public var maximumHeldBytes = 64 << 20
+        /// To which linked peers what came from an origin is forwarded (default: every one but
+        /// the one it came from). See ``ForwardingPolicy`` for what it does not decide.
+        public var forwarding: ForwardingPolicy = .flood
         /// This replica's node id. With it, a link that never heard from its peer what it holds
         /// of a session (a new peer, a lost state folder) starts with set reconciliation and
         /// ships only what the peer lacks; when both sides start one, the smaller id's goes on.
@@ -82,8 +88,8 @@ public struct ReplicationEngine: Sendable {
     public internal(set) var statistics = Statistics()
 
     var sessions: [SessionID: SessionReplica] = [:]
-    /// Small numbers for node ids, so each entry's origin costs 4 bytes. 0 is this replica.
-    var peerNumbers: [NodeID: UInt32] = [:]
+    /// The origin standing for each peer met (see ``Origin``).
+    var peerOrigins: [NodeID: Origin] = [:]
     /// Connected peers, with each session's sending state.
     var links: [NodeID: [SessionID: LinkState]] = [:]
     /// What each peer acknowledged, kept across disconnects.
@@ -93,12 +99,14 @@ public struct ReplicationEngine: Sendable {
     /// Reconciliations this engine started, to name the next.
     var exchangesStarted: UInt64 = 0
     var heldCount = 0
-    /// Peer numbers of the entries of each session's file, by sequence, from before a restart.
-    var restoredOrigins: [SessionID: [UInt32]] = [:]
+    /// Line bytes of the held entries (held or deferred), over all sessions.
+    var heldBytes = 0
+    /// Origins of the entries of each session's file, by sequence, from before a restart.
+    var restoredOrigins: [SessionID: [Origin]] = [:]
     /// Peers that entries of each session came from, by op id, from before a restart
     /// (read-only replicas only; see ``ReplicationAction/recordArrivals(session:arrivals:)``).
-    var restoredArrivals: [SessionID: [OpID: UInt32]] = [:]
-    /// Node ids by peer number - 1.
+    var restoredArrivals: [SessionID: [OpID: Origin]] = [:]
+    /// Node ids by ``Origin/peerIndex``.
     var peerNames: [NodeID] = []
 
     public init(configuration: Configuration = Configuration()) {
@@ -116,6 +124,11 @@ public struct ReplicationEngine: Sendable {
     /// The number of entries waiting for missing parents, over all sessions.
     public var heldEntryCount: Int { self.heldCount }
 
+    /// The line bytes of the entries waiting for missing parents, over all sessions. Whenever
+    /// a session's entries are staged (on receipt, completion, or a tick), it is brought within
+    /// ``Configuration/maximumHeldBytes`` as far as that session's own entries allow.
+    public var heldEntryBytes: Int { self.heldBytes }
+
     /// Where the peer's acknowledgements of `session` stand (0 if none).
     public func acknowledgedSequence(of peer: NodeID, session: SessionID) -> UInt64 {
         self.links[peer]?[session]?.acknowledged ?? self.acknowledged[peer]?[session] ?? 0
@@ -128,56 +141,6 @@ public struct ReplicationEngine: Sendable {
             return nil
         }
         return order[Int(sequence - 1)].location
-    }
-
-    /// Restores what peers acknowledged before a restart (from ``ReplicationAction/recordProgress(peer:session:acknowledged:)``),
-    /// so their links resume there. Call after the local files were fed in, before peers connect;
-    /// a peer already connected keeps its current state.
-    public mutating func restoreProgress(_ progress: [NodeID: [SessionID: UInt64]]) {
-        for (peer, sessions) in progress where self.links[peer] == nil {
-            for (session, acknowledged) in sessions {
-                self.acknowledged[peer, default: [:]][session] = acknowledged
-            }
-        }
-    }
-
-    /// Restores where each session's first entries came from, in sequence order (from
-    /// ``ReplicationAction/recordOrigins(session:firstSequence:origins:)``). Call before the
-    /// local files are fed in after a restart.
-    public mutating func restoreOrigins(_ origins: [SessionID: [NodeID?]]) {
-        for (session, list) in origins {
-            var numbers: [UInt32] = []
-            numbers.reserveCapacity(list.count)
-            for origin in list { numbers.append(origin.map { self.peerNumber($0) } ?? 0) }
-            self.restoredOrigins[session] = numbers
-        }
-    }
-
-    /// Restores the arrivals a read-only replica recorded (from
-    /// ``ReplicationAction/recordArrivals(session:arrivals:)``). Call before the local files are
-    /// fed in after a restart; an entry of the file that the origin journal does not cover then
-    /// keeps the peer it came from.
-    public mutating func restoreArrivals(_ arrivals: [SessionID: [Arrival]]) {
-        for (session, list) in arrivals {
-            var byID = self.restoredArrivals[session] ?? [:]
-            for arrival in list { byID[arrival.opID] = self.peerNumber(arrival.peer) }
-            self.restoredArrivals[session] = byID
-        }
-    }
-
-    /// Restores the greatest checkpoint of `session` that came from peers (from
-    /// ``ReplicationAction/recordRemoteCheckpoint(session:_:)`` before a restart): it is what
-    /// the replica offers its peers, even a read-only replica whose own checkpoint is greater.
-    /// Call before or after the local files are fed in, before peers connect.
-    public mutating func restoreRemoteCheckpoint(session: SessionID, _ checkpoint: Checkpoint) {
-        var replica = self.takeSession(session)
-        defer { self.sessions[session] = replica }
-        if replica.shared.map({ Checkpoint.precedes($0.checkpoint, checkpoint) }) ?? true {
-            replica.shared = SharedCheckpoint(checkpoint)
-        }
-        if replica.checkpoint.map({ Checkpoint.precedes($0, checkpoint) }) ?? true {
-            replica.checkpoint = checkpoint
-        }
     }
 
     /// Applies one event at time `now` (any monotonic clock; only differences matter) and
@@ -252,8 +215,8 @@ struct SharedCheckpoint: Sendable {
 
 struct KnownEntry: Sendable {
     var location: EntryLocation
-    /// The peer number the entry came from; 0 for this replica's own writers.
-    var origin: UInt32
+    /// Where the entry came from.
+    var origin: Origin
     /// Where the entry sorts for set reconciliation.
     var key: ReconciliationBound
 }
@@ -296,14 +259,14 @@ enum EntryStatus: Sendable {
     case indexed
     /// Written by this engine's append and durable, not yet read back from the file: it gets its
     /// sequence number, in file order, when the file's new lines are fed back.
-    case written(origin: UInt32)
+    case written(origin: Origin)
     case pending(token: UInt64)
     case held
 }
 
 struct HeldEntry: Sendable {
     var entry: OpEntry
-    var origin: UInt32
+    var origin: Origin
     var since: Duration
 }
 
@@ -319,29 +282,6 @@ struct PendingAppend: Sendable {
     /// The entries in the append, with their origins and arrival times, to hold again should it
     /// fail.
     var entries: [HeldEntry]
-}
-
-/// One link's sending state for one session.
-struct LinkState: Sendable {
-    var acknowledged: UInt64
-    var sent: UInt64
-    var lastProgress: Duration
-    /// Acknowledged ranges that arrived ahead of ``acknowledged``: after → through.
-    var earlyAcknowledgements: [UInt64: UInt64] = [:]
-    var checkpointAcknowledged: CheckpointIdentity?
-    var checkpointSentAt: Duration?
-    /// The peer asked for a retransmission that is not yet done (see
-    /// ``ReplicationEngine/Configuration/retransmitRequestInterval``).
-    var isRetransmitRequested = false
-    var lastRetransmit: Duration?
-    /// Requests honoured since the peer last acknowledged more: the next waits
-    /// ``ReplicationEngine/Configuration/retransmitRequestInterval`` × 2^(count − 1) after the
-    /// last retransmission (at most the retransmit timeout); the first is honoured at once.
-    var retransmitRequestsHonoured = 0
-    /// The set reconciliation under way on this link, if any.
-    var reconciliation: Reconciliation?
-    /// What a completed reconciliation found the peer to hold beyond ``acknowledged``.
-    var peerHolds: PeerHolds?
 }
 
 /// What a checkpoint acknowledgement names: (`lamport_ts`, `snapshot_id`) and a digest of the

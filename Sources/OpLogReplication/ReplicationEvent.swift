@@ -59,12 +59,12 @@ public enum ReplicationAction: Sendable, Equatable {
     case writeCheckpoint(session: SessionID, Checkpoint)
     /// The greatest checkpoint of `session` received from peers is now this one. Record it (the
     /// latest per session is all that matters) and give it back with
-    /// ``ReplicationEngine/restoreRemoteCheckpoint(session:_:)`` after a restart, so that a
+    /// ``ReplicationEngine/Restore/remoteCheckpoints`` after a restart, so that a
     /// read-only replica still forwards it even when its own writers' checkpoint is greater.
     case recordRemoteCheckpoint(session: SessionID, Checkpoint)
     /// Asked by a read-only replica before each ``append(_:)`` that carries entries from peers:
     /// make these arrivals durable *before* the append, and give them back with
-    /// ``ReplicationEngine/restoreArrivals(_:)`` after a restart. An entry that reached the file
+    /// ``ReplicationEngine/Restore/arrivals`` after a restart. An entry that reached the file
     /// but not the ``recordOrigins(session:firstSequence:origins:)`` journal before a crash is
     /// then still known as a peer's, and still forwarded, instead of being taken for the
     /// replica's own (which it never ships). Once the entries have their place in
@@ -76,7 +76,7 @@ public enum ReplicationAction: Sendable, Equatable {
     case recordProgress(peer: NodeID, session: SessionID, acknowledged: UInt64)
     /// Entries took sequence numbers `firstSequence`, `firstSequence + 1`, … of `session`, each
     /// from the peer named (`nil`: this replica's own writers). Record them and give them back
-    /// with ``ReplicationEngine/restoreOrigins(_:)`` after a restart, so that entries are still
+    /// with ``ReplicationEngine/Restore/origins`` after a restart, so that entries are still
     /// never sent back where they came from, and a read-only replica still forwards what it
     /// received.
     case recordOrigins(session: SessionID, firstSequence: UInt64, origins: [NodeID?])
@@ -84,7 +84,7 @@ public enum ReplicationAction: Sendable, Equatable {
     /// as the local file holds them: op id, place, reconciliation key, and the digest
     /// (``IndexedEntry/lineDigest(of:)``) of the last one's line. A host may keep them as a
     /// cache, check it against the file after a restart (the last line still has that digest),
-    /// and give them back with ``ReplicationEngine/restoreIndexedEntries(session:_:)`` instead of
+    /// and give them back with ``ReplicationEngine/Restore/indexedEntries`` instead of
     /// feeding the lines again.
     ///
     /// A separate action rather than more fields of `recordOrigins`: the origin journal is state
@@ -137,10 +137,11 @@ public struct AppendRequest: Sendable, Equatable {
 
 /// Events the host logs and counts.
 public enum ReplicationReport: Sendable, Equatable {
-    /// An entry from a peer (or a local line) failed validation and was not written or shipped.
-    case rejectedEntry(peer: NodeID?, session: String, reason: String)
+    /// An entry from a peer (`nil`: a local line) failed validation and was not written or
+    /// shipped.
+    case rejectedEntry(peer: NodeID?, session: String, ReplicationRejection)
     /// A whole message from a peer was refused (bad session id, bad checkpoint, bogus range).
-    case rejectedMessage(peer: NodeID, reason: String)
+    case rejectedMessage(peer: NodeID, ReplicationRejection)
     /// Entries whose parents never arrived waited their full time and were written anyway.
     case orphansWritten(session: SessionID, count: Int)
     /// The session's checkpoint changed to a greater one.

@@ -11,7 +11,7 @@ struct ReconciliationTests {
     /// Entries with these keys, in this (file) order.
     static func entries(_ keys: [ReconciliationBound]) -> [KnownEntry] {
         keys.enumerated().map { index, key in
-            KnownEntry(location: EntryLocation(offset: Int64(index) * 100, length: 99), origin: 0, key: key)
+            KnownEntry(location: EntryLocation(offset: Int64(index) * 100, length: 99), origin: .local, key: key)
         }
     }
 
@@ -41,8 +41,8 @@ struct ReconciliationTests {
     }
 
     static func exchangeNow(_ a: [KnownEntry], _ b: [KnownEntry]) throws -> Outcome {
-        var starter = Reconciliation(exchange: 7, count: a.count, isShippingBlocked: true, isStartedHere: true, now: .zero)
-        var responder = Reconciliation(exchange: 7, count: b.count, isShippingBlocked: true, isStartedHere: false, now: .zero)
+        var starter = Reconciliation(exchange: 7, count: a.count, isStartedHere: true, now: .zero)
+        var responder = Reconciliation(exchange: 7, count: b.count, isStartedHere: false, now: .zero)
         var messages = [starter.start(a)]
         var isStarterNext = false
         while let last = messages.last, messages.count < 200 {
@@ -156,11 +156,11 @@ struct ReconciliationTests {
 
     @Test func aMessageThatAnswersNothingWeAskedIsRefused() {
         let order = Self.entries([ReconciliationBound(lamport: 1, hash: 1)])
-        var responder = Reconciliation(exchange: 7, count: 1, isShippingBlocked: false, isStartedHere: false, now: .zero)
+        var responder = Reconciliation(exchange: 7, count: 1, isStartedHere: false, now: .zero)
         #expect(throws: ReconciliationError.self) {
             try responder.answer([ReconciliationRange(upperBound: .end, payload: .matched)], order: order)
         }
-        var starter = Reconciliation(exchange: 7, count: 1, isShippingBlocked: true, isStartedHere: true, now: .zero)
+        var starter = Reconciliation(exchange: 7, count: 1, isStartedHere: true, now: .zero)
         _ = starter.start(order)
         // A skip leaves our fingerprint unanswered.
         #expect(throws: ReconciliationError.self) {
@@ -170,7 +170,7 @@ struct ReconciliationTests {
 
     @Test func rangesOutOfOrderOrShortOfTheEndAreRefused() {
         let order = Self.entries([ReconciliationBound(lamport: 1, hash: 1)])
-        var side = Reconciliation(exchange: 7, count: 1, isShippingBlocked: false, isStartedHere: false, now: .zero)
+        var side = Reconciliation(exchange: 7, count: 1, isStartedHere: false, now: .zero)
         let high = ReconciliationBound(lamport: 9, hash: 0)
         let low = ReconciliationBound(lamport: 2, hash: 0)
         #expect(throws: ReconciliationError.self) {
@@ -186,7 +186,7 @@ struct ReconciliationTests {
 
     @Test func aLackingBitmapOfTheWrongSizeIsRefused() throws {
         let keys = (1...3).map { ReconciliationBound(lamport: UInt64($0), hash: UInt64($0)) }
-        var starter = Reconciliation(exchange: 7, count: 3, isShippingBlocked: true, isStartedHere: true, now: .zero)
+        var starter = Reconciliation(exchange: 7, count: 3, isStartedHere: true, now: .zero)
         _ = starter.start(Self.entries(keys))
         // The peer differs, and we hold few enough to answer with our ids…
         let reply = try starter.answer(

@@ -19,6 +19,7 @@ extension SimulationWorld {
             self.checkCheckpoints(session: session, files: files)
         }
         self.checkEngines()
+        self.checkResumption()
     }
 
     /// Parses a file, checking (2) no duplicates, (3) verbatim lines, (6) max + 1 and (8) no bad
@@ -40,6 +41,16 @@ extension SimulationWorld {
                 continue
             }
             let id = entry.opID
+            // (6) Lamport clocks merge: a line this replica's own writers appended is above every
+            // line before it in the file, those that came from peers included.
+            // (An entry this replica made that a restore from a backup cut away, and that came back
+            // from a peer, is not such a line.)
+            if files.writtenHere.contains(id), entry.lamportTimestamp <= highest {
+                self.violate(
+                    "6 max+1",
+                    "n\(index)'s writer wrote \(id) at \(entry.lamportTimestamp) in \(session), after a line at \(highest)"
+                )
+            }
             highest = max(highest, entry.lamportTimestamp)
             if parsed.position[id] != nil {
                 self.violate("2 no duplicates", "\(id) appears twice in n\(index)'s \(session)")

@@ -53,6 +53,19 @@ struct SimulationParameters: CustomStringConvertible {
     var checkpointInterval: Duration
     /// How often a checkpoint's snapshot id is derived from the state alone (see ``SimulationWorld/writeLocalCheckpoint(at:)``).
     var stateSnapshotRate = 0.5
+    /// Entries every replica already holds of the first session when the run starts (0, or now
+    /// and then a few thousand), each missing a few scattered ones: links that first come up
+    /// must reconcile large sets, which splits ranges (``SimulationWorld/writeHistory()``).
+    var historyCount = 0
+    /// Seeds the history's own generator, apart from the run's, so seeds without a history run
+    /// exactly as they did before there was one.
+    var historySeed: UInt64 = 0
+    /// How often a local writer's line goes into the file in two writes, some time apart (a
+    /// writer mid-append); drawn like the history.
+    var partialWriteRate = 0.0
+    /// How often a crash leaves a session's file cut back to an earlier line (restored from an
+    /// older backup); drawn like the history, and only with `OPLOG_SIM_FILE_CUTS=1`.
+    var fileCutRate = 0.0
     let tickInterval: Duration = .seconds(2)
     var engine: ReplicationEngine.Configuration
 
@@ -101,6 +114,17 @@ struct SimulationParameters: CustomStringConvertible {
         self.hasCrashes = random.chance(0.6)
         self.checkpointInterval = .seconds(random.within(4...20))
 
+        // Drawn from a generator of their own, after everything else: adding them changed no
+        // other parameter of any seed.
+        var extra = SplitMix64(seed: seed ^ variant.salt ^ 0x5EED_0000_0000_0000)
+        self.historySeed = extra.next()
+        self.historyCount = extra.chance(1.0 / 100) ? extra.within(2000...3000) : 0
+        self.partialWriteRate = extra.chance(0.3) ? 0.15 : 0
+        // Off unless asked for: a cut file does not always get back what it lost (see
+        // SimulationWorld+Files.swift).
+        let hasFileCuts = extra.chance(0.3)
+        self.fileCutRate = SimulationSeeds.areFileCutsEnabled && hasFileCuts ? 0.4 : 0
+
         var engine = ReplicationEngine.Configuration()
         switch variant {
         case .lossy:
@@ -116,6 +140,12 @@ struct SimulationParameters: CustomStringConvertible {
             engine.holdTimeout = .seconds(random.within(35...45))
         }
         engine.maximumInFlight = [2, 5, 32, 8192][random.below(4)]
+        if self.historyCount > 0 {
+            // The window counts sequence numbers, those skipped because the peer holds them
+            // included: with a few thousand entries a tiny window makes catching up after a
+            // reconciliation take hundreds of round trips, longer than the run allows.
+            engine.maximumInFlight = max(engine.maximumInFlight, 1024)
+        }
         engine.maximumBatchLines = [1, 2, 7, 1024][random.below(4)]
         engine.maximumBatchBytes = [200, 1500, 1 << 20][random.below(3)]
         self.engine = engine
@@ -137,7 +167,8 @@ struct SimulationParameters: CustomStringConvertible {
             delay <= \(self.maximumDelay), drop \(self.dropRate), dup \(self.duplicateRate), corrupt \(self.corruptRate), \
             append failures \(self.appendFailureRate), partitions \(self.hasPartitions), crashes \(self.hasCrashes), \
             retransmit \(self.engine.retransmitTimeout), hold \(self.engine.holdTimeout), window \(self.engine.maximumInFlight), \
-            batch \(self.engine.maximumBatchLines) lines/\(self.engine.maximumBatchBytes) bytes
+            batch \(self.engine.maximumBatchLines) lines/\(self.engine.maximumBatchBytes) bytes, \
+            history \(self.historyCount), partial writes \(self.partialWriteRate), file cuts \(self.fileCutRate)
             """
     }
 }

@@ -4,9 +4,11 @@ import Testing
 /// Seeded randomized simulations of five or six replicas (DESIGN §6): after a fault phase the
 /// world heals, runs until quiet, and every invariant of DESIGN §3 is checked on the files.
 ///
-/// 300 seeds by default (160 lossy, 80 stream, 60 orphans). `OPLOG_SIM_SEEDS=N` runs seeds
+/// 300 seeds by default (160 lossy, 80 stream, 60 orphans; about one in a hundred with a history of
+/// a few thousand entries), plus one with such a history always. `OPLOG_SIM_SEEDS=N` runs seeds
 /// `0..<N` of each sweep (from `OPLOG_SIM_FIRST_SEED` if set); `OPLOG_SIM_SEED=N` runs seed N alone; `OPLOG_SIM_VERBOSE=1` adds the
-/// end state of a failed run to its message.
+/// end state of a failed run to its message; `OPLOG_SIM_FILE_CUTS=1` adds files cut back while
+/// their replica is down (off by default: some such runs do not converge yet).
 /// A failure names the seed, the variant and the invariant broken.
 ///
 /// The worlds are CPU-bound and synchronous, so they run one at a time on a thread of their own
@@ -17,7 +19,7 @@ import Testing
 struct SimulationTests {
     @Test("Lossy network: delay, drop, duplication, corruption, partitions, crash-restarts", arguments: SimulationSeeds.seeds(defaultCount: 160))
     func lossyNetwork(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .lossy))
+        _ = await Self.check(SimulationParameters(seed: seed, variant: .lossy), test: #function)
     }
 
     @Test(
@@ -25,12 +27,22 @@ struct SimulationTests {
         arguments: SimulationSeeds.seeds(defaultCount: 80)
     )
     func streamTransport(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .stream))
+        _ = await Self.check(SimulationParameters(seed: seed, variant: .stream), test: #function)
     }
 
     @Test("Entries whose parent never exists are held, then written everywhere", arguments: SimulationSeeds.seeds(defaultCount: 60))
     func neverExistingParents(seed: UInt64) async {
-        await Self.check(SimulationParameters(seed: seed, variant: .orphans))
+        _ = await Self.check(SimulationParameters(seed: seed, variant: .orphans), test: #function)
+    }
+
+    /// Now and then a sweep's seed has a history of a few thousand entries; these always do, so
+    /// that reconciliation's range splitting runs in every default run.
+    @Test("Sessions of a few thousand entries: reconciliation splits ranges", arguments: SimulationSeeds.seeds(defaultCount: 1))
+    func largeSessions(seed: UInt64) async {
+        var parameters = SimulationParameters(seed: seed, variant: .lossy)
+        parameters.historyCount = 2000 + Int(seed % 2) * 1000
+        let splits = await Self.check(parameters, test: #function)
+        #expect(splits > 0, "lossy seed \(seed) with a history of \(parameters.historyCount): no range was split")
     }
 
     @Test("The same seed replays exactly", arguments: SimulationVariant.allCases)
@@ -49,15 +61,37 @@ struct SimulationTests {
         #expect(first == second, "\(variant) seed \(seed) did not replay: \(first) vs \(second)")
     }
 
+    /// The printed command names a test that exists and the variable ``SimulationSeeds`` reads.
+    @Test func theReplayCommandRunsTheFailingTestWithItsSeed() {
+        #expect(
+            Self.replayCommand(seed: 17, test: "lossyNetwork(seed:)")
+                == "OPLOG_SIM_SEED=17 OPLOG_SIM_VERBOSE=1 swift test --filter 'OpLogReplicationTests.SimulationTests/lossyNetwork'"
+        )
+        #expect(SimulationSeeds.seedVariable == "OPLOG_SIM_SEED")
+    }
+
     /// What a traced run leaves to compare.
     struct Trace: Equatable, Sendable {
         let digest: UInt64
         let events: Int
     }
 
-    static func check(_ parameters: SimulationParameters, sourceLocation: SourceLocation = #_sourceLocation) async {
+    /// The command that runs `test` (a test function's `#function`, e.g. `lossyNetwork(seed:)`)
+    /// for `seed` alone, as printed with a failure: from the package folder, it builds what is
+    /// needed and runs that one test with that one seed.
+    static func replayCommand(seed: UInt64, test: String, hasFileCuts: Bool = false) -> String {
+        let name = test.prefix { $0 != "(" }
+        let cuts = hasFileCuts ? "\(SimulationSeeds.fileCutsVariable)=1 " : ""
+        return "\(cuts)\(SimulationSeeds.seedVariable)=\(seed) OPLOG_SIM_VERBOSE=1 swift test --filter 'OpLogReplicationTests.SimulationTests/\(name)'"
+    }
+
+    static func check(
+        _ parameters: SimulationParameters,
+        test: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> Int {
         let isVerbose = ProcessInfo.processInfo.environment["OPLOG_SIM_VERBOSE"] != nil
-        let failures = await SimulationThread.run { () -> [String] in
+        let (failures, splits) = await SimulationThread.run { () -> ([String], Int) in
             let world = SimulationWorld(parameters: parameters)
             world.isRecording = isVerbose
             world.run()
@@ -65,9 +99,9 @@ struct SimulationTests {
             if world.madeCount < parameters.entryTarget / 2 {
                 failures.append("\(parameters.variant) seed \(parameters.seed): only \(world.madeCount) entries were written")
             }
-            guard !world.violations.isEmpty else { return failures }
+            guard !world.violations.isEmpty else { return (failures, world.rangeSplits) }
             let details = isVerbose ? "\n" + world.diagnostics() : ""
-            let replay = "replay: OPLOG_SIM_SEED=\(parameters.seed) swift test --scratch-path .build-sim --skip-build --filter OpLogReplicationTests.SimulationTests"
+            let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test, hasFileCuts: parameters.fileCutRate > 0)
             failures.append(
                 """
                 \(parameters.variant) seed \(parameters.seed): \(world.violationCount) violations; first: \(world.violations[0])
@@ -76,11 +110,12 @@ struct SimulationTests {
                 \(replay)\(details)
                 """
             )
-            return failures
+            return (failures, world.rangeSplits)
         }
         for failure in failures {
             Issue.record(Comment(rawValue: failure), sourceLocation: sourceLocation)
         }
+        return splits
     }
 }
 
@@ -97,10 +132,20 @@ enum SimulationThread {
 }
 
 enum SimulationSeeds {
+    /// The environment variable that names the one seed to run.
+    static let seedVariable = "OPLOG_SIM_SEED"
+    /// The environment variable that turns file cuts on (``SimulationWorld/cutFile(at:)``).
+    static let fileCutsVariable = "OPLOG_SIM_FILE_CUTS"
+
+    /// Whether `OPLOG_SIM_FILE_CUTS=1`.
+    static var areFileCutsEnabled: Bool {
+        ProcessInfo.processInfo.environment[Self.fileCutsVariable] == "1"
+    }
+
     /// `0..<defaultCount`, or what `OPLOG_SIM_SEED` / `OPLOG_SIM_SEEDS` ask for.
     static func seeds(defaultCount: Int) -> [UInt64] {
         let environment = ProcessInfo.processInfo.environment
-        if let text = environment["OPLOG_SIM_SEED"], let seed = UInt64(text) {
+        if let text = environment[Self.seedVariable], let seed = UInt64(text) {
             return [seed]
         }
         let count = environment["OPLOG_SIM_SEEDS"].flatMap { Int($0) } ?? defaultCount

@@ -23,6 +23,7 @@ extension SimulationWorld {
         self.links[link].isConnected = shouldConnect
         self.links[link].epoch += 1
         self.links[link].lastArrival = [self.now, self.now]
+        self.noteReconnect(link)
         let (low, high) = (self.links[link].low, self.links[link].high)
         let ends = self.random.chance(0.5) ? [(low, high), (high, low)] : [(high, low), (low, high)]
         for (end, other) in ends {
@@ -152,6 +153,7 @@ extension SimulationWorld {
         case .crash(let index): self.digest.add("crash \(index)")
         case .restart(let index): self.digest.add("restart \(index)")
         case .rogue(let index): self.digest.add("rogue \(index)")
+        case .finishWrite(let index, let session): self.digest.add("finish write \(index) \(session)")
         case .heal: self.digest.add("heal")
         }
     }

@@ -10,6 +10,8 @@ extension SimulationWorld {
     func writeEntry(at index: Int) {
         let session = self.random.pick(self.parameters.sessions)
         var files = self.replicas[index].files[session] ?? SessionFiles()
+        // One line at a time: another writer's line would interleave with one mid-append.
+        guard files.unfinished == nil else { return }
         let actor = self.random.pick(self.replicas[index].actors)
         let lamport = files.highestTimestamp + 1
         var parents: [OpID] = []
@@ -59,15 +61,35 @@ extension SimulationWorld {
             line = Array(String(decoding: line, as: UTF8.self).replacingOccurrences(of: #""n":\#(number)"#, with: #""n":\#(number + 1)"#).utf8)
             let forged = try! OpEntry(line: line)
             self.badLocal[forged.opID] = index
+            files.writtenHere.insert(forged.opID)
             Self.record(forged, isValid: false, in: &files)
         } else {
             self.made[entry.opID] = Made(entry: entry, origin: index, hasMissingParent: hasMissingParent)
+            files.writtenHere.insert(entry.opID)
             self.madeOrder.append(entry.opID)
             self.lines[entry.line] = entry
             Self.record(entry, isValid: true, in: &files)
         }
-        files.bytes += line
-        files.bytes.append(UInt8(ascii: "\n"))
+        if self.parameters.partialWriteRate > 0, line.count > 1, self.fileRandom.chance(self.parameters.partialWriteRate) {
+            // A writer mid-append: part of the line now, the rest (and its `\n`) later.
+            let cut = self.fileRandom.within(1...(line.count - 1))
+            files.bytes += line[..<cut]
+            files.unfinished = (id: try! OpEntry(line: line).opID, rest: Array(line[cut...]) + [UInt8(ascii: "\n")])
+            let delay = self.fileRandom.duration(.milliseconds(1)...(.milliseconds(1500)))
+            self.queue.schedule(.finishWrite(index, session), at: self.now + delay)
+        } else {
+            files.bytes += line
+            files.bytes.append(UInt8(ascii: "\n"))
+        }
+        self.replicas[index].files[session] = files
+        self.scheduleWatch(index)
+    }
+
+    /// The writer mid-append writes the rest of its line.
+    func finishWrite(session: SessionID, at index: Int) {
+        guard var files = self.replicas[index].files[session], let unfinished = files.unfinished else { return }
+        files.bytes += unfinished.rest
+        files.unfinished = nil
         self.replicas[index].files[session] = files
         self.scheduleWatch(index)
     }

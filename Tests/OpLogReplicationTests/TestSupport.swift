@@ -188,9 +188,13 @@ struct TestReplica {
     /// the files).
     mutating func restore(from other: TestReplica) {
         self.bytes = other.bytes
-        self.engine.restoreOrigins(other.savedOrigins)
-        self.engine.restoreArrivals(other.savedArrivals)
-        for (session, checkpoint) in other.savedRemoteCheckpoints { self.engine.restoreRemoteCheckpoint(session: session, checkpoint) }
+        self.records += self.engine.restore(
+            ReplicationEngine.Restore(
+                origins: other.savedOrigins,
+                arrivals: other.savedArrivals,
+                remoteCheckpoints: other.savedRemoteCheckpoints
+            )
+        )
     }
 
     /// The lines of the local file.

@@ -14,8 +14,14 @@ extension AgentCore {
     /// reaches at least the offset the index resumes at, and the last indexed line is still there
     /// byte for byte (same digest, ended by `\n`). An edit further up in a file that kept its
     /// inode, size and last line goes unnoticed, as it would by a tail that stayed open.
-    /// Call after the origins and arrivals are restored, before any line is fed.
-    func restoreFromIndexes() {
+    ///
+    /// `restore` (what the journals hold) goes to the engine with those indexes, in one
+    /// ``ReplicationEngine/restore(_:)``. Call first, before any line is fed.
+    func restoreFromIndexes(_ restore: ReplicationEngine.Restore<IndexedEntries>) {
+        var restore = restore
+        var checked: [SessionID: (contents: EntryIndex.Contents, last: EntryIndex.StoredRecord, lastLine: [UInt8])] =
+            [:]
+        var maxima: [SessionID: LamportMaximum] = [:]
         for session in self.records.index.entryIndex.sessions() {
             let log = SessionLog(layout: self.configuration.layout, sessionID: session)
             let contents: EntryIndex.Contents
@@ -37,14 +43,22 @@ extension AgentCore {
                 self.discardIndex(session, reason: disagreement.message)
                 continue
             }
-            // One call, so the engine sizes its tables once for the whole log.
+            // Decoded lazily, record by record, as the engine takes them (one run per session, so
+            // it sizes its tables once for the whole log), noting the greatest lamport_ts on the way.
             let maximum = LamportMaximum()
-            let entries = EntryIndex.Entries(contents: contents).lazy.map { entry in
+            maxima[session] = maximum
+            restore.indexedEntries[session] = EntryIndex.Entries(contents: contents).lazy.map { entry in
                 maximum.note(entry.key.lamport)
                 return entry
             }
-            for action in self.engine.restoreIndexedEntries(session: session, entries) { self.perform(action) }
+            checked[session] = (contents, last, lastLine)
+        }
+        for action in self.engine.restore(restore) { self.perform(action) }
+        for (session, maximum) in maxima {
             if let lamport = maximum.value { self.files.noteLamport(lamport, session: session) }
+        }
+        for (session, (contents, last, lastLine)) in checked {
+            let log = SessionLog(layout: self.configuration.layout, sessionID: session)
             let restored = UInt64(self.engine.durableCount(of: session))
             // A record that does not decode despite its checksum ended the entries there.
             var restoredRecords = 0
@@ -183,8 +197,11 @@ extension AgentCore {
     }
 }
 
+/// The entries of a session's index as the engine restores them: decoded record by record.
+typealias IndexedEntries = LazyMapSequence<EntryIndex.Entries, IndexedEntry>
+
 /// The greatest `lamport_ts` seen while the entries of an index go by, without a second pass.
-private final class LamportMaximum {
+final class LamportMaximum {
     private(set) var value: UInt64?
 
     func note(_ lamport: UInt64) {

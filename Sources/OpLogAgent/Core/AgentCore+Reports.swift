@@ -6,13 +6,20 @@ import OpLogReplication
 extension AgentCore {
     func log(_ report: ReplicationReport) {
         switch report {
-        case .rejectedEntry(let peer, let session, let reason):
+        case .rejectedEntry(let peer, let session, let rejection):
             self.logger.warning(
                 "entry rejected",
-                metadata: ["peer": "\(peer?.rawValue ?? "local")", "session": "\(session)", "reason": "\(reason)"]
+                error: rejection,
+                metadata: [
+                    "peer": "\(peer?.rawValue ?? "local")", "session": "\(session)", "reason": "\(rejection.code)",
+                ]
             )
-        case .rejectedMessage(let peer, let reason):
-            self.logger.warning("message rejected", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        case .rejectedMessage(let peer, let rejection):
+            self.logger.warning(
+                "message rejected",
+                error: rejection,
+                metadata: ["peer": "\(peer)", "reason": "\(rejection.code)"]
+            )
         case .orphansWritten(let session, let count):
             self.logger.warning(
                 "entries written without their parents after waiting for them",

@@ -11,18 +11,20 @@ extension AgentCore {
     /// A session whose entry index agrees with its file is taken from the index, and only the
     /// lines after it are read (see ``restoreFromIndexes()``).
     ///
-    /// The order matters, and is this one: origins and arrivals first (they name where the
-    /// entries about to be known came from), peers' checkpoints, the indexes, the files'
-    /// remaining lines, and progress last (it is checked against the files).
+    /// The order matters, and is this one: what the journals and the indexes hold, in one
+    /// ``ReplicationEngine/restore(_:)``; the files' remaining lines; progress last (it is
+    /// checked against the files).
     /// Call once, before any link.
     func start() async throws(AgentError) {
         let recorded = try self.records.journals.load()
-        self.engine.restoreOrigins(recorded.origins)
-        self.engine.restoreArrivals(recorded.arrivals)
-        for (session, checkpoint) in recorded.checkpoints {
-            self.engine.restoreRemoteCheckpoint(session: session, checkpoint)
-        }
-        self.restoreFromIndexes()
+        self.restoreFromIndexes(
+            ReplicationEngine.Restore(
+                origins: recorded.origins,
+                arrivals: recorded.arrivals,
+                remoteCheckpoints: recorded.checkpoints,
+                indexedEntries: [:]
+            )
+        )
         await self.localChanges(SessionChanges(isRescanNeeded: true), pieceBytes: Self.scanPieceBytes)
         if !recorded.arrivals.isEmpty { try self.records.journals.settleArrivals() }
         let marks = try self.background.progressStore.load()
