@@ -167,6 +167,17 @@ final class AgentProcess: Sendable {
         _ = try await self.waitForExit(running, timeout: .seconds(60), after: "SIGKILL")
     }
 
+    /// Waits (at most `timeout`) for the process to exit on its own, sending no signal, and
+    /// returns how it ended: for a daemon that is expected to stop by itself.
+    ///
+    /// - Throws: ``AgentFailure`` when it is not running, or still runs at the deadline.
+    func waitForExit(timeout: Duration = .seconds(60)) async throws -> TerminationStatus {
+        guard let running = self.state.withLock({ $0.current }) else {
+            throw AgentFailure("\(self.name) is not running")
+        }
+        return try await self.waitForExit(running, timeout: timeout, after: "no signal")
+    }
+
     /// Stops (SIGTERM, exit 0 expected) and starts again with the same root and state folder.
     func restart(listen: ListenPort = .same) async throws {
         try await self.stop()
