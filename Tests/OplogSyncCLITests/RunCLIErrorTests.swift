@@ -51,5 +51,31 @@ extension RunProcessTests {
                 #expect(treeListing(root).isEmpty, "nothing created under the root: \(treeListing(root))")
             }
         }
+
+        @Test(
+            "a node id that no peer would accept, in the state folder or on the command line",
+            arguments: [String(repeating: "x", count: 200), "has space", "caf\u{E9}"]
+        )
+        func invalidNodeID(id: String) async throws {
+            try await withTemporaryFolder { folder in
+                let root = folder.path("root")
+                let state = folder.path("state")
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+                try Data((id + "\n").utf8).write(to: URL(fileURLWithPath: state + "/node_id"))
+                let recorded = try await Programs.oplogSync(
+                    ["run", "--root", root, "--listen", "127.0.0.1:0", "--state-dir", state],
+                    timeout: .seconds(60)
+                )
+                expectOneLineError(recorded)
+                #expect(recorded.stderr.contains("does not hold a valid node id"), "\(recorded)")
+                let given = try await Programs.oplogSync(
+                    ["run", "--root", root, "--listen", "127.0.0.1:0", "--node-id", id],
+                    timeout: .seconds(60)
+                )
+                expectOneLineError(given)
+                #expect(given.stderr.contains("node id"), "\(given)")
+            }
+        }
     }
 }

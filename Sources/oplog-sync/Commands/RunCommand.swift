@@ -164,8 +164,10 @@ struct RunCommand: AsyncParsableCommand {
         let peers = self.peers.isEmpty ? (settings.peers ?? []) : self.peers
         configuration.peers = try peers.map { text throws(AgentError) in try PeerAddress(parsing: text) }
         if let nodeID = self.nodeID ?? settings.nodeID {
-            guard !nodeID.isEmpty, nodeID.utf8.count <= 128 else {
-                throw AgentError(code: .invalidConfiguration, message: "node id must be 1 to 128 bytes")
+            do {
+                _ = try NodeID(validating: nodeID)
+            } catch {
+                throw AgentError(code: .invalidConfiguration, message: error.message, cause: error)
             }
             configuration.nodeID = nodeID
         }
