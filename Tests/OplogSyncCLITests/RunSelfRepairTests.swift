@@ -74,6 +74,32 @@ extension RunProcessTests {
             }
         }
 
+        @Test("a checkpoint write that fails (checkpoint.json is a folder for a while) is retried until it lands")
+        func failedCheckpointWriteRetried() async throws {
+            let session = "retried"
+            try await withAgentCluster { cluster in
+                let (a, b, _) = try await Self.twoNodesWithCheckpoint(cluster, session: session)
+                // Something in the way of B's checkpoint.json: no write can replace a folder.
+                let path = b.files(session).checkpointPath
+                try FileManager.default.removeItem(atPath: path)
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+                let greater = try await a.commands(session).oplogSync("checkpoint", ["--snapshot", "snap-2"]).standardOutput
+                try await waitFor("B to fail to write A's checkpoint", timeout: .seconds(60)) {
+                    Self.logLines(b, containing: "cannot write checkpoint.json; retrying", session: session)
+                        .isEmpty ? "not logged" : nil
+                }
+                // The folder goes; nothing else happens to B (no new checkpoint, no restart): only
+                // B's retry can put the file there.
+                try FileManager.default.removeItem(atPath: path)
+                try await waitFor("B to write A's checkpoint once it can", timeout: .seconds(60)) {
+                    let bytes = Self.bytes(path)
+                    return bytes == greater ? nil : "B has \(String(reflecting: bytes.text))"
+                }
+                let verify = try await Programs.oplogSync(["verify", "--root", b.root, "--session", session])
+                #expect(verify.exitCode == 0, "verify on B: \(verify)")
+            }
+        }
+
         // MARK: A checkpoint naming another session
 
         @Test("a checkpoint.json naming another session is reported once, however often it is read, and never shared")

@@ -45,4 +45,20 @@ public final class SessionAppender: Sendable {
     public func synchronize() throws(OpLogError) {
         try self.handle.synchronize()
     }
+
+    /// The file's size now: where the next append starts unless another writer appends first.
+    /// - Throws: `OpLogError` with code `.io`.
+    public func size() throws(OpLogError) -> Int64 {
+        try self.handle.size()
+    }
+
+    /// Cuts the file back to `lineStart` when it is still `size` bytes long and ends in an
+    /// unfinished line starting exactly there: the torn end of an append whose process was
+    /// killed in the middle of `write(2)` (a large write can stop short on SIGKILL). Returns
+    /// whether it cut. Only that unfinished line goes (it is no entry); the file is checked
+    /// again just before the cut, so bytes another writer appended meanwhile stay.
+    /// - Throws: `OpLogError` with code `.io`.
+    public func cutUnfinishedLine(startingAt lineStart: Int64, size: Int64) throws(OpLogError) -> Bool {
+        try self.handle.cutUnfinishedLine(startingAt: lineStart, size: size)
+    }
 }

@@ -11,11 +11,13 @@ extension AgentCore {
     /// A session whose entry index agrees with its file is taken from the index, and only the
     /// lines after it are read (see ``restoreFromIndexes()``).
     ///
-    /// The order matters, and is this one: what the journals and the indexes hold, in one
+    /// The order matters, and is this one: the torn end of an append a crash cut short is cut off
+    /// (``cutTornAppends()``); what the journals and the indexes hold, in one
     /// ``ReplicationEngine/restore(_:)``; the files' remaining lines; progress last (it is
     /// checked against the files).
     /// Call once, before any link.
     func start() async throws(AgentError) {
+        self.cutTornAppends()
         let recorded = try self.records.journals.load()
         self.restoreFromIndexes(
             ReplicationEngine.Restore(

@@ -59,7 +59,8 @@ actor AgentCore {
         self.background = BackgroundWork(progressStore: ProgressStore(folder: stateFolder))
         self.records = StateRecords(
             journals: StateJournals(folder: stateFolder),
-            index: IndexBook(entryIndex: EntryIndex(folder: stateFolder))
+            index: IndexBook(entryIndex: EntryIndex(folder: stateFolder)),
+            intents: AppendIntents(folder: stateFolder)
         )
     }
 

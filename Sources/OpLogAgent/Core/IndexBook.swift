@@ -16,8 +16,10 @@ struct IndexBook: Sendable {
 }
 
 /// What the core keeps in the state folder besides progress: the journals that must survive a
-/// restart, and the entry index (a cache).
+/// restart, the entry index (a cache), and where its appends started.
 struct StateRecords: Sendable {
     var journals: StateJournals
     var index: IndexBook
+    /// Where each session's last append started (see ``AppendIntents``).
+    let intents: AppendIntents
 }

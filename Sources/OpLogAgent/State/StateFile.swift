@@ -12,6 +12,7 @@ import SystemPackage
 ///     origins/<session>.jsonl  where each entry came from          append-only journal
 ///     arrivals/<session>.jsonl entries received, read-only nodes   append-only, compacted whole
 ///     index/<session>.idx      the entry index (a cache)           started whole, then appended
+///     appending/<session>.intent where the last append started     replaced whole, not synced
 /// ```
 /// Subfolders are created 0700 too; files keep mode 0644 (the folder already keeps other users
 /// out). A session's file name is its id plus a suffix: ids are single path components of
@@ -44,12 +45,15 @@ struct StateFile: Sendable, Hashable, CustomStringConvertible {
         case arrivals
         /// `index/`: ``EntryIndex``.
         case index
+        /// `appending/`: ``AppendIntents``.
+        case appending
 
         /// What a session's file name ends with.
         var suffix: String {
             switch self {
             case .origins, .arrivals: ".jsonl"
             case .index: ".idx"
+            case .appending: ".intent"
             }
         }
     }
@@ -65,6 +69,8 @@ struct StateFile: Sendable, Hashable, CustomStringConvertible {
     static func arrivals(_ session: SessionID) -> StateFile { Self.session(session, in: .arrivals) }
     /// `index/<session>.idx`: ``EntryIndex``.
     static func index(_ session: SessionID) -> StateFile { Self.session(session, in: .index) }
+    /// `appending/<session>.intent`: ``AppendIntents``.
+    static func appending(_ session: SessionID) -> StateFile { Self.session(session, in: .appending) }
 
     /// The temporary file a whole-file replacement is written to first: beside the file, so
     /// the rename never crosses a file system.

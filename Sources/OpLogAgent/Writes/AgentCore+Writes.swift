@@ -54,8 +54,18 @@ extension AgentCore {
     private func write(_ request: AppendRequest, to log: SessionLog) -> WriteOutcome {
         do {
             let appender = try SessionAppender(opening: log)
-            let end = try appender.append(lines: request.lines, staleTailAge: self.configuration.staleTailAge)
             let total = request.lines.reduce(Int64(0)) { $0 + Int64($1.count) + 1 }
+            // Where this append starts, for a start after a crash mid-write (AppendIntents); one
+            // byte more for the `\n` that closes a stale unfinished line first.
+            do {
+                try self.records.intents.record(
+                    AppendIntents.Intent(offset: try appender.size(), length: total + 1),
+                    session: request.session
+                )
+            } catch {
+                self.logger.debug("cannot record the append in progress", metadata: ["error": "\(error)"])
+            }
+            let end = try appender.append(lines: request.lines, staleTailAge: self.configuration.staleTailAge)
             var isInPlace = false
             if var tail = self.files.tails[request.session], tail.noteAppended(lines: request.lines, endOffset: end) {
                 self.files.tails[request.session] = tail
