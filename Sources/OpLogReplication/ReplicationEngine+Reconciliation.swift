@@ -14,23 +14,33 @@ extension ReplicationEngine {
 
     /// Starts a reconciliation of `session` with `peer`; nothing is shipped until it completes
     /// (or is given up, when shipping resumes from the recorded progress).
+    ///
+    /// `isReset`: the local file was reset, and the peer must answer this start even if its own
+    /// is under way, and ship by its outcome (see ``Reconciliation/resetFlag``).
     mutating func startReconciliation(
         _ peer: NodeID,
         session: SessionID,
         replica: SessionReplica,
+        isReset: Bool = false,
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
         let recorded = self.acknowledged[peer]?[session] ?? 0
         self.exchangesStarted += 1
+        let serial = Reconciliation.serial(
+            Reconciliation.exchangeSeed(of: self.configuration.localNode) &+ self.exchangesStarted
+        )
         var reconciliation = Reconciliation(
-            exchange: Reconciliation.exchangeSeed(of: self.configuration.localNode) &+ self.exchangesStarted,
+            exchange: isReset ? serial | Reconciliation.resetFlag : serial,
             count: replica.order.count,
             isStartedHere: true,
             now: now
         )
         let ranges = reconciliation.start(replica.order)
-        self.links[peer]?[session] = LinkState(reconciling: reconciliation, recorded: recorded, now: now)
+        var state = LinkState(reconciling: reconciliation, recorded: recorded, now: now)
+        // Late copies of the peer's earlier starts on this link stay recognised.
+        state.peerReset = self.links[peer]?[session]?.peerReset
+        self.links[peer]?[session] = state
         let message = ReplicationMessage.reconcile(
             session: session.rawValue,
             exchange: reconciliation.exchange,
@@ -77,13 +87,32 @@ extension ReplicationEngine {
         }
         if step == 0 {
             if let current, current.exchange == exchange { return }  // a duplicate of its start
+            let isReset = Reconciliation.isReset(exchange)
+            if isReset {
+                // A copy of an earlier reset start (a network that duplicates or delays).
+                if let last = state.peerReset, Reconciliation.serial(exchange) <= last { return }
+                state.peerReset = Reconciliation.serial(exchange)
+                // The acknowledgements still owed to the peer for this session count the
+                // numbering it dropped.
+                self.sessions[session]?.waits.removeAll { $0.peer == peer }
+            }
             if let current, current.isStartedHere, !current.isComplete, let local = self.configuration.localNode,
-                local < peer
+                (local < peer && !isReset) || (Reconciliation.isReset(current.exchange) && (!isReset || local < peer))
             {
                 return  // both started: ours goes on, and the peer answers it
             }
-            // Takes the place of the exchange under way, if any: shipping stays blocked if it was.
-            state.update(Reconciliation(exchange: exchange, count: order.count, isStartedHere: false, now: now))
+            let answer = Reconciliation(exchange: exchange, count: order.count, isStartedHere: false, now: now)
+            if isReset {
+                if !state.isShippingBlocked {
+                    // The progress a blocked link keeps is the record; make it this link's.
+                    self.acknowledged[peer, default: [:]][session] = state.acknowledged
+                }
+                // The peer holds less than it acknowledged: shipping waits for the outcome.
+                state.restart(answering: answer)
+            } else {
+                // Takes the place of the exchange under way, if any: shipping stays blocked if it was.
+                state.update(answer)
+            }
         }
         guard var reconciliation = state.reconciliation, reconciliation.exchange == exchange,
             reconciliation.expectedStep == step

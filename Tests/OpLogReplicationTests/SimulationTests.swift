@@ -101,7 +101,7 @@ struct SimulationTests {
             }
             guard !world.violations.isEmpty else { return (failures, world.rangeSplits) }
             let details = isVerbose ? "\n" + world.diagnostics() : ""
-            let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test, hasFileCuts: parameters.fileCutRate > 0)
+            let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test, hasFileCuts: parameters.fileCutRate > 0 || parameters.runningCutRate > 0)
             failures.append(
                 """
                 \(parameters.variant) seed \(parameters.seed): \(world.violationCount) violations; first: \(world.violations[0])

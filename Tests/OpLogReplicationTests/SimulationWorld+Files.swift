@@ -19,7 +19,12 @@ extension SimulationWorld {
     /// 'OpLogReplicationTests.SimulationTests/lossyNetwork'`, and stream seed 42), which is an
     /// engine question still open: the peers' own progress says the replica holds them, and a
     /// reconciliation that is given up leaves shipping to that progress and to the no-echo rule.
-    func cutFile(at index: Int) {
+    ///
+    /// With `isRunning`, the replica is up: the file is cut (replaced by a shorter copy, or
+    /// truncated in place) under the running engine, and the host does what the agent does when
+    /// its tail sees it: it feeds the file as it is now with `.localFileReset`, and the engine
+    /// tells it (`.resetSession`) what to drop of its state folder.
+    func cutFile(at index: Int, isRunning: Bool = false) {
         let sessions = self.replicas[index].files.keys.sorted().filter { self.replicas[index].files[$0]?.unfinished == nil }
         guard !sessions.isEmpty else { return }
         let session = sessions[self.fileRandom.below(sessions.count)]
@@ -51,6 +56,21 @@ extension SimulationWorld {
             }
             cut.bytes += line
             cut.bytes.append(UInt8(ascii: "\n"))
+        }
+        if isRunning {
+            cut.watchedOffset = cut.bytes.count
+            self.replicas[index].files[session] = cut
+            self.runningFileCuts += 1
+            var locals: [LocalEntry] = []
+            var offset = 0
+            while let newline = cut.bytes[offset...].firstIndex(of: UInt8(ascii: "\n")) {
+                if let entry = self.entry(for: Array(cut.bytes[offset..<newline])) {
+                    locals.append(LocalEntry(entry: entry, offset: Int64(offset)))
+                }
+                offset = newline + 1
+            }
+            self.feed(.localFileReset(session: session, entries: locals), to: index)
+            return
         }
         self.replicas[index].files[session] = cut
         self.fileCuts += 1
