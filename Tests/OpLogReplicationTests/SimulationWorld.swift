@@ -241,7 +241,9 @@ final class SimulationWorld {
         case .deliver(let delivery):
             self.deliver(delivery)
         case .tick(let index):
-            if self.parameters.runningCutRate > 0, !self.isHealing, self.fileRandom.chance(self.parameters.runningCutRate) {
+            if self.parameters.runningCutRate > 0, !self.isHealing, self.replicas[index].engine != nil,
+                self.fileRandom.chance(self.parameters.runningCutRate)
+            {
                 self.cutFile(at: index, isRunning: true)
             }
             self.feed(.tick, to: index)
