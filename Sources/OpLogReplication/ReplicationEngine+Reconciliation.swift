@@ -81,8 +81,23 @@ extension ReplicationEngine {
         }
         let current = state.reconciliation
         if ranges.isEmpty {
-            // The peer gave the exchange up: ship from the recorded progress, as without one.
-            if current?.exchange == exchange { state.endReconciliation() }
+            // The peer gave the exchange up: ship from the recorded progress, as without one;
+            // but a reset start is made again (that progress does not say what the peer has).
+            if let current, current.exchange == exchange {
+                state.endReconciliation()
+                if current.isStartedHere && Reconciliation.isReset(exchange), let replica = self.sessions[session] {
+                    self.links[peer]?[session] = state
+                    self.startReconciliation(
+                        peer,
+                        session: session,
+                        replica: replica,
+                        isReset: true,
+                        now: now,
+                        into: &actions
+                    )
+                    state = self.links[peer]?[session] ?? state
+                }
+            }
             return
         }
         if step == 0 {
@@ -168,7 +183,8 @@ extension ReplicationEngine {
         case .everything:
             lacking = reconciliation.count
             firstLacking = 1
-            holds = nil
+            // Even what came from the peer: it lost it (its file was emptied or replaced).
+            holds = count == 0 ? nil : PeerHolds(through: count, lacking: [], lacksAll: true)
         case .entries(let sequences):
             lacking = sequences.count
             firstLacking = sequences.min().map { UInt64($0) } ?? count + 1
@@ -207,6 +223,7 @@ extension ReplicationEngine {
                 guard let reconciliation = self.links[peer]?[session]?.reconciliation,
                     now - reconciliation.lastActivity >= self.configuration.retransmitTimeout
                 else { continue }
+                let isBlocked = self.links[peer]?[session]?.isShippingBlocked ?? false
                 self.links[peer]?[session]?.endReconciliation()
                 let message = ReplicationMessage.reconcile(
                     session: session.rawValue,
@@ -215,7 +232,19 @@ extension ReplicationEngine {
                     ranges: []
                 )
                 actions.append(.send(message, to: peer))
-                if let replica = self.sessions[session] {
+                guard let replica = self.sessions[session] else { continue }
+                if isBlocked && reconciliation.isStartedHere && Reconciliation.isReset(reconciliation.exchange) {
+                    // After a reset of the local file the recorded progress says nothing of what
+                    // the peer must give back: start again rather than ship by it.
+                    self.startReconciliation(
+                        peer,
+                        session: session,
+                        replica: replica,
+                        isReset: Reconciliation.isReset(reconciliation.exchange),
+                        now: now,
+                        into: &actions
+                    )
+                } else {
                     self.pump(peer, session: session, replica: replica, now: now, into: &actions)
                 }
             }
@@ -229,9 +258,12 @@ extension ReplicationEngine {
 struct PeerHolds: Sendable {
     var through: UInt64
     var lacking: Set<UInt32>
+    /// The peer lacks every one of `1...through` (`lacking` is then empty, not all of them).
+    var lacksAll = false
 
     /// Whether the peer holds the entry with sequence number `sequence` (nil: not known).
     func holds(_ sequence: UInt64) -> Bool? {
-        sequence <= self.through ? !self.lacking.contains(UInt32(sequence)) : nil
+        guard sequence <= self.through else { return nil }
+        return !self.lacksAll && !self.lacking.contains(UInt32(sequence))
     }
 }

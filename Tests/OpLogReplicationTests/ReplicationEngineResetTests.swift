@@ -64,6 +64,19 @@ struct ReplicationEngineResetTests {
         #expect(pair.bob.engine.acknowledgedSequence(of: self.alice, session: Fixture.session) == 41)
     }
 
+    /// A file emptied while its link was down: at the reconnect the peer finds it lacks
+    /// everything, and sends back even the entries that came from it.
+    @Test func aFileEmptiedWhileUnlinkedGetsItsOwnEntriesBackAtTheReconnect() {
+        var (pair, all) = Self.linkedPair()
+        pair.disconnect()
+        _ = pair.bob.cutFile(keeping: 0)
+        pair.connect()
+        #expect(Set(pair.bob.lines()) == Set(all.map(\.line)))
+        #expect(pair.bob.lines().count == 40)
+        #expect(pair.alice.lines().count == 40)
+        #expect(pair.shipped[self.bob, default: 0] == 0)
+    }
+
     @Test func theNewNumberingIsRecordedFromOneAfterTheReset() {
         var (pair, _) = Self.linkedPair()
         pair.bob.records = []
