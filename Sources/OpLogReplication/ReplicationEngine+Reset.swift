@@ -23,7 +23,8 @@ extension ReplicationEngine {
     /// (they are in the peers' numberings), and checkpoints. Forgotten: the entries the old file
     /// held (those still in it are numbered again, keeping the peer they came from; those gone
     /// are unknown, so a peer that sends them back has them written), entries written and not
-    /// yet read back (likewise), and what each peer acknowledged. Acknowledgements that arrive
+    /// yet read back that the file no longer holds (likewise; those it holds keep their origin),
+    /// and what each peer acknowledged. Acknowledgements that arrive
     /// while a link reconciles are dropped (they count the old numbering; the outcome decides),
     /// and the peer, told of a new exchange, drops the acknowledgements it still owes.
     /// - Complexity: O(old entries + `entries`).
@@ -43,10 +44,12 @@ extension ReplicationEngine {
             origins[known.key] = known.origin
         }
         replica.order = []
+        // Written entries not yet read back keep their status (and origin) through the re-read;
+        // those the file no longer holds are forgotten after it.
         replica.status.removeAll { status in
             switch status {
-            case .indexed, .written: true
-            case .pending, .held: false
+            case .indexed: true
+            case .written, .pending, .held: false
             }
         }
         self.sessions[session] = replica
@@ -60,6 +63,12 @@ extension ReplicationEngine {
             self.links[peer]?[session] = nil
         }
         self.addLocalEntries(entries, session: session, now: now, pumpsLinks: false, into: &actions)
+        self.sessions[session]?.status.removeAll { status in
+            switch status {
+            case .written: true
+            case .indexed, .pending, .held: false
+            }
+        }
         let current = self.sessions[session] ?? SessionReplica()
         for peer in live {
             if self.configuration.localNode != nil {
