@@ -14,11 +14,9 @@ extension SimulationWorld {
     /// progress recorded beyond them is dropped (a prefix keeps the sequence numbers of what
     /// is left, so the rest stays true).
     ///
-    /// Only with `OPLOG_SIM_FILE_CUTS=1`: some runs do not converge, a replica never getting back
-    /// entries it lost (e.g. `OPLOG_SIM_FILE_CUTS=1 OPLOG_SIM_SEED=134 swift test --filter
-    /// 'OpLogReplicationTests.SimulationTests/lossyNetwork'`, and stream seed 42), which is an
-    /// engine question still open: the peers' own progress says the replica holds them, and a
-    /// reconciliation that is given up leaves shipping to that progress and to the no-echo rule.
+    /// On unless `OPLOG_SIM_FILE_CUTS=0`. Runs that did not converge before (lossy seed 134,
+    /// stream seed 42: the replica never got back entries it lost) were a peer that found the
+    /// replica lacking everything and still kept to the no-echo rule; they converge now.
     ///
     /// With `isRunning`, the replica is up: the file is cut (replaced by a shorter copy, or
     /// truncated in place) under the running engine, and the host does what the agent does when
