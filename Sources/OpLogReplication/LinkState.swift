@@ -24,6 +24,10 @@ struct LinkState: Sendable {
     /// ``ReplicationEngine/Configuration/retransmitRequestInterval`` × 2^(count − 1) after the
     /// last retransmission (at most the retransmit timeout); the first is honoured at once.
     var retransmitRequestsHonoured = 0
+    /// The serial (``Reconciliation/serial(_:)``) of the last reset start the peer made on this
+    /// link. Its exchanges are numbered upwards, so a reset start at or below it is a duplicate
+    /// or a late copy, not a new reset.
+    var peerReset: UInt64?
     /// How entries are shipped on this link now.
     private(set) var phase: Phase
 
@@ -95,6 +99,14 @@ struct LinkState: Sendable {
         case .resuming(let holds, _):
             self.phase = .resuming(holds, answering: reconciliation)
         }
+    }
+
+    /// The peer started `reconciliation`, taking the place of any under way: shipping waits for
+    /// its outcome, as at a link's start. A peer that starts an exchange on a live link may hold
+    /// less than it acknowledged (its file was cut or replaced while it ran), so the outcome,
+    /// not the acknowledgements, decides what it gets.
+    mutating func restart(answering reconciliation: Reconciliation) {
+        self.phase = .reconciling(reconciliation)
     }
 
     /// The exchange under way ended without an outcome to apply (given up, refused, stalled,

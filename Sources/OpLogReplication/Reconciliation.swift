@@ -203,6 +203,18 @@ struct Reconciliation: Sendable {
 
     /// Where a replica's exchange numbers start: a hash of its node id, so that two replicas'
     /// exchanges with the same peer are not named alike.
+    /// The top bit of an exchange id marks a start made after this side's file was reset (see
+    /// ``ReplicationEvent/localFileReset(session:entries:)``): the peer answers it even when its
+    /// own start is under way, and lets its outcome, not the acknowledgements, decide what it
+    /// ships. Ordinary starts have it clear; older peers take it for an ordinary start.
+    static let resetFlag: UInt64 = 1 << 63
+
+    /// Whether `exchange` was started after a reset of the starter's file.
+    static func isReset(_ exchange: UInt64) -> Bool { exchange & Self.resetFlag != 0 }
+
+    /// `exchange` without its reset flag: a starter's exchanges count upwards in it.
+    static func serial(_ exchange: UInt64) -> UInt64 { exchange & ~Self.resetFlag }
+
     static func exchangeSeed(of node: NodeID?) -> UInt64 {
         let digest = SHA256.hash(data: Array((node?.rawValue ?? "").utf8))
         return digest.withUnsafeBytes { bytes in bytes.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) } }

@@ -6,6 +6,7 @@ extension ReplicationEngine {
         _ entries: [LocalEntry],
         session: SessionID,
         now: Duration,
+        pumpsLinks: Bool = true,
         into actions: inout [ReplicationAction]
     ) {
         var replica = self.takeSession(session)
@@ -16,12 +17,29 @@ extension ReplicationEngine {
         var lastLine: [UInt8] = []
         for local in entries {
             let id = local.entry.opID
+            let key = ReconciliationBound(local.entry)
             let origin: Origin
             // A written entry was settled when its append completed, and no wait took it since.
             var isSettled = false
             let statusIndex = replica.status.index(forKey: id)
             switch statusIndex.map({ replica.status[at: $0] }) {
             case .indexed:
+                // Lines come in file order: one past the last numbered line is a new line that
+                // repeats an op id (a writer bug); anything else is the same line read again.
+                if let last = replica.order.last, local.offset > last.location.offset + Int64(last.location.length),
+                    let known = Self.location(ofKnown: key, in: replica)
+                {
+                    actions.append(
+                        .report(
+                            .repeatedLocalOpID(
+                                session: session,
+                                opID: id,
+                                location: EntryLocation(offset: local.offset, length: Int32(local.entry.line.count)),
+                                firstLocation: known
+                            )
+                        )
+                    )
+                }
                 continue
             case .pending(let token):
                 // Read back before its append was reported complete.
@@ -59,7 +77,7 @@ extension ReplicationEngine {
                     )
                     continue
                 }
-                origin = self.restoredOrigin(of: id, index: replica.order.count, session: session)
+                origin = self.restoredOrigin(of: id, key: key, index: replica.order.count, session: session)
             }
             if let statusIndex {
                 replica.status[at: statusIndex] = .indexed
@@ -67,7 +85,6 @@ extension ReplicationEngine {
                 replica.status[id] = .indexed
             }
             let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
-            let key = ReconciliationBound(local.entry)
             replica.order.append(KnownEntry(location: location, origin: origin, key: key))
             indexed.append(IndexedEntry(opID: id, location: location, key: key))
             lastLine = local.entry.line
@@ -92,16 +109,18 @@ extension ReplicationEngine {
         )
         self.stage([], replica: &replica, session: session, now: now, into: &actions)
         self.acknowledgeSettled(&replica, session: session, into: &actions)
-        self.pumpAllLinks(session: session, replica: replica, now: now, into: &actions)
+        if pumpsLinks { self.pumpAllLinks(session: session, replica: replica, now: now, into: &actions) }
     }
 
     /// Where a newly numbered entry came from, by what was recorded before a restart: the
-    /// origin journal's entry at its place (`index` = sequence − 1), else the arrivals, else
-    /// this replica's own writers.
-    func restoredOrigin(of id: OpID, index: Int, session: SessionID) -> Origin {
+    /// origin journal's entry at its place (`index` = sequence − 1), else what the numbering
+    /// forgotten at a reset of the file knew of it (by `key`), else the arrivals, else this
+    /// replica's own writers.
+    func restoredOrigin(of id: OpID, key: ReconciliationBound, index: Int, session: SessionID) -> Origin {
         if let restored = self.restoredOrigins[session], index < restored.count {
             return restored[index]
         }
+        if let origin = self.resetOrigins[session]?[key] { return origin }
         return self.restoredArrivals[session]?[id] ?? .local
     }
 
@@ -159,7 +178,26 @@ extension ReplicationEngine {
                 continue
             }
             switch replica.status[entry.opID] {
-            case .indexed, .written:
+            case .indexed:
+                self.statistics.duplicatesIgnored += 1
+                // A content id was verified, so the same id is the same content; an opaque one
+                // may name two different entries (a writer bug): the host compares the lines.
+                if !entry.opID.rawValue.hasPrefix(OpID.contentPrefix),
+                    let known = Self.location(ofKnown: ReconciliationBound(entry), in: replica)
+                {
+                    actions.append(
+                        .report(
+                            .duplicateReceived(
+                                peer: peer,
+                                session: session,
+                                opID: entry.opID,
+                                location: known,
+                                line: entry.line
+                            )
+                        )
+                    )
+                }
+            case .written:
                 self.statistics.duplicatesIgnored += 1
             case .pending, .held:
                 self.statistics.duplicatesIgnored += 1
@@ -245,6 +283,15 @@ extension ReplicationEngine {
             self.hold(held, in: &replica)
         }
         replica.appendRetryAt = now + self.configuration.appendRetryDelay
+    }
+
+    /// Where the numbered entry with the op id that `key` was made from is in the local file:
+    /// the last one whose key has that op id's hash (its `lamport_ts` may differ, when two
+    /// entries share an id; a wrong match takes a 2⁻⁶⁴ collision). Searched from the end, where
+    /// duplicates usually land: no table by op id is kept for this.
+    /// - Complexity: O(entries after it).
+    static func location(ofKnown key: ReconciliationBound, in replica: SessionReplica) -> EntryLocation? {
+        replica.order.last { $0.key.hash == key.hash }?.location
     }
 
     /// Marks `id` durable in every range waiting for it.

@@ -26,7 +26,12 @@ extension ReplicationEngine {
             replica.status.reserveCapacity(max(needed, 2 * replica.status.capacity))
         }
         for indexed in entries where replica.status[indexed.opID] == nil {
-            let origin = self.restoredOrigin(of: indexed.opID, index: replica.order.count, session: session)
+            let origin = self.restoredOrigin(
+                of: indexed.opID,
+                key: indexed.key,
+                index: replica.order.count,
+                session: session
+            )
             replica.status[indexed.opID] = .indexed
             replica.order.append(KnownEntry(location: indexed.location, origin: origin, key: indexed.key))
             Self.settle(indexed.opID, in: &replica)

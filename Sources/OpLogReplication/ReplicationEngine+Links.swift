@@ -125,6 +125,9 @@ extension ReplicationEngine {
         guard let session = try? SessionID(validating: rawSession), let replica = self.sessions[session],
             var state = self.links[peer]?[session]
         else { return }
+        // Nothing was shipped since the exchange began: this counts what was sent before (in a
+        // numbering a reset of the file may have dropped), and the outcome decides instead.
+        if state.isShippingBlocked { return }
         guard after < through, through <= UInt64(replica.order.count) else {
             self.rejectMessage(
                 from: peer,

@@ -8,4 +8,11 @@ extension ReplicationEngine {
     public func checkpoint(of session: SessionID) -> Checkpoint? {
         self.sessions[session]?.checkpoint
     }
+
+    /// Where each durable entry of `session` came from, in sequence order (`nil`: this
+    /// replica's own writers): what the origin journal should hold, for a host that rewrites it.
+    /// - Complexity: O(entries of the session).
+    public func origins(of session: SessionID) -> [NodeID?] {
+        (self.sessions[session]?.order ?? []).map { self.node(of: $0.origin) }
+    }
 }

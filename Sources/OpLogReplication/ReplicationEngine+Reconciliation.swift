@@ -14,23 +14,33 @@ extension ReplicationEngine {
 
     /// Starts a reconciliation of `session` with `peer`; nothing is shipped until it completes
     /// (or is given up, when shipping resumes from the recorded progress).
+    ///
+    /// `isReset`: the local file was reset, and the peer must answer this start even if its own
+    /// is under way, and ship by its outcome (see ``Reconciliation/resetFlag``).
     mutating func startReconciliation(
         _ peer: NodeID,
         session: SessionID,
         replica: SessionReplica,
+        isReset: Bool = false,
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
         let recorded = self.acknowledged[peer]?[session] ?? 0
         self.exchangesStarted += 1
+        let serial = Reconciliation.serial(
+            Reconciliation.exchangeSeed(of: self.configuration.localNode) &+ self.exchangesStarted
+        )
         var reconciliation = Reconciliation(
-            exchange: Reconciliation.exchangeSeed(of: self.configuration.localNode) &+ self.exchangesStarted,
+            exchange: isReset ? serial | Reconciliation.resetFlag : serial,
             count: replica.order.count,
             isStartedHere: true,
             now: now
         )
         let ranges = reconciliation.start(replica.order)
-        self.links[peer]?[session] = LinkState(reconciling: reconciliation, recorded: recorded, now: now)
+        var state = LinkState(reconciling: reconciliation, recorded: recorded, now: now)
+        // Late copies of the peer's earlier starts on this link stay recognised.
+        state.peerReset = self.links[peer]?[session]?.peerReset
+        self.links[peer]?[session] = state
         let message = ReplicationMessage.reconcile(
             session: session.rawValue,
             exchange: reconciliation.exchange,
@@ -71,19 +81,53 @@ extension ReplicationEngine {
         }
         let current = state.reconciliation
         if ranges.isEmpty {
-            // The peer gave the exchange up: ship from the recorded progress, as without one.
-            if current?.exchange == exchange { state.endReconciliation() }
+            // The peer gave the exchange up: ship from the recorded progress, as without one;
+            // but a reset start is made again (that progress does not say what the peer has).
+            if let current, current.exchange == exchange {
+                state.endReconciliation()
+                if current.isStartedHere && Reconciliation.isReset(exchange), let replica = self.sessions[session] {
+                    self.links[peer]?[session] = state
+                    self.startReconciliation(
+                        peer,
+                        session: session,
+                        replica: replica,
+                        isReset: true,
+                        now: now,
+                        into: &actions
+                    )
+                    state = self.links[peer]?[session] ?? state
+                }
+            }
             return
         }
         if step == 0 {
             if let current, current.exchange == exchange { return }  // a duplicate of its start
+            let isReset = Reconciliation.isReset(exchange)
+            if isReset {
+                // A copy of an earlier reset start (a network that duplicates or delays).
+                if let last = state.peerReset, Reconciliation.serial(exchange) <= last { return }
+                state.peerReset = Reconciliation.serial(exchange)
+                // The acknowledgements still owed to the peer for this session count the
+                // numbering it dropped.
+                self.sessions[session]?.waits.removeAll { $0.peer == peer }
+            }
             if let current, current.isStartedHere, !current.isComplete, let local = self.configuration.localNode,
-                local < peer
+                (local < peer && !isReset) || (Reconciliation.isReset(current.exchange) && (!isReset || local < peer))
             {
                 return  // both started: ours goes on, and the peer answers it
             }
-            // Takes the place of the exchange under way, if any: shipping stays blocked if it was.
-            state.update(Reconciliation(exchange: exchange, count: order.count, isStartedHere: false, now: now))
+            let answer = Reconciliation(exchange: exchange, count: order.count, isStartedHere: false, now: now)
+            if isReset {
+                if !state.isShippingBlocked {
+                    // The progress a blocked link keeps is the record; make it this link's.
+                    self.acknowledged[peer, default: [:]][session] = state.acknowledged
+                }
+                // The peer holds less than it acknowledged: shipping waits for the outcome.
+                state.restart(answering: answer)
+            } else {
+                // Takes the place of the exchange under way, if any: shipping stays blocked if it was.
+                state.update(answer)
+            }
         }
         guard var reconciliation = state.reconciliation, reconciliation.exchange == exchange,
             reconciliation.expectedStep == step
@@ -139,7 +183,8 @@ extension ReplicationEngine {
         case .everything:
             lacking = reconciliation.count
             firstLacking = 1
-            holds = nil
+            // Even what came from the peer: it lost it (its file was emptied or replaced).
+            holds = count == 0 ? nil : PeerHolds(through: count, lacking: [], lacksAll: true)
         case .entries(let sequences):
             lacking = sequences.count
             firstLacking = sequences.min().map { UInt64($0) } ?? count + 1
@@ -178,6 +223,7 @@ extension ReplicationEngine {
                 guard let reconciliation = self.links[peer]?[session]?.reconciliation,
                     now - reconciliation.lastActivity >= self.configuration.retransmitTimeout
                 else { continue }
+                let isBlocked = self.links[peer]?[session]?.isShippingBlocked ?? false
                 self.links[peer]?[session]?.endReconciliation()
                 let message = ReplicationMessage.reconcile(
                     session: session.rawValue,
@@ -186,7 +232,19 @@ extension ReplicationEngine {
                     ranges: []
                 )
                 actions.append(.send(message, to: peer))
-                if let replica = self.sessions[session] {
+                guard let replica = self.sessions[session] else { continue }
+                if isBlocked && reconciliation.isStartedHere && Reconciliation.isReset(reconciliation.exchange) {
+                    // After a reset of the local file the recorded progress says nothing of what
+                    // the peer must give back: start again rather than ship by it.
+                    self.startReconciliation(
+                        peer,
+                        session: session,
+                        replica: replica,
+                        isReset: Reconciliation.isReset(reconciliation.exchange),
+                        now: now,
+                        into: &actions
+                    )
+                } else {
                     self.pump(peer, session: session, replica: replica, now: now, into: &actions)
                 }
             }
@@ -200,9 +258,12 @@ extension ReplicationEngine {
 struct PeerHolds: Sendable {
     var through: UInt64
     var lacking: Set<UInt32>
+    /// The peer lacks every one of `1...through` (`lacking` is then empty, not all of them).
+    var lacksAll = false
 
     /// Whether the peer holds the entry with sequence number `sequence` (nil: not known).
     func holds(_ sequence: UInt64) -> Bool? {
-        sequence <= self.through ? !self.lacking.contains(UInt32(sequence)) : nil
+        guard sequence <= self.through else { return nil }
+        return !self.lacksAll && !self.lacking.contains(UInt32(sequence))
     }
 }

@@ -93,7 +93,18 @@ extension ReplicationEngine {
     /// there. The last step of a restart: after ``restore(_:)`` and after the local files were
     /// fed in (a host checks each value against the file first), before peers connect; a peer
     /// already connected keeps its current state.
+    ///
+    /// Origins restored beyond the entries the files now hold are forgotten here: they were
+    /// recorded for lines the file no longer has (it was restored shorter, or replaced while
+    /// the replica was down), and a line appended later must not take one of them. A host
+    /// whose origin journal is longer than ``durableCount(of:)`` rewrites it from
+    /// ``origins(of:)``.
     public mutating func restoreProgress(_ progress: [NodeID: [SessionID: UInt64]]) {
+        for session in self.restoredOrigins.keys.sorted() {
+            let count = self.sessions[session]?.order.count ?? 0
+            guard let restored = self.restoredOrigins[session], restored.count > count else { continue }
+            self.restoredOrigins[session] = Array(restored.prefix(count))
+        }
         for (peer, sessions) in progress where self.links[peer] == nil {
             for (session, acknowledged) in sessions {
                 self.acknowledged[peer, default: [:]][session] = acknowledged

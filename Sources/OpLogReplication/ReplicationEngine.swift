@@ -106,6 +106,10 @@ public struct ReplicationEngine: Sendable {
     /// Peers that entries of each session came from, by op id, from before a restart
     /// (read-only replicas only; see ``ReplicationAction/recordArrivals(session:arrivals:)``).
     var restoredArrivals: [SessionID: [OpID: Origin]] = [:]
+    /// Where the entries of each session's file came from (peers only), by reconciliation key,
+    /// as the numbering forgotten at the file's last reset knew it: a re-read entry keeps its
+    /// origin (see ``ReplicationEvent/localFileReset(session:entries:)``).
+    var resetOrigins: [SessionID: [ReconciliationBound: Origin]] = [:]
     /// Node ids by ``Origin/peerIndex``.
     var peerNames: [NodeID] = []
 
@@ -150,6 +154,8 @@ public struct ReplicationEngine: Sendable {
         switch event {
         case .localEntries(let session, let entries):
             self.addLocalEntries(entries, session: session, now: now, into: &actions)
+        case .localFileReset(let session, let entries):
+            self.resetLocalFile(session, entries: entries, now: now, into: &actions)
         case .localCheckpoint(let session, let checkpoint):
             self.adoptLocalCheckpoint(checkpoint, session: session, now: now, into: &actions)
         case .peerConnected(let peer):
@@ -251,6 +257,11 @@ struct EntryStatuses: Sendable {
 
     mutating func reserveCapacity(_ capacity: Int) {
         self.table.reserveCapacity(capacity)
+    }
+
+    /// Forgets every op id whose status matches.
+    mutating func removeAll(where shouldBeRemoved: (EntryStatus) -> Bool) {
+        self.table = self.table.filter { !shouldBeRemoved($0.value) }
     }
 }
 

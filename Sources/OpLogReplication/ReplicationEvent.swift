@@ -6,6 +6,15 @@ public enum ReplicationEvent: Sendable {
     /// (new lines, or a whole file again after it was replaced or truncated). Entries the engine
     /// already knows are ignored, so feeding a file twice never ships anything twice.
     case localEntries(session: SessionID, entries: [LocalEntry])
+    /// The session's `ops.jsonl` was replaced or truncated (it is another file, or shorter than
+    /// what was read): `entries` are all its complete entries now, in file order with their
+    /// offsets. The engine forgets the session's numbering and numbers these from 1 (asking the
+    /// host first, with ``ReplicationAction/resetSession(_:)``, to drop what it keeps by
+    /// sequence number), then reconciles the session afresh with every live peer: the peers
+    /// give back what the file lost, and what they hold is not shipped again. Entries being
+    /// appended, held or deferred are kept. Feed it instead of a `localEntries` of the re-read
+    /// file, and before any later line of it.
+    case localFileReset(session: SessionID, entries: [LocalEntry])
     /// The local `checkpoint.json` holds this checkpoint (it may be one the engine asked for).
     case localCheckpoint(session: SessionID, Checkpoint)
     /// A link to `peer` finished its handshake; from now on messages can go to it.
@@ -92,6 +101,13 @@ public enum ReplicationAction: Sendable, Equatable {
     /// is a cache that may be lost or thrown away at any time, and a host that keeps no index
     /// ignores it.
     case recordIndex(session: SessionID, firstSequence: UInt64, entries: [IndexedEntry], lastLineDigest: UInt64)
+    /// The session's local file was reset (see ``ReplicationEvent/localFileReset(session:entries:)``):
+    /// before anything after this action, drop what is kept of `session` by sequence number —
+    /// the origin journal and the index of the session, and every peer's recorded progress of
+    /// it (as 0) — since the numbering starts again from 1 with the
+    /// ``recordOrigins(session:firstSequence:origins:)`` that follows. Arrivals stay (they are
+    /// by op id), and so do checkpoints.
+    case resetSession(SessionID)
     /// Something worth a log line and a counter; no action needed.
     case report(ReplicationReport)
 }
@@ -153,4 +169,15 @@ public enum ReplicationReport: Sendable, Equatable {
     /// `acknowledged` it had acknowledged (it was restored from a backup, or lost part of its
     /// file): they are sent again.
     case peerLacksAcknowledged(peer: NodeID, session: SessionID, acknowledged: UInt64, holds: UInt64)
+    /// `peer` sent an entry whose op id the local file already holds, at `location`, and was
+    /// dropped as a duplicate; `line` is the received line. Reported only for op ids that are
+    /// not content ids (`sha256:` ids are verified on receipt, so the same id is the same
+    /// content; a formatting difference of such a line is not looked for). The host compares
+    /// `line` with the local line: if they differ, two writers gave one op id to different
+    /// entries, and both files keep their own.
+    case duplicateReceived(peer: NodeID, session: SessionID, opID: OpID, location: EntryLocation, line: [UInt8])
+    /// A new line of the local file, at `location`, repeats the op id of the line at
+    /// `firstLocation`: the later line is not replicated. Not reported for a line read again
+    /// (the same place), so a re-read file reports nothing.
+    case repeatedLocalOpID(session: SessionID, opID: OpID, location: EntryLocation, firstLocation: EntryLocation)
 }

@@ -1,3 +1,5 @@
+import OpLogReplication
+
 /// The handshake message: the sender's protocol version, node id and role.
 ///
 /// Each side sends its hello first and checks the peer's with ``validate(peer:)`` before
@@ -5,12 +7,14 @@
 public struct Hello: Sendable, Hashable {
     /// The protocol version this build speaks. Frames of other versions are not understood.
     public static let currentProtocolVersion: UInt16 = 3
-    /// The longest node id accepted, in UTF-8 bytes.
-    public static let maximumNodeIDLength = 128
+    /// The longest node id accepted, in bytes: ``NodeID/maximumLength``, since a hello's id must
+    /// be one `NodeID(validating:)` accepts.
+    public static let maximumNodeIDLength = NodeID.maximumLength
 
     /// The protocol version the sender speaks.
     public var protocolVersion: UInt16
-    /// The sender's node id: unique among the replicas, 1 to ``maximumNodeIDLength`` UTF-8 bytes.
+    /// The sender's node id: unique among the replicas, 1 to ``maximumNodeIDLength`` bytes of
+    /// printable ASCII other than space (what `NodeID(validating:)` accepts).
     public var nodeID: String
     /// Whether the sender only receives: it never sends entries that it wrote itself.
     public var isReadOnly: Bool
@@ -31,8 +35,10 @@ public struct Hello: Sendable, Hashable {
     /// A node id that is not UTF-8 cannot be a `String`, so ``WireMessage/init(decoding:)``
     /// rejects it, with the same code, before a hello exists.
     /// - Parameter peer: The hello the peer sent.
-    /// - Throws: `WireError` with code `.protocolVersionMismatch`, `.invalidNodeID` (empty, or
-    ///   longer than ``maximumNodeIDLength`` bytes) or `.ownNodeID`.
+    /// - Throws: `WireError` with code `.protocolVersionMismatch`, `.invalidNodeID` (exactly when
+    ///   `NodeID(validating:)` refuses the id: empty, longer than ``maximumNodeIDLength`` bytes,
+    ///   or a byte outside `!`…`~`; the message is `NodeID`'s, prefixed with "peer ") or
+    ///   `.ownNodeID`.
     public func validate(peer: Hello) throws(WireError) {
         guard peer.protocolVersion == self.protocolVersion else {
             throw WireError(
@@ -41,15 +47,10 @@ public struct Hello: Sendable, Hashable {
                     "peer speaks protocol version \(peer.protocolVersion), this node speaks \(self.protocolVersion)"
             )
         }
-        let length = peer.nodeID.utf8.count
-        guard length > 0 else {
-            throw WireError(code: .invalidNodeID, message: "peer node id is empty")
-        }
-        guard length <= Self.maximumNodeIDLength else {
-            throw WireError(
-                code: .invalidNodeID,
-                message: "peer node id is \(length) bytes long, longer than \(Self.maximumNodeIDLength)"
-            )
+        do {
+            _ = try NodeID(validating: peer.nodeID)
+        } catch {
+            throw WireError(code: .invalidNodeID, message: "peer \(error.message)")
         }
         guard !peer.nodeID.utf8.elementsEqual(self.nodeID.utf8) else {
             throw WireError(code: .ownNodeID, message: "peer has this node's own id \"\(self.nodeID)\"")

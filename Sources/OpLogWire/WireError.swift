@@ -53,7 +53,8 @@ public struct WireError: Error, Sendable, CustomStringConvertible {
         public static let invalidField = Code(.invalidField)
         /// The peer speaks another protocol version.
         public static let protocolVersionMismatch = Code(.protocolVersionMismatch)
-        /// The peer's node id is empty, longer than ``Hello/maximumNodeIDLength`` bytes or not UTF-8.
+        /// The peer's node id is not one `NodeID(validating:)` accepts (empty, longer than
+        /// ``Hello/maximumNodeIDLength`` bytes, a byte outside `!`…`~`), or not UTF-8.
         public static let invalidNodeID = Code(.invalidNodeID)
         /// The peer has this node's own id: a connection to ourselves, or two nodes sharing an id.
         public static let ownNodeID = Code(.ownNodeID)

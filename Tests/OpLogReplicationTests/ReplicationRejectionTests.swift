@@ -13,7 +13,9 @@ struct ReplicationRejectionTests {
         for case .report(let report) in actions {
             switch report {
             case .rejectedEntry(_, _, let rejection), .rejectedMessage(_, let rejection): return rejection
-            case .orphansWritten, .checkpointAdopted, .reconciled, .peerLacksAcknowledged: continue
+            case .orphansWritten, .checkpointAdopted, .reconciled, .peerLacksAcknowledged, .duplicateReceived,
+                .repeatedLocalOpID:
+                continue
             }
         }
         return nil

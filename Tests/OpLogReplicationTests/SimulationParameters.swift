@@ -64,8 +64,12 @@ struct SimulationParameters: CustomStringConvertible {
     /// writer mid-append); drawn like the history.
     var partialWriteRate = 0.0
     /// How often a crash leaves a session's file cut back to an earlier line (restored from an
-    /// older backup); drawn like the history, and only with `OPLOG_SIM_FILE_CUTS=1`.
+    /// older backup); drawn like the history, and off with `OPLOG_SIM_FILE_CUTS=0`.
     var fileCutRate = 0.0
+    /// How often, per tick of a running replica, one of its session files is cut back under it
+    /// (replaced by a shorter copy, or truncated); drawn like the history, and off with
+    /// `OPLOG_SIM_FILE_CUTS=0`.
+    var runningCutRate = 0.0
     let tickInterval: Duration = .seconds(2)
     var engine: ReplicationEngine.Configuration
 
@@ -120,10 +124,11 @@ struct SimulationParameters: CustomStringConvertible {
         self.historySeed = extra.next()
         self.historyCount = extra.chance(1.0 / 100) ? extra.within(2000...3000) : 0
         self.partialWriteRate = extra.chance(0.3) ? 0.15 : 0
-        // Off unless asked for: a cut file does not always get back what it lost (see
-        // SimulationWorld+Files.swift).
+        // On unless OPLOG_SIM_FILE_CUTS=0 (see SimulationWorld+Files.swift).
         let hasFileCuts = extra.chance(0.3)
         self.fileCutRate = SimulationSeeds.areFileCutsEnabled && hasFileCuts ? 0.4 : 0
+        let hasRunningCuts = extra.chance(0.3)
+        self.runningCutRate = SimulationSeeds.areFileCutsEnabled && hasRunningCuts ? 0.05 : 0
 
         var engine = ReplicationEngine.Configuration()
         switch variant {
@@ -168,7 +173,7 @@ struct SimulationParameters: CustomStringConvertible {
             append failures \(self.appendFailureRate), partitions \(self.hasPartitions), crashes \(self.hasCrashes), \
             retransmit \(self.engine.retransmitTimeout), hold \(self.engine.holdTimeout), window \(self.engine.maximumInFlight), \
             batch \(self.engine.maximumBatchLines) lines/\(self.engine.maximumBatchBytes) bytes, \
-            history \(self.historyCount), partial writes \(self.partialWriteRate), file cuts \(self.fileCutRate)
+            history \(self.historyCount), partial writes \(self.partialWriteRate), file cuts \(self.fileCutRate), running cuts \(self.runningCutRate)
             """
     }
 }

@@ -7,8 +7,8 @@ import Testing
 /// 300 seeds by default (160 lossy, 80 stream, 60 orphans; about one in a hundred with a history of
 /// a few thousand entries), plus one with such a history always. `OPLOG_SIM_SEEDS=N` runs seeds
 /// `0..<N` of each sweep (from `OPLOG_SIM_FIRST_SEED` if set); `OPLOG_SIM_SEED=N` runs seed N alone; `OPLOG_SIM_VERBOSE=1` adds the
-/// end state of a failed run to its message; `OPLOG_SIM_FILE_CUTS=1` adds files cut back while
-/// their replica is down (off by default: some such runs do not converge yet).
+/// end state of a failed run to its message; `OPLOG_SIM_FILE_CUTS=0` turns off the files cut back
+/// while their replica is down or under it while it runs (on by default).
 /// A failure names the seed, the variant and the invariant broken.
 ///
 /// The worlds are CPU-bound and synchronous, so they run one at a time on a thread of their own
@@ -79,9 +79,10 @@ struct SimulationTests {
     /// The command that runs `test` (a test function's `#function`, e.g. `lossyNetwork(seed:)`)
     /// for `seed` alone, as printed with a failure: from the package folder, it builds what is
     /// needed and runs that one test with that one seed.
-    static func replayCommand(seed: UInt64, test: String, hasFileCuts: Bool = false) -> String {
+    /// A run with file cuts turned off (`OPLOG_SIM_FILE_CUTS=0`) is replayed with them off.
+    static func replayCommand(seed: UInt64, test: String) -> String {
         let name = test.prefix { $0 != "(" }
-        let cuts = hasFileCuts ? "\(SimulationSeeds.fileCutsVariable)=1 " : ""
+        let cuts = SimulationSeeds.areFileCutsEnabled ? "" : "\(SimulationSeeds.fileCutsVariable)=0 "
         return "\(cuts)\(SimulationSeeds.seedVariable)=\(seed) OPLOG_SIM_VERBOSE=1 swift test --filter 'OpLogReplicationTests.SimulationTests/\(name)'"
     }
 
@@ -101,7 +102,7 @@ struct SimulationTests {
             }
             guard !world.violations.isEmpty else { return (failures, world.rangeSplits) }
             let details = isVerbose ? "\n" + world.diagnostics() : ""
-            let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test, hasFileCuts: parameters.fileCutRate > 0)
+            let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test)
             failures.append(
                 """
                 \(parameters.variant) seed \(parameters.seed): \(world.violationCount) violations; first: \(world.violations[0])
@@ -134,12 +135,12 @@ enum SimulationThread {
 enum SimulationSeeds {
     /// The environment variable that names the one seed to run.
     static let seedVariable = "OPLOG_SIM_SEED"
-    /// The environment variable that turns file cuts on (``SimulationWorld/cutFile(at:)``).
+    /// The environment variable that turns file cuts off with `0` (``SimulationWorld/cutFile(at:isRunning:)``).
     static let fileCutsVariable = "OPLOG_SIM_FILE_CUTS"
 
-    /// Whether `OPLOG_SIM_FILE_CUTS=1`.
+    /// Whether file cuts are on: unless `OPLOG_SIM_FILE_CUTS=0`.
     static var areFileCutsEnabled: Bool {
-        ProcessInfo.processInfo.environment[Self.fileCutsVariable] == "1"
+        ProcessInfo.processInfo.environment[Self.fileCutsVariable] != "0"
     }
 
     /// `0..<defaultCount`, or what `OPLOG_SIM_SEED` / `OPLOG_SIM_SEEDS` ask for.

@@ -14,12 +14,15 @@ extension SimulationWorld {
     /// progress recorded beyond them is dropped (a prefix keeps the sequence numbers of what
     /// is left, so the rest stays true).
     ///
-    /// Only with `OPLOG_SIM_FILE_CUTS=1`: some runs do not converge, a replica never getting back
-    /// entries it lost (e.g. `OPLOG_SIM_FILE_CUTS=1 OPLOG_SIM_SEED=134 swift test --filter
-    /// 'OpLogReplicationTests.SimulationTests/lossyNetwork'`, and stream seed 42), which is an
-    /// engine question still open: the peers' own progress says the replica holds them, and a
-    /// reconciliation that is given up leaves shipping to that progress and to the no-echo rule.
-    func cutFile(at index: Int) {
+    /// On unless `OPLOG_SIM_FILE_CUTS=0`. Runs that did not converge before (lossy seed 134,
+    /// stream seed 42: the replica never got back entries it lost) were a peer that found the
+    /// replica lacking everything and still kept to the no-echo rule; they converge now.
+    ///
+    /// With `isRunning`, the replica is up: the file is cut (replaced by a shorter copy, or
+    /// truncated in place) under the running engine, and the host does what the agent does when
+    /// its tail sees it: it feeds the file as it is now with `.localFileReset`, and the engine
+    /// tells it (`.resetSession`) what to drop of its state folder.
+    func cutFile(at index: Int, isRunning: Bool = false) {
         let sessions = self.replicas[index].files.keys.sorted().filter { self.replicas[index].files[$0]?.unfinished == nil }
         guard !sessions.isEmpty else { return }
         let session = sessions[self.fileRandom.below(sessions.count)]
@@ -51,6 +54,21 @@ extension SimulationWorld {
             }
             cut.bytes += line
             cut.bytes.append(UInt8(ascii: "\n"))
+        }
+        if isRunning {
+            cut.watchedOffset = cut.bytes.count
+            self.replicas[index].files[session] = cut
+            self.runningFileCuts += 1
+            var locals: [LocalEntry] = []
+            var offset = 0
+            while let newline = cut.bytes[offset...].firstIndex(of: UInt8(ascii: "\n")) {
+                if let entry = self.entry(for: Array(cut.bytes[offset..<newline])) {
+                    locals.append(LocalEntry(entry: entry, offset: Int64(offset)))
+                }
+                offset = newline + 1
+            }
+            self.feed(.localFileReset(session: session, entries: locals), to: index)
+            return
         }
         self.replicas[index].files[session] = cut
         self.fileCuts += 1

@@ -128,6 +128,12 @@ extension SimulationWorld {
                     saved += entries[skip...]
                 }
                 self.replicas[index].savedIndex[session] = saved
+            case .resetSession(let session):
+                self.replicas[index].savedOrigins[session] = nil
+                self.replicas[index].savedIndex[session] = nil
+                for peer in self.replicas[index].savedProgress.keys where self.replicas[index].savedProgress[peer]?[session] != nil {
+                    self.replicas[index].savedProgress[peer]?[session] = 0
+                }
             case .report(let report):
                 self.count(report, at: index)
             }
@@ -146,7 +152,7 @@ extension SimulationWorld {
             break
         case .reconciled:
             self.reconciliations += 1
-        case .peerLacksAcknowledged:
+        case .peerLacksAcknowledged, .duplicateReceived, .repeatedLocalOpID:
             break
         }
     }

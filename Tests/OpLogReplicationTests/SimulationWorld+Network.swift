@@ -196,6 +196,8 @@ extension SimulationWorld {
             self.digest.add("arrivals \(session) \(arrivals.map { "\($0.opID) \($0.peer)" })")
         case .recordProgress(let peer, let session, let acknowledged):
             self.digest.add("progress \(peer) \(session) \(acknowledged)")
+        case .resetSession(let session):
+            self.digest.add("reset \(session)")
         case .recordOrigins(let session, let firstSequence, let origins):
             self.digest.add("origins \(session) \(firstSequence) \(origins.map { $0?.rawValue ?? "-" })")
         case .recordIndex(let session, let firstSequence, let entries, let lastLineDigest):

@@ -120,6 +120,8 @@ final class SimulationWorld {
     var rangeSplits = 0
     /// Files cut back while their replica was down (``cutFile(at:)``).
     var fileCuts = 0
+    /// Files cut back while their replica ran (``cutFile(at:isRunning:)``).
+    var runningFileCuts = 0
     var checkpointCount = 0
 
     var made: [OpID: Made] = [:]
@@ -239,6 +241,11 @@ final class SimulationWorld {
         case .deliver(let delivery):
             self.deliver(delivery)
         case .tick(let index):
+            if self.parameters.runningCutRate > 0, !self.isHealing, self.replicas[index].engine != nil,
+                self.fileRandom.chance(self.parameters.runningCutRate)
+            {
+                self.cutFile(at: index, isRunning: true)
+            }
             self.feed(.tick, to: index)
             self.queue.schedule(.tick(index), at: self.now + self.parameters.tickInterval)
         case .write(let index):

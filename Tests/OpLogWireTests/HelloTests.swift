@@ -1,3 +1,4 @@
+import OpLogReplication
 import OpLogWire
 import Testing
 
@@ -21,8 +22,9 @@ import Testing
     @Test(arguments: [
         Hello(nodeID: "node-b", isReadOnly: false),
         Hello(nodeID: "node-b", isReadOnly: true),
-        Hello(nodeID: String(repeating: "x", count: 128), isReadOnly: false),
-        Hello(nodeID: String(repeating: "é", count: 64), isReadOnly: false),
+        Hello(nodeID: String(repeating: "x", count: 64), isReadOnly: false),
+        Hello(nodeID: "MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD", isReadOnly: false),
+        Hello(nodeID: "!~", isReadOnly: false),
         Hello(nodeID: "n", isReadOnly: false),
     ])
     func acceptsAWellFormedPeer(peer: Hello) {
@@ -45,16 +47,34 @@ import Testing
         #expect(error?.message.hasPrefix("peer has this node's own id") == true)
     }
 
-    @Test func comparesIDsByTheirUTF8Bytes() {
-        let precomposed = Hello(nodeID: "caf\u{E9}", isReadOnly: false)
-        let decomposed = Hello(nodeID: "cafe\u{301}", isReadOnly: false)
-        #expect(precomposed.nodeID == decomposed.nodeID)  // equal as Swift strings
-        #expect(throws: Never.self) { try precomposed.validate(peer: decomposed) }
+    @Test func comparesIDsByTheirBytes() {
+        let lower = Hello(nodeID: "node-b", isReadOnly: false)
+        let upper = Hello(nodeID: "NODE-B", isReadOnly: false)
+        #expect(throws: Never.self) { try lower.validate(peer: upper) }
         #expect {
-            try precomposed.validate(peer: precomposed)
+            try lower.validate(peer: lower)
         } throws: { error in
             (error as? WireError)?.code == .ownNodeID
         }
+    }
+
+    /// A hello's id is valid exactly when `NodeID(validating:)` accepts it.
+    @Test(arguments: [
+        "", " ", "node b", "node\tb", "caf\u{E9}", "cafe\u{301}", "\u{7F}", "x\u{0}",
+        String(repeating: "x", count: 64), String(repeating: "x", count: 65), "node-b", "!", "~",
+    ])
+    func agreesWithNodeIDValidation(id: String) {
+        let isNodeID = (try? NodeID(validating: id)) != nil
+        let error = self.validationError(Hello(nodeID: id, isReadOnly: false))
+        #expect((error == nil) == isNodeID, "\(id.debugDescription)")
+        if let error { #expect(error.code == .invalidNodeID) }
+    }
+
+    @Test func rejectsNonPrintableOrNonASCIIBytes() {
+        let error = self.validationError(Hello(nodeID: "node b", isReadOnly: false))
+        #expect(error?.code == .invalidNodeID)
+        #expect(error?.message.hasPrefix("peer node id has byte 0x20 at offset 4") == true)
+        #expect(self.validationError(Hello(nodeID: "caf\u{E9}", isReadOnly: false))?.code == .invalidNodeID)
     }
 
     @Test func rejectsAnEmptyID() {
@@ -63,11 +83,10 @@ import Testing
         #expect(error?.message == "peer node id is empty")
     }
 
-    @Test func limitsTheIDInUTF8BytesNotCharacters() {
-        #expect(self.validationError(Hello(nodeID: String(repeating: "x", count: 129), isReadOnly: false))?.code == .invalidNodeID)
-        // 65 characters, 130 bytes.
-        let error = self.validationError(Hello(nodeID: String(repeating: "é", count: 65), isReadOnly: false))
+    @Test func limitsTheIDToSixtyFourBytes() {
+        #expect(Hello.maximumNodeIDLength == NodeID.maximumLength)
+        let error = self.validationError(Hello(nodeID: String(repeating: "x", count: 65), isReadOnly: false))
         #expect(error?.code == .invalidNodeID)
-        #expect(error?.message == "peer node id is 130 bytes long, longer than 128")
+        #expect(error?.message == "peer node id is 65 bytes long, longer than 64")
     }
 }

@@ -59,9 +59,17 @@ extension AgentCore {
         var tail =
             self.files.tails[session]
             ?? SessionTail(log: SessionLog(layout: self.configuration.layout, sessionID: session))
-        let batch: SessionTail.Batch
+        var batch: SessionTail.Batch
+        var entries: [LocalEntry] = []
         do {
             batch = try tail.readNew(maximumBytes: maximumBytes)
+            self.noteRead(batch, session: session, into: &entries)
+            // The engine renumbers a reset file in one event: read all of it now.
+            while batch.wasReset && batch.hasMore {
+                batch = try tail.readNew(maximumBytes: maximumBytes)
+                self.noteRead(batch, session: session, into: &entries)
+                batch.wasReset = true
+            }
         } catch {
             self.logger.error(
                 "cannot read ops.jsonl",
@@ -71,14 +79,21 @@ extension AgentCore {
             return false
         }
         self.files.tails[session] = tail
-        self.files.linesRead += batch.entries.count + batch.summary.rejectedLineCount
         if batch.wasReset {
-            self.stopIndexing(session)
             self.logger.warning(
-                "ops.jsonl was replaced or truncated; re-indexing (known entries are not shipped again)",
-                metadata: ["session": "\(session)"]
+                "ops.jsonl was replaced or truncated; renumbering it and reconciling it with peers",
+                metadata: ["session": "\(session)", "entries": "\(entries.count)"]
             )
+            self.apply(.localFileReset(session: session, entries: entries))
+        } else if !entries.isEmpty {
+            self.apply(.localEntries(session: session, entries: entries))
         }
+        return batch.hasMore
+    }
+
+    /// Counts and logs what one read found, and adds its entries to `entries`.
+    private func noteRead(_ batch: SessionTail.Batch, session: SessionID, into entries: inout [LocalEntry]) {
+        self.files.linesRead += batch.entries.count + batch.summary.rejectedLineCount
         if batch.summary.rejectedLineCount > 0 {
             self.files.rejectedLines += batch.summary.rejectedLineCount
             for rejected in batch.summary.rejectedLines.prefix(10) {
@@ -88,11 +103,7 @@ extension AgentCore {
                 )
             }
         }
-        if !batch.entries.isEmpty {
-            let entries = zip(batch.entries, batch.offsets).map { LocalEntry(entry: $0, offset: $1) }
-            self.apply(.localEntries(session: session, entries: entries))
-        }
-        return batch.hasMore
+        entries += zip(batch.entries, batch.offsets).map { LocalEntry(entry: $0, offset: $1) }
     }
 
     /// The most bytes of lines one read of a log takes (the last line may go past it).

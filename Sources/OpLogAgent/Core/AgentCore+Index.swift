@@ -191,6 +191,17 @@ extension AgentCore {
     /// Writes no more of the session's index in this run, and removes it: the engine's entries
     /// no longer match the file's lines one for one (the file was replaced), or a record could
     /// not be written. The next start reads the whole file and writes a new index.
+    /// The engine renumbers the session from 1 (its file was reset): what is kept by sequence
+    /// number goes — the origin journal, the index (not written again in this run), and every
+    /// peer's recorded progress (0).
+    func resetSession(_ session: SessionID) {
+        self.records.journals.resetSession(session, logger: self.logger)
+        self.stopIndexing(session)
+        self.records.index.indexedCount[session] = nil
+        self.progress.resetSession(session)
+        self.files.forgetLamport(session)
+    }
+
     func stopIndexing(_ session: SessionID) {
         guard self.records.index.unindexedSessions.insert(session).inserted else { return }
         self.records.index.entryIndex.remove(session)

@@ -46,6 +46,38 @@ extension AgentCore {
                     "peer": "\(peer)", "session": "\(session)", "acknowledged": "\(acknowledged)", "holds": "\(holds)",
                 ]
             )
+        case .duplicateReceived(let peer, let session, let opID, let location, let line):
+            self.compare(line, with: location, opID: opID, session: session, peer: peer)
+        case .repeatedLocalOpID(let session, let opID, let location, let firstLocation):
+            guard self.files.reportedRepeats.insert(opID.rawValue).inserted else { return }
+            self.logger.warning(
+                "op_id repeated in ops.jsonl; the later line is not replicated",
+                metadata: [
+                    "session": "\(session)", "op_id": "\(opID)", "offset": "\(location.offset)",
+                    "first_offset": "\(firstLocation.offset)",
+                ]
+            )
         }
+    }
+
+    /// A peer's entry dropped as a duplicate of the local one at `location`: if the local
+    /// line's bytes differ, two writers gave `opID` to different entries. Logged (once per op
+    /// id) and counted; both files keep their own line.
+    private func compare(
+        _ line: [UInt8],
+        with location: EntryLocation,
+        opID: OpID,
+        session: SessionID,
+        peer: NodeID
+    ) {
+        guard !self.files.reportedConflicts.contains(opID.rawValue) else { return }
+        let log = SessionLog(layout: self.configuration.layout, sessionID: session)
+        let range = location.offset..<(location.offset + Int64(location.length))
+        guard let local = try? log.readBytes(in: range), local != line else { return }
+        self.files.reportedConflicts.insert(opID.rawValue)
+        self.logger.warning(
+            "a peer's entry has the op_id of a different local entry; both are kept as they are",
+            metadata: ["session": "\(session)", "op_id": "\(opID)", "peer": "\(peer)"]
+        )
     }
 }

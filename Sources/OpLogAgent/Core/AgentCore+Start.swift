@@ -48,6 +48,16 @@ extension AgentCore {
             )
         }
         self.engine.restoreProgress(restored)
+        for session in self.engine.knownSessions
+        where (self.records.journals.journaledCount[session] ?? 0) > UInt64(self.engine.durableCount(of: session)) {
+            // The file holds fewer entries than the journal describes (restored shorter while
+            // the node was down): the journal's tail would be taken for later lines' origins.
+            self.records.journals.rewriteOrigins(
+                self.engine.origins(of: session),
+                session: session,
+                logger: self.logger
+            )
+        }
         self.progress.restore(restored)
         self.logger.info(
             "indexed",

@@ -51,6 +51,7 @@ extension AgentCore {
         counters.messagesRejected = statistics.messagesRejected
         counters.duplicatesIgnored = statistics.duplicatesIgnored
         counters.orphansWritten = statistics.orphansWritten
+        counters.conflictingEntries = self.files.reportedConflicts.count
         self.status.board.publish(
             NodeStatus(
                 nodeID: self.nodeID,

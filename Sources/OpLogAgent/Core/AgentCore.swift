@@ -177,6 +177,8 @@ actor AgentCore {
             )
         case .recordProgress(let peer, let session, let acknowledged):
             self.progress.record(peer: peer, session: session, acknowledged: acknowledged)
+        case .resetSession(let session):
+            self.resetSession(session)
         case .report(let report):
             self.log(report)
         }

@@ -17,6 +17,10 @@ struct LocalFiles: Sendable {
     var linesRead = 0
     /// Local lines that do not parse, since start.
     var rejectedLines = 0
+    /// Op ids a peer sent with other bytes than the local line's, already logged.
+    var reportedConflicts: Set<String> = []
+    /// Op ids repeated in a local file, already logged.
+    var reportedRepeats: Set<String> = []
 
     /// Notes entries the engine numbered (read, appended or restored).
     mutating func noteNumbered(_ entries: some Sequence<IndexedEntry>, session: SessionID) {
@@ -25,6 +29,12 @@ struct LocalFiles: Sendable {
             maximum = entry.key.lamport
         }
         self.lamportMaxima[session] = maximum
+    }
+
+    /// Forgets the session's lamport maximum (its file was reset; the re-read lines note it
+    /// again).
+    mutating func forgetLamport(_ session: SessionID) {
+        self.lamportMaxima[session] = nil
     }
 
     mutating func noteLamport(_ lamport: UInt64, session: SessionID) {

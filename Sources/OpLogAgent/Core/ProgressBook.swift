@@ -22,6 +22,14 @@ struct ProgressBook: Sendable {
         self.isDirty = true
     }
 
+    /// Every peer's progress of `session` is 0 now (its local file was reset).
+    mutating func resetSession(_ session: SessionID) {
+        for peer in self.acknowledged.keys where self.acknowledged[peer]?[session] != nil {
+            self.acknowledged[peer]?[session] = 0
+            self.isDirty = true
+        }
+    }
+
     /// Whether a record is due: something changed and the last save is `interval` old.
     func isSaveDue(interval: Duration) -> Bool {
         self.isDirty && ContinuousClock.now - self.lastSave >= interval

@@ -55,6 +55,26 @@ struct StateJournals: Sendable {
         }
     }
 
+    /// Forgets the session's origin journal (its file was reset, and the numbering starts
+    /// again from 1); the arrivals stay, as they are by op id.
+    mutating func resetSession(_ session: SessionID, logger: Logger) {
+        self.journaledCount[session] = nil
+        do {
+            try self.origins.folder.remove(.origins(session))
+        } catch {
+            logger.error("\(error.message)")
+        }
+    }
+
+    /// Replaces the session's origin journal with `origins` (sequence 1 on): for a journal
+    /// longer than the file it describes (the file was restored shorter while the node was
+    /// down), whose tail would otherwise be taken for the origins of lines appended later.
+    mutating func rewriteOrigins(_ origins: [NodeID?], session: SessionID, logger: Logger) {
+        self.resetSession(session, logger: logger)
+        guard !origins.isEmpty else { return }
+        self.recordOrigins(origins, firstSequence: 1, session: session, logger: logger)
+    }
+
     /// Appends the origins of sequence numbers `firstSequence`… to the session's journal,
     /// skipping those it holds; a run that does not join what it holds is left out.
     mutating func recordOrigins(_ origins: [NodeID?], firstSequence: UInt64, session: SessionID, logger: Logger) {

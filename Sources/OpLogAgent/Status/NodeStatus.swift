@@ -61,6 +61,10 @@ public struct NodeStatus: Sendable, Equatable {
         public var messagesRejected = 0
         public var duplicatesIgnored = 0
         public var orphansWritten = 0
+        /// Op ids (each counted once) that a peer sent with other bytes than the local entry
+        /// of that id: two writers gave one opaque id to different entries. Both files keep
+        /// their own line.
+        public var conflictingEntries = 0
 
         public init() {}
     }

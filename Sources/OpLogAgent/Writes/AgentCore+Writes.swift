@@ -50,18 +50,27 @@ extension AgentCore {
         }
     }
 
+    /// The page size the kernel copies a write in (4 KiB on the machines we run on; a larger
+    /// page only makes fewer writes cross one).
+    static let pageSize: Int64 = 4096
+
     /// One write of a batch, with what became of it.
     private func write(_ request: AppendRequest, to log: SessionLog) -> WriteOutcome {
         do {
             let appender = try SessionAppender(opening: log)
             let total = request.lines.reduce(Int64(0)) { $0 + Int64($1.count) + 1 }
             // Where this append starts, for a start after a crash mid-write (AppendIntents); one
-            // byte more for the `\n` that closes a stale unfinished line first.
+            // byte more for the `\n` that closes a stale unfinished line first. Only a write
+            // that crosses a page can stop short on SIGKILL (the kernel checks for it between
+            // pages), so a small live append within a page costs no record.
             do {
-                try self.records.intents.record(
-                    AppendIntents.Intent(offset: try appender.size(), length: total + 1),
-                    session: request.session
-                )
+                let offset = try appender.size()
+                if offset % Self.pageSize + total + 1 > Self.pageSize {
+                    try self.records.intents.record(
+                        AppendIntents.Intent(offset: offset, length: total + 1),
+                        session: request.session
+                    )
+                }
             } catch {
                 self.logger.debug("cannot record the append in progress", metadata: ["error": "\(error)"])
             }
