@@ -80,10 +80,9 @@ extension AgentCore {
         }
         let lastSeen = self.files.checkpoints.sessions[session]?.lastSeen
         switch state {
-        case .missing where lastSeen != nil:
-            // Removed by someone: the greatest known goes back.
-            self.replaceCheckpoint(checkpoint, session: session)
         case .missing, .invalid:
+            // No file (never written, or removed by someone) or a damaged one: nothing a writer
+            // made can be lost by writing the greatest known.
             self.replaceCheckpoint(checkpoint, session: session)
         case .beingWritten:
             self.files.checkpoints.sessions[session, default: CheckpointFiles.Session()].pendingWrite = checkpoint

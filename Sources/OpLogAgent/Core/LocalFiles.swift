@@ -24,11 +24,7 @@ struct LocalFiles: Sendable {
 
     /// Notes entries the engine numbered (read, appended or restored).
     mutating func noteNumbered(_ entries: some Sequence<IndexedEntry>, session: SessionID) {
-        var maximum = self.lamportMaxima[session]
-        for entry in entries where maximum.map({ entry.key.lamport > $0 }) ?? true {
-            maximum = entry.key.lamport
-        }
-        self.lamportMaxima[session] = maximum
+        if let maximum = entries.lazy.map(\.key.lamport).max() { self.noteLamport(maximum, session: session) }
     }
 
     /// Forgets the session's lamport maximum (its file was reset; the re-read lines note it
