@@ -12,11 +12,16 @@ public struct IndexedEntry: Sendable, Hashable {
     public var location: EntryLocation
     /// Where it sorts for set reconciliation: its `lamport_ts` and the hash of its op id.
     public var key: ReconciliationBound
+    /// 64 more bits that tell it from another entry with the same key: of its op id for a
+    /// content id, of its line for any other (so that two entries given one opaque id are told
+    /// apart). See ``ReconciliationBound/placing(_:)``.
+    public var contentHash: UInt64
 
-    public init(opID: OpID, location: EntryLocation, key: ReconciliationBound) {
+    public init(opID: OpID, location: EntryLocation, key: ReconciliationBound, contentHash: UInt64) {
         self.opID = opID
         self.location = location
         self.key = key
+        self.contentHash = contentHash
     }
 
     /// The first 8 bytes of the SHA-256 of `line` (without its `\n`), big-endian: what an index

@@ -41,6 +41,21 @@ public struct ReconciliationBound: Sendable, Hashable, Comparable, CustomStringC
         }
     }
 
+    /// Where `entry` sorts, and its ``IndexedEntry/contentHash``: one SHA-256 of the op id
+    /// gives both for a content id (whose id already names its content); an opaque id's content
+    /// hash is ``IndexedEntry/lineDigest(of:)`` of its line, a second SHA-256.
+    public static func placing(_ entry: OpEntry) -> (bound: ReconciliationBound, contentHash: UInt64) {
+        let digest = SHA256.hash(data: Array(entry.opID.rawValue.utf8))
+        let (hash, idHash) = digest.withUnsafeBytes { bytes in
+            (
+                bytes.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) },
+                bytes.dropFirst(8).prefix(8).reduce(0) { ($0 << 8) | UInt64($1) }
+            )
+        }
+        let contentHash = entry.opID.isContentAddressed ? idHash : IndexedEntry.lineDigest(of: entry.line)
+        return (ReconciliationBound(lamport: UInt64(entry.lamportTimestamp), hash: hash), contentHash)
+    }
+
     public static func < (lhs: ReconciliationBound, rhs: ReconciliationBound) -> Bool {
         (lhs.lamport, lhs.hash) < (rhs.lamport, rhs.hash)
     }
@@ -52,13 +67,13 @@ public struct ReconciliationBound: Sendable, Hashable, Comparable, CustomStringC
 public enum ReconciliationPayload: Sendable, Hashable {
     /// Nothing to say about the range.
     case skip
-    /// The sender's entries in the range: how many, and the sum of their op-id hashes modulo
-    /// 2^64.
+    /// The sender's entries in the range: how many, and the sum of their items (keyed hashes,
+    /// ``ReconciliationKey/item(_:_:)``) modulo 2^64.
     case fingerprint(count: UInt64, sum: UInt64)
     /// Answers a ``fingerprint(count:sum:)``: the receiver's was the same, so both hold the same
     /// entries in the range.
     case matched
-    /// The sender's entries in the range, every one, as op-id hashes in order.
+    /// The sender's entries in the range, every one, as items (keyed hashes) in order.
     case ids([UInt64])
     /// Answers ``ids(_:)``: bit `i` (byte `i / 8`, least significant bit first) is set when the
     /// sender lacks the `i`-th id of that list.
@@ -107,6 +122,8 @@ struct Reconciliation: Sendable {
 
     /// Names the exchange in every message of it; chosen by the side that starts it.
     let exchange: UInt64
+    /// The key this exchange hashes entries with: the link's, made the exchange's own.
+    private let key: ReconciliationKey
     /// The step the next message of the exchange must carry (steps count messages from 0, the
     /// start, and alternate between the sides).
     var expectedStep: UInt32
@@ -193,8 +210,15 @@ struct Reconciliation: Sendable {
         var ids: Range<Int>?
     }
 
-    init(exchange: UInt64, count: Int, isStartedHere: Bool, now: Duration) {
+    /// - Parameters:
+    ///   - exchange: The exchange's id.
+    ///   - linkKey: The link's key; the exchange hashes with one derived from it.
+    ///   - count: The entries `1...count` of the session take part.
+    ///   - isStartedHere: This side sends the first message.
+    ///   - now: The time of the exchange's start.
+    init(exchange: UInt64, linkKey: ReconciliationKey, count: Int, isStartedHere: Bool, now: Duration) {
         self.exchange = exchange
+        self.key = linkKey.exchangeKey(exchange)
         self.expectedStep = isStartedHere ? 1 : 0
         self.count = count
         self.isStartedHere = isStartedHere
@@ -223,7 +247,7 @@ struct Reconciliation: Sendable {
     /// The first message of an exchange this side starts: one fingerprint of everything.
     mutating func start(_ order: [KnownEntry]) -> [ReconciliationRange] {
         var sum: UInt64 = 0
-        for entry in order.prefix(self.count) { sum &+= entry.key.hash }
+        for entry in order.prefix(self.count) { sum &+= self.key.item(entry.key.hash, entry.contentHash) }
         self.phase = .awaiting([Awaiting(lower: .start, upper: .end, ids: nil)])
         return [
             ReconciliationRange(upperBound: .end, payload: .fingerprint(count: UInt64(self.count), sum: sum))
@@ -250,7 +274,7 @@ struct Reconciliation: Sendable {
             self.phase = .complete
             return [ReconciliationRange(upperBound: .end, payload: .lacking([]))]
         }
-        if self.snapshot == nil { self.snapshot = ReconciliationSnapshot(order.prefix(self.count)) }
+        if self.snapshot == nil { self.snapshot = ReconciliationSnapshot(order.prefix(self.count), key: self.key) }
         guard let snapshot = self.snapshot else { return nil }
         var reply = Reply()
         var lower = ReconciliationBound.start
@@ -296,12 +320,12 @@ struct Reconciliation: Sendable {
                 let theirSet = Set(theirs)
                 var mine = Set<UInt64>(minimumCapacity: indices.count)
                 for index in indices {
-                    let hash = snapshot.keys[index].hash
-                    mine.insert(hash)
-                    if !theirSet.contains(hash) { self.noteLacking(snapshot.sequences[index]) }
+                    let item = snapshot.items[index]
+                    mine.insert(item)
+                    if !theirSet.contains(item) { self.noteLacking(snapshot.sequences[index]) }
                 }
                 var bitmap = [UInt8](repeating: 0, count: (theirs.count + 7) / 8)
-                for (bit, hash) in theirs.enumerated() where !mine.contains(hash) {
+                for (bit, item) in theirs.enumerated() where !mine.contains(item) {
                     bitmap[bit / 8] |= 1 << (bit % 8)
                 }
                 reply.add(upper, .lacking(bitmap))
@@ -313,7 +337,7 @@ struct Reconciliation: Sendable {
                 if ours.count == count && ours.sum == sum {
                     reply.add(upper, .matched)
                 } else if indices.count <= Self.idThreshold {
-                    reply.add(upper, .ids(snapshot.keys[indices].map(\.hash)))
+                    reply.add(upper, .ids(Array(snapshot.items[indices])))
                     next.append(Awaiting(lower: lower, upper: upper, ids: indices))
                 } else {
                     // Split by our entries into equal parts, each fingerprinted.

@@ -1,26 +1,36 @@
-/// A session's entries `1...count` (by sequence number) in reconciliation order, with running
-/// sums of their hashes so that any range's fingerprint costs two binary searches.
+/// A session's entries `1...count` (by sequence number) in reconciliation order, with their
+/// items (keyed hashes) and running sums of those, so that any range's fingerprint costs two
+/// binary searches.
 struct ReconciliationSnapshot: Sendable {
     private(set) var keys: [ReconciliationBound] = []
     private(set) var sequences: [UInt32] = []
-    /// `sums[i]` is the sum of the hashes of `keys[0..<i]`.
+    /// `items[i]` is the keyed hash of the entry at `keys[i]` (``ReconciliationKey/item(_:_:)``).
+    private(set) var items: [UInt64] = []
+    /// `sums[i]` is the sum of `items[0..<i]`.
     private var sums: [UInt64] = [0]
 
-    init(_ entries: ArraySlice<KnownEntry>) {
-        var pairs: [(key: ReconciliationBound, sequence: UInt32)] = []
-        pairs.reserveCapacity(entries.count)
+    /// - Parameters:
+    ///   - entries: The entries, in sequence order from 1.
+    ///   - key: The exchange's key.
+    init(_ entries: ArraySlice<KnownEntry>, key: ReconciliationKey) {
+        var rows: [(key: ReconciliationBound, item: UInt64, sequence: UInt32)] = []
+        rows.reserveCapacity(entries.count)
         for (offset, entry) in entries.enumerated() {
-            pairs.append((entry.key, UInt32(offset + 1)))
+            rows.append((entry.key, key.item(entry.key.hash, entry.contentHash), UInt32(offset + 1)))
         }
-        pairs.sort { $0.key < $1.key }
-        self.keys.reserveCapacity(pairs.count)
-        self.sequences.reserveCapacity(pairs.count)
-        self.sums.reserveCapacity(pairs.count + 1)
+        // Two entries under one key (one opaque id on two lines, or a crafted collision of
+        // op-id hashes) sort by item, so that both sides list them alike.
+        rows.sort { ($0.key, $0.item) < ($1.key, $1.item) }
+        self.keys.reserveCapacity(rows.count)
+        self.items.reserveCapacity(rows.count)
+        self.sequences.reserveCapacity(rows.count)
+        self.sums.reserveCapacity(rows.count + 1)
         var sum: UInt64 = 0
-        for pair in pairs {
-            self.keys.append(pair.key)
-            self.sequences.append(pair.sequence)
-            sum &+= pair.key.hash
+        for row in rows {
+            self.keys.append(row.key)
+            self.items.append(row.item)
+            self.sequences.append(row.sequence)
+            sum &+= row.item
             self.sums.append(sum)
         }
     }

@@ -17,7 +17,7 @@ extension ReplicationEngine {
         var lastLine: [UInt8] = []
         for local in entries {
             let id = local.entry.opID
-            let key = ReconciliationBound(local.entry)
+            let (key, contentHash) = ReconciliationBound.placing(local.entry)
             let origin: Origin
             // A written entry was settled when its append completed, and no wait took it since.
             var isSettled = false
@@ -85,8 +85,8 @@ extension ReplicationEngine {
                 replica.status[id] = .indexed
             }
             let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
-            replica.order.append(KnownEntry(location: location, origin: origin, key: key))
-            indexed.append(IndexedEntry(opID: id, location: location, key: key))
+            replica.order.append(KnownEntry(location: location, origin: origin, key: key, contentHash: contentHash))
+            indexed.append(IndexedEntry(opID: id, location: location, key: key, contentHash: contentHash))
             lastLine = local.entry.line
             if !isSettled { Self.settle(id, in: &replica) }
             added = true

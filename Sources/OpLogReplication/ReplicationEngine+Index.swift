@@ -33,7 +33,14 @@ extension ReplicationEngine {
                 session: session
             )
             replica.status[indexed.opID] = .indexed
-            replica.order.append(KnownEntry(location: indexed.location, origin: origin, key: indexed.key))
+            replica.order.append(
+                KnownEntry(
+                    location: indexed.location,
+                    origin: origin,
+                    key: indexed.key,
+                    contentHash: indexed.contentHash
+                )
+            )
             Self.settle(indexed.opID, in: &replica)
         }
         // Origins the journal already holds (it is what restoreOrigins got) are not recorded

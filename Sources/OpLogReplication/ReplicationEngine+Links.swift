@@ -2,10 +2,15 @@ import OpLog
 
 // Links: connection lifecycle, acknowledgements, what to send next, timers.
 extension ReplicationEngine {
-    mutating func connect(_ peer: NodeID, now: Duration, into actions: inout [ReplicationAction]) {
+    mutating func connect(
+        _ peer: NodeID,
+        key: ReconciliationKey,
+        now: Duration,
+        into actions: inout [ReplicationAction]
+    ) {
         if self.links[peer] != nil { self.disconnect(peer) }
         _ = self.origin(of: peer)
-        self.links[peer] = [:]
+        self.links[peer] = PeerLink(key: key)
         for session in self.sessions.keys.sorted() {
             guard let replica = self.sessions[session] else { continue }
             if self.shouldReconcile(peer, session: session, replica: replica) {
@@ -18,8 +23,8 @@ extension ReplicationEngine {
     }
 
     mutating func disconnect(_ peer: NodeID) {
-        guard let states = self.links.removeValue(forKey: peer) else { return }
-        for (session, state) in states {
+        guard let link = self.links.removeValue(forKey: peer) else { return }
+        for (session, state) in link.sessions {
             // An unfinished reconciliation leaves the recorded progress as it was.
             if state.isShippingBlocked { continue }
             self.acknowledged[peer, default: [:]][session] = state.acknowledged
@@ -255,7 +260,7 @@ extension ReplicationEngine {
         self.abandonStalledReconciliations(now: now, into: &actions)
         let retransmitTimeout = self.configuration.retransmitTimeout
         for peer in self.links.keys.sorted() {
-            for session in (self.links[peer] ?? [:]).keys.sorted() {
+            for session in (self.links[peer]?.sessions.keys).map({ $0.sorted() }) ?? [] {
                 guard var state = self.links[peer]?[session], let replica = self.sessions[session] else { continue }
                 if state.sent > state.acknowledged && now - state.lastProgress >= retransmitTimeout {
                     self.retransmit(&state, now: now)

@@ -25,6 +25,7 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
+        guard let linkKey = self.links[peer]?.key else { return }
         let recorded = self.acknowledged[peer]?[session] ?? 0
         self.exchangesStarted += 1
         let serial = Reconciliation.serial(
@@ -32,6 +33,7 @@ extension ReplicationEngine {
         )
         var reconciliation = Reconciliation(
             exchange: isReset ? serial | Reconciliation.resetFlag : serial,
+            linkKey: linkKey,
             count: replica.order.count,
             isStartedHere: true,
             now: now
@@ -69,6 +71,7 @@ extension ReplicationEngine {
             self.rejectMessage(from: peer, ReplicationRejection(.invalidSessionID, error.message), into: &actions)
             return
         }
+        guard let linkKey = self.links[peer]?.key else { return }
         let order = self.sessions[session]?.order ?? []
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
         var state =
@@ -116,7 +119,13 @@ extension ReplicationEngine {
             {
                 return  // both started: ours goes on, and the peer answers it
             }
-            let answer = Reconciliation(exchange: exchange, count: order.count, isStartedHere: false, now: now)
+            let answer = Reconciliation(
+                exchange: exchange,
+                linkKey: linkKey,
+                count: order.count,
+                isStartedHere: false,
+                now: now
+            )
             if isReset {
                 if !state.isShippingBlocked {
                     // The progress a blocked link keeps is the record; make it this link's.
@@ -219,7 +228,7 @@ extension ReplicationEngine {
     /// a network that loses them): the link ships everything instead, and tells the peer.
     mutating func abandonStalledReconciliations(now: Duration, into actions: inout [ReplicationAction]) {
         for peer in self.links.keys.sorted() {
-            for session in (self.links[peer] ?? [:]).keys.sorted() {
+            for session in (self.links[peer]?.sessions.keys).map({ $0.sorted() }) ?? [] {
                 guard let reconciliation = self.links[peer]?[session]?.reconciliation,
                     now - reconciliation.lastActivity >= self.configuration.retransmitTimeout
                 else { continue }

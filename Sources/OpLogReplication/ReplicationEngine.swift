@@ -90,8 +90,8 @@ public struct ReplicationEngine: Sendable {
     var sessions: [SessionID: SessionReplica] = [:]
     /// The origin standing for each peer met (see ``Origin``).
     var peerOrigins: [NodeID: Origin] = [:]
-    /// Connected peers, with each session's sending state.
-    var links: [NodeID: [SessionID: LinkState]] = [:]
+    /// Connected peers: each link's reconciliation key and each session's sending state.
+    var links: [NodeID: PeerLink] = [:]
     /// What each peer acknowledged, kept across disconnects.
     var acknowledged: [NodeID: [SessionID: UInt64]] = [:]
     var appends: [UInt64: PendingAppend] = [:]
@@ -158,8 +158,8 @@ public struct ReplicationEngine: Sendable {
             self.resetLocalFile(session, entries: entries, now: now, into: &actions)
         case .localCheckpoint(let session, let checkpoint):
             self.adoptLocalCheckpoint(checkpoint, session: session, now: now, into: &actions)
-        case .peerConnected(let peer):
-            self.connect(peer, now: now, into: &actions)
+        case .peerConnected(let peer, let key):
+            self.connect(peer, key: key, now: now, into: &actions)
         case .peerDisconnected(let peer):
             self.disconnect(peer)
         case .received(let message, let peer):
@@ -225,6 +225,8 @@ struct KnownEntry: Sendable {
     var origin: Origin
     /// Where the entry sorts for set reconciliation.
     var key: ReconciliationBound
+    /// See ``IndexedEntry/contentHash``: with ``key`` it is what reconciliation compares.
+    var contentHash: UInt64
 }
 
 /// The status of every op id a session knows, keyed by ``OpID/Key`` so that a million entries

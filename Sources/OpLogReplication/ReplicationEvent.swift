@@ -17,8 +17,10 @@ public enum ReplicationEvent: Sendable {
     case localFileReset(session: SessionID, entries: [LocalEntry])
     /// The local `checkpoint.json` holds this checkpoint (it may be one the engine asked for).
     case localCheckpoint(session: SessionID, Checkpoint)
-    /// A link to `peer` finished its handshake; from now on messages can go to it.
-    case peerConnected(NodeID)
+    /// A link to `peer` finished its handshake; from now on messages can go to it. `key` keys
+    /// its reconciliations: both sides of the link must be given the same one (see
+    /// ``ReconciliationKey/init(nonce:peerNonce:)``).
+    case peerConnected(NodeID, key: ReconciliationKey)
     /// The link to `peer` is gone; nothing more is sent to it until it connects again.
     case peerDisconnected(NodeID)
     /// A message arrived from a connected peer.

@@ -1,12 +1,13 @@
-import OpLogReplication
+public import OpLogReplication
 
-/// The handshake message: the sender's protocol version, node id and role.
+/// The handshake message: the sender's protocol version, node id and role, and its half of the
+/// link's reconciliation key.
 ///
 /// Each side sends its hello first and checks the peer's with ``validate(peer:)`` before
 /// anything else; on a mismatch it closes the connection with the returned error.
 public struct Hello: Sendable, Hashable {
     /// The protocol version this build speaks. Frames of other versions are not understood.
-    public static let currentProtocolVersion: UInt16 = 3
+    public static let currentProtocolVersion: UInt16 = 4
     /// The longest node id accepted, in bytes: ``NodeID/maximumLength``, since a hello's id must
     /// be one `NodeID(validating:)` accepts.
     public static let maximumNodeIDLength = NodeID.maximumLength
@@ -18,12 +19,34 @@ public struct Hello: Sendable, Hashable {
     public var nodeID: String
     /// Whether the sender only receives: it never sends entries that it wrote itself.
     public var isReadOnly: Bool
+    /// ``ReconciliationKey/nonceLength`` random bytes, new for every connection: with the
+    /// peer's, they make the link's ``ReconciliationKey`` (``reconciliationKey(with:)``).
+    public var nonce: [UInt8]
 
-    /// Creates a hello; `protocolVersion` defaults to ``currentProtocolVersion``.
-    public init(protocolVersion: UInt16 = Hello.currentProtocolVersion, nodeID: String, isReadOnly: Bool) {
+    /// Creates a hello; `protocolVersion` defaults to ``currentProtocolVersion`` and `nonce` to
+    /// fresh random bytes from the system's generator.
+    public init(
+        protocolVersion: UInt16 = Hello.currentProtocolVersion,
+        nodeID: String,
+        isReadOnly: Bool,
+        nonce: [UInt8] = Hello.makeNonce()
+    ) {
         self.protocolVersion = protocolVersion
         self.nodeID = nodeID
         self.isReadOnly = isReadOnly
+        self.nonce = nonce
+    }
+
+    /// ``ReconciliationKey/nonceLength`` bytes from the system's random generator.
+    public static func makeNonce() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<ReconciliationKey.nonceLength).map { _ in generator.next() }
+    }
+
+    /// The key of the link on which this hello (ours) and `peer` were exchanged: the same on
+    /// both sides.
+    public func reconciliationKey(with peer: Hello) -> ReconciliationKey {
+        ReconciliationKey(nonce: self.nonce, peerNonce: peer.nonce)
     }
 
     /// Checks the peer's hello against this one, our own.

@@ -11,8 +11,8 @@
 //     string   := length:UInt32 UTF-8 bytes
 //     bytes    := length:UInt32 bytes
 //
-//     0x01 hello                  "OPLS" protocolVersion:UInt16 flags:UInt8 nodeID:string
-//                                 (flags bit 0: isReadOnly; other bits zero)
+//     0x01 hello                  "OPLS" protocolVersion:UInt16 flags:UInt8 nodeID:string nonce:bytes
+//                                 (flags bit 0: isReadOnly; other bits zero; nonce: 16 random bytes)
 //     0x02 ping                   (no fields)
 //     0x03 pong                   (no fields)
 //     0x10 entries                session:string after:UInt64 through:UInt64 count:UInt32 line:bytes × count
@@ -25,9 +25,11 @@
 //          range                  lamport:UInt64 hash:UInt64 kind:UInt8 fields   (upper bound, then what)
 //                                 kind 0 skip, 1 fingerprint count:UInt64 sum:UInt64, 2 matched,
 //                                 3 ids count:UInt32 id:UInt64 × count, 4 lacking bitmap:bytes
+//                                 (sum and id: keyed hashes of entries, keyed by both nonces)
 //
-// Version 2 added the digest and `retransmit`; version 3 added `reconcile`. Peers of other
-// versions are refused at the hello.
+// Version 2 added the digest and `retransmit`; version 3 added `reconcile`; version 4 the
+// hello's nonce, and keyed the hashes of `reconcile`. Peers of other versions are refused at
+// the hello.
 //
 // The type byte, the magic and the version field of a hello keep their places in every future
 // version, so that a peer of another version is reported as a version mismatch, not garbage.

@@ -95,7 +95,19 @@ extension WireMessage {
             }
             throw WireError(code: .invalidNodeID, message: "peer node id is not valid UTF-8")
         }
-        return Hello(protocolVersion: version, nodeID: nodeID, isReadOnly: flags & WireFormat.readOnlyFlag != 0)
+        let nonce = try reader.readBytes("nonce")
+        guard nonce.count == ReconciliationKey.nonceLength else {
+            throw WireError(
+                code: .invalidField,
+                message: "hello message: nonce of \(nonce.count) bytes, not \(ReconciliationKey.nonceLength)"
+            )
+        }
+        return Hello(
+            protocolVersion: version,
+            nodeID: nodeID,
+            isReadOnly: flags & WireFormat.readOnlyFlag != 0,
+            nonce: nonce
+        )
     }
 
     private static func decodeReconcile(_ reader: inout WirePayloadReader) throws(WireError) -> ReplicationMessage {

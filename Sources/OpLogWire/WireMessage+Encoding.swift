@@ -9,7 +9,7 @@ extension WireMessage {
     public var encodedLength: Int {
         switch self {
         case .hello(let hello):
-            return 1 + WireFormat.magic.count + 2 + 1 + 4 + hello.nodeID.utf8.count
+            return 1 + WireFormat.magic.count + 2 + 1 + 4 + hello.nodeID.utf8.count + 4 + hello.nonce.count
         case .ping, .pong:
             return 1
         case .replication(let message):
@@ -73,6 +73,7 @@ extension WireMessage {
             buffer.writeInteger(hello.protocolVersion, endianness: .big)
             buffer.writeInteger(hello.isReadOnly ? WireFormat.readOnlyFlag : 0)
             buffer.writeLengthPrefixed(hello.nodeID)
+            buffer.writeLengthPrefixed(hello.nonce)
         case .ping, .pong:
             break
         case .replication(let message):

@@ -8,10 +8,16 @@ import Testing
 /// with the difference.
 @Suite("Set reconciliation")
 struct ReconciliationTests {
-    /// Entries with these keys, in this (file) order.
-    static func entries(_ keys: [ReconciliationBound]) -> [KnownEntry] {
+    /// Entries with these keys, in this (file) order; each content hash is made from its key
+    /// unless `contentHashes` gives it.
+    static func entries(_ keys: [ReconciliationBound], contentHashes: [UInt64]? = nil) -> [KnownEntry] {
         keys.enumerated().map { index, key in
-            KnownEntry(location: EntryLocation(offset: Int64(index) * 100, length: 99), origin: .local, key: key)
+            KnownEntry(
+                location: EntryLocation(offset: Int64(index) * 100, length: 99),
+                origin: .local,
+                key: key,
+                contentHash: contentHashes?[index] ?? key.hash ^ key.lamport &* 0x9E37_79B9_7F4A_7C15
+            )
         }
     }
 
@@ -41,8 +47,14 @@ struct ReconciliationTests {
     }
 
     static func exchangeNow(_ a: [KnownEntry], _ b: [KnownEntry]) throws -> Outcome {
-        var starter = Reconciliation(exchange: 7, count: a.count, isStartedHere: true, now: .zero)
-        var responder = Reconciliation(exchange: 7, count: b.count, isStartedHere: false, now: .zero)
+        var starter = Reconciliation(exchange: 7, linkKey: .testing, count: a.count, isStartedHere: true, now: .zero)
+        var responder = Reconciliation(
+            exchange: 7,
+            linkKey: .testing,
+            count: b.count,
+            isStartedHere: false,
+            now: .zero
+        )
         var messages = [starter.start(a)]
         var isStarterNext = false
         while let last = messages.last, messages.count < 200 {
@@ -156,11 +168,11 @@ struct ReconciliationTests {
 
     @Test func aMessageThatAnswersNothingWeAskedIsRefused() {
         let order = Self.entries([ReconciliationBound(lamport: 1, hash: 1)])
-        var responder = Reconciliation(exchange: 7, count: 1, isStartedHere: false, now: .zero)
+        var responder = Reconciliation(exchange: 7, linkKey: .testing, count: 1, isStartedHere: false, now: .zero)
         #expect(throws: ReconciliationError.self) {
             try responder.answer([ReconciliationRange(upperBound: .end, payload: .matched)], order: order)
         }
-        var starter = Reconciliation(exchange: 7, count: 1, isStartedHere: true, now: .zero)
+        var starter = Reconciliation(exchange: 7, linkKey: .testing, count: 1, isStartedHere: true, now: .zero)
         _ = starter.start(order)
         // A skip leaves our fingerprint unanswered.
         #expect(throws: ReconciliationError.self) {
@@ -170,7 +182,7 @@ struct ReconciliationTests {
 
     @Test func rangesOutOfOrderOrShortOfTheEndAreRefused() {
         let order = Self.entries([ReconciliationBound(lamport: 1, hash: 1)])
-        var side = Reconciliation(exchange: 7, count: 1, isStartedHere: false, now: .zero)
+        var side = Reconciliation(exchange: 7, linkKey: .testing, count: 1, isStartedHere: false, now: .zero)
         let high = ReconciliationBound(lamport: 9, hash: 0)
         let low = ReconciliationBound(lamport: 2, hash: 0)
         #expect(throws: ReconciliationError.self) {
@@ -186,14 +198,16 @@ struct ReconciliationTests {
 
     @Test func aLackingBitmapOfTheWrongSizeIsRefused() throws {
         let keys = (1...3).map { ReconciliationBound(lamport: UInt64($0), hash: UInt64($0)) }
-        var starter = Reconciliation(exchange: 7, count: 3, isStartedHere: true, now: .zero)
+        var starter = Reconciliation(exchange: 7, linkKey: .testing, count: 3, isStartedHere: true, now: .zero)
         _ = starter.start(Self.entries(keys))
         // The peer differs, and we hold few enough to answer with our ids…
         let reply = try starter.answer(
             [ReconciliationRange(upperBound: .end, payload: .fingerprint(count: 1, sum: 1))],
             order: Self.entries(keys)
         )
-        #expect(reply == [ReconciliationRange(upperBound: .end, payload: .ids(keys.map(\.hash)))])
+        let exchangeKey = ReconciliationKey.testing.exchangeKey(7)
+        let items = Self.entries(keys).map { exchangeKey.item($0.key.hash, $0.contentHash) }
+        #expect(reply == [ReconciliationRange(upperBound: .end, payload: .ids(items))])
         // …which a bitmap for 9 or more ids does not answer.
         #expect(throws: ReconciliationError.self) {
             try starter.answer([ReconciliationRange(upperBound: .end, payload: .lacking([0, 0]))], order: Self.entries(keys))

@@ -26,7 +26,7 @@ struct ReplicationEngineForwardingTests {
 
         // On reconnect the origin still gets nothing back; a new local entry goes to both.
         _ = bob.handle(.peerDisconnected(self.alice))
-        #expect(bob.handle(.peerConnected(self.alice)) == [])
+        #expect(bob.handle(.peerConnected(self.alice, key: .testing)) == [])
         let local = Fixture.entry(actor: "bob", lamport: 2, parents: [entry])
         let shipped = bob.write([local])
         #expect(shipped.shipments.map(\.peer) == [self.alice, self.carol])
@@ -90,8 +90,8 @@ struct ReplicationEngineForwardingTests {
         #expect(origins[self.session] == [self.alice])
         restarted.engine.restoreOrigins(origins)
         _ = restarted.handle(.localEntries(session: self.session, entries: [LocalEntry(entry: fromAlice, offset: 0)]))
-        _ = restarted.handle(.peerConnected(self.alice))
-        let connected = restarted.handle(.peerConnected(self.carol))
+        _ = restarted.handle(.peerConnected(self.alice, key: .testing))
+        let connected = restarted.handle(.peerConnected(self.carol, key: .testing))
         let names = Names(["fromAlice": fromAlice])
         #expect(names(connected.shipments.flatMap(restarted.read)) == ["fromAlice"], "carol is reachable only through the backup")
     }
@@ -108,8 +108,8 @@ struct ReplicationEngineForwardingTests {
         var restarted = TestReplica { $0.isReadOnly = true }
         restarted.restore(from: backup)
         _ = restarted.handle(.localCheckpoint(session: self.session, fromAlice))
-        _ = restarted.handle(.peerConnected(self.alice))
-        var sentToCarol = restarted.handle(.peerConnected(self.carol)).sent(to: self.carol)
+        _ = restarted.handle(.peerConnected(self.alice, key: .testing))
+        var sentToCarol = restarted.handle(.peerConnected(self.carol, key: .testing)).sent(to: self.carol)
         restarted.now = .seconds(3600)
         sentToCarol += restarted.handle(.tick).sent(to: self.carol)
         // Carol never acknowledges here, so the tick an hour later sends it again.
@@ -134,8 +134,8 @@ struct ReplicationEngineForwardingTests {
         var restarted = TestReplica { $0.isReadOnly = true }
         restarted.restore(from: backup)
         _ = restarted.handle(.localEntries(session: self.session, entries: [LocalEntry(entry: fromAlice, offset: locations[0].offset)]))
-        _ = restarted.handle(.peerConnected(self.alice))
-        let connected = restarted.handle(.peerConnected(self.carol))
+        _ = restarted.handle(.peerConnected(self.alice, key: .testing))
+        let connected = restarted.handle(.peerConnected(self.carol, key: .testing))
         let names = Names(["fromAlice": fromAlice])
         #expect(names(connected.shipments.flatMap(restarted.read)) == ["fromAlice"], "carol is reachable only through the backup")
     }
@@ -154,7 +154,7 @@ struct ReplicationEngineForwardingTests {
         var restarted = TestReplica { $0.isReadOnly = true }
         restarted.restore(from: backup)
         _ = restarted.handle(.localCheckpoint(session: self.session, own))
-        var sentToAlice = restarted.handle(.peerConnected(self.alice)).sent(to: self.alice)
+        var sentToAlice = restarted.handle(.peerConnected(self.alice, key: .testing)).sent(to: self.alice)
         restarted.now = .seconds(3600)
         sentToAlice += restarted.handle(.tick).sent(to: self.alice)
         #expect(sentToAlice.map(\.summary) == [], "the backup's own checkpoint left it")
@@ -185,8 +185,8 @@ struct ReplicationEngineForwardingTests {
     @Test func aLineCorruptedInTransitIsSentAgain() throws {
         var alice = TestReplica { $0.retransmitTimeout = .seconds(30) }
         var bob = TestReplica()
-        _ = alice.handle(.peerConnected(Fixture.bob))
-        _ = bob.handle(.peerConnected(self.alice))
+        _ = alice.handle(.peerConnected(Fixture.bob, key: .testing))
+        _ = bob.handle(.peerConnected(self.alice, key: .testing))
         let entry = Fixture.entry(lamport: 1)
         let shipment = try #require(alice.write([entry]).shipments.first)
         let damaged = EntryBatch(session: self.session.rawValue, after: shipment.after, through: shipment.through, lines: [Fixture.tamperedLine(entry)])

@@ -133,19 +133,19 @@ import Testing
         let (replica, entries) = try self.populatedReplica()
         var fed = self.restartedByFeeding(replica)
         var restored = self.restartedFromIndex(replica)
-        _ = fed.handle(.peerConnected(self.alice))
-        _ = restored.handle(.peerConnected(self.alice))
+        _ = fed.handle(.peerConnected(self.alice, key: .testing))
+        _ = restored.handle(.peerConnected(self.alice, key: .testing))
 
         // Carol, a new peer, gets every entry, in sequence order.
-        let fedShipped = fed.handle(.peerConnected(self.carol)).shipments.flatMap(fed.read)
-        let restoredShipped = restored.handle(.peerConnected(self.carol)).shipments.flatMap(restored.read)
+        let fedShipped = fed.handle(.peerConnected(self.carol, key: .testing)).shipments.flatMap(fed.read)
+        let restoredShipped = restored.handle(.peerConnected(self.carol, key: .testing)).shipments.flatMap(restored.read)
         #expect(restoredShipped == fedShipped)
         #expect(restoredShipped == entries.map(\.line))
 
         // Bob sends what the file holds plus one new entry: only the new one is written.
         let newEntry = Fixture.entry(actor: "bob", lamport: 9)
-        _ = fed.handle(.peerConnected(self.bob))
-        _ = restored.handle(.peerConnected(self.bob))
+        _ = fed.handle(.peerConnected(self.bob, key: .testing))
+        _ = restored.handle(.peerConnected(self.bob, key: .testing))
         let message = batch(0, UInt64(entries.count + 1), entries + [newEntry])
         let fedAppends = fed.handle(.received(message, from: self.bob)).appends
         let restoredAppends = restored.handle(.received(message, from: self.bob)).appends
@@ -172,7 +172,7 @@ import Testing
         var restarted = TestReplica { $0.isReadOnly = true }
         restarted.restore(from: backup)
         _ = restarted.engine.restoreIndexedEntries(session: self.session, Self.savedIndex(backup, session: self.session))
-        let shipped = restarted.handle(.peerConnected(self.carol)).shipments.flatMap(restarted.read)
+        let shipped = restarted.handle(.peerConnected(self.carol, key: .testing)).shipments.flatMap(restarted.read)
         #expect(shipped == [fromAlice.line], "its own writer's entry stays, alice's is forwarded")
     }
 

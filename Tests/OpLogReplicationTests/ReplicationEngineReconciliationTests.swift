@@ -23,8 +23,8 @@ struct ReplicationEngineReconciliationTests {
 
         /// Connects both sides and carries out everything until neither has more to do.
         mutating func connect() {
-            let fromAlice = self.alice.handle(.peerConnected(Fixture.bob))
-            let fromBob = self.bob.handle(.peerConnected(Fixture.alice))
+            let fromAlice = self.alice.handle(.peerConnected(Fixture.bob, key: .testing))
+            let fromBob = self.bob.handle(.peerConnected(Fixture.alice, key: .testing))
             self.run([(Fixture.alice, fromAlice), (Fixture.bob, fromBob)])
         }
 
@@ -163,7 +163,7 @@ struct ReplicationEngineReconciliationTests {
     @Test func aLinkThatReconcilesShipsNothingUntilItIsDone() {
         var alice = TestReplica { $0.localNode = Fixture.alice }
         _ = alice.write(Self.chain(actor: "studio", lamports: 1...10))
-        let actions = alice.handle(.peerConnected(self.bob))
+        let actions = alice.handle(.peerConnected(self.bob, key: .testing))
         #expect(actions.shipments.isEmpty)
         guard case .reconcile(_, _, 0, let ranges) = actions.sent(to: self.bob).first else {
             Issue.record("no reconcile start in \(actions)")
@@ -189,7 +189,7 @@ struct ReplicationEngineReconciliationTests {
     @Test func aPeerThatGivesTheExchangeUpGetsWhatTheRecordedProgressDoesNotCover() throws {
         var alice = TestReplica { $0.localNode = Fixture.alice }
         _ = alice.write(Self.chain(actor: "studio", lamports: 1...10))
-        let start = try #require(Self.started(alice.handle(.peerConnected(self.bob))))
+        let start = try #require(Self.started(alice.handle(.peerConnected(self.bob, key: .testing))))
         // Another exchange's give-up changes nothing.
         #expect(alice.handle(.received(Self.giveUp(start.exchange &+ 1, step: 1), from: self.bob)).shipments.isEmpty)
         let actions = alice.handle(.received(Self.giveUp(start.exchange, step: 1), from: self.bob))
@@ -199,7 +199,7 @@ struct ReplicationEngineReconciliationTests {
     @Test func aBrokenAnswerGivesTheExchangeUpOnBothSidesAndShipsEverything() throws {
         var alice = TestReplica { $0.localNode = Fixture.alice }
         _ = alice.write(Self.chain(actor: "studio", lamports: 1...10))
-        let start = try #require(Self.started(alice.handle(.peerConnected(self.bob))))
+        let start = try #require(Self.started(alice.handle(.peerConnected(self.bob, key: .testing))))
         let bogus = ReplicationMessage.reconcile(
             session: Fixture.session.rawValue,
             exchange: start.exchange,
@@ -222,8 +222,8 @@ struct ReplicationEngineReconciliationTests {
         let shared = Self.chain(actor: "studio", lamports: 1...5)
         _ = alice.write(shared + Self.chain(actor: "studio", lamports: 6...7, after: shared.last))
         _ = bob.write(shared)
-        let start = try #require(Self.started(alice.handle(.peerConnected(self.bob))))
-        _ = bob.handle(.peerConnected(self.alice))
+        let start = try #require(Self.started(alice.handle(.peerConnected(self.bob, key: .testing))))
+        _ = bob.handle(.peerConnected(self.alice, key: .testing))
         // bob answers the start (step 1: its 5 ids), then gets the start again: no second answer.
         let answer = bob.handle(.received(start.message, from: self.alice)).sent(to: self.alice)
         #expect(answer.count == 1)
@@ -245,7 +245,7 @@ struct ReplicationEngineReconciliationTests {
             $0.retransmitTimeout = .seconds(5)
         }
         _ = alice.write(Self.chain(actor: "studio", lamports: 1...10))
-        let start = try #require(Self.started(alice.handle(.peerConnected(self.bob))))
+        let start = try #require(Self.started(alice.handle(.peerConnected(self.bob, key: .testing))))
         alice.now = .seconds(4)
         #expect(alice.handle(.tick).shipments.isEmpty)
         alice.now = .seconds(5)
@@ -257,7 +257,41 @@ struct ReplicationEngineReconciliationTests {
     @Test func withoutItsOwnNodeIDAReplicaShipsEverythingAsBefore() {
         var alice = TestReplica()
         _ = alice.write(Self.chain(actor: "studio", lamports: 1...10))
-        let actions = alice.handle(.peerConnected(self.bob))
+        let actions = alice.handle(.peerConnected(self.bob, key: .testing))
         #expect(actions.shipments.flatMap(\.locations).count == 10)
+    }
+
+    /// One opaque id on two different entries, one on each side, with everything else shared:
+    /// reconciliation tells the two apart by their content hashes, both sides ship theirs,
+    /// and each reports the other's as a conflict, writing nothing.
+    @Test func oneOpaqueIDOnTwoEntriesIsFoundWhenTheLinkComesUp() throws {
+        var pair = Pair()
+        let shared = Self.chain(actor: "studio", lamports: 1...20)
+        _ = pair.alice.write(shared)
+        _ = pair.bob.write(shared)
+        let id = "5f0c3a4e-2b1d-4c7e-9a8f-0123456789ab"
+        let ours = Fixture.opaque(id: id, lamport: 21, kind: "insert")
+        let theirs = Fixture.opaque(id: id, lamport: 21, kind: "delete")
+        _ = pair.alice.write([ours])
+        _ = pair.bob.write([theirs])
+        pair.connect()
+        #expect(pair.shipped == [Fixture.alice: 1, Fixture.bob: 1])
+        let aliceSaw = pair.reports[Fixture.alice] ?? []
+        let bobSaw = pair.reports[Fixture.bob] ?? []
+        #expect(aliceSaw.contains { if case .duplicateReceived(_, _, ours.opID, _, theirs.line) = $0 { true } else { false } })
+        #expect(bobSaw.contains { if case .duplicateReceived(_, _, theirs.opID, _, ours.line) = $0 { true } else { false } })
+        #expect(pair.alice.lines() == shared.map(\.line) + [ours.line])
+        #expect(pair.bob.lines() == shared.map(\.line) + [theirs.line])
+    }
+
+    /// The same opaque id on the same line on both sides is one entry: nothing crosses.
+    @Test func oneOpaqueEntryOnBothSidesIsNotShipped() {
+        var pair = Pair()
+        let entry = Fixture.opaque(id: "5f0c3a4e-2b1d-4c7e-9a8f-0123456789ab", lamport: 1)
+        _ = pair.alice.write([entry])
+        _ = pair.bob.write([entry])
+        pair.connect()
+        #expect(pair.shipped.values.reduce(0, +) == 0)
+        #expect(!pair.reports.values.joined().contains { if case .duplicateReceived = $0 { true } else { false } })
     }
 }

@@ -11,7 +11,7 @@ struct ReplicationEngineShippingTests {
 
     @Test func localEntryIsShippedToAConnectedPeerWithItsRangeAndLocation() {
         var alice = TestReplica()
-        #expect(alice.handle(.peerConnected(self.bob)) == [])
+        #expect(alice.handle(.peerConnected(self.bob, key: .testing)) == [])
         let first = Fixture.entry(lamport: 1)
         let second = Fixture.entry(lamport: 2, parents: [first])
 
@@ -30,14 +30,14 @@ struct ReplicationEngineShippingTests {
         var alice = TestReplica()
         let entries = [Fixture.entry(lamport: 1), Fixture.entry(actor: "agent-2", lamport: 1)]
         #expect(alice.write(entries) == [])
-        let actions = alice.handle(.peerConnected(self.bob))
+        let actions = alice.handle(.peerConnected(self.bob, key: .testing))
         #expect(actions.shipments.map { [$0.after, $0.through] } == [[0, 2]])
         #expect(alice.read(actions.shipments[0]) == entries.map(\.line))
     }
 
     @Test func feedingTheSameLinesAgainShipsNothing() {
         var alice = TestReplica()
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         let entry = Fixture.entry(lamport: 1)
         #expect(alice.write([entry]).shipments.count == 1)
         let again = alice.handle(.localEntries(session: self.session, entries: [LocalEntry(entry: entry, offset: 0)]))
@@ -47,7 +47,7 @@ struct ReplicationEngineShippingTests {
 
     @Test func anAcknowledgedRangeIsNotSentAgainOnReconnectButAnUnacknowledgedOneIs() {
         var alice = TestReplica()
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         let first = Fixture.entry(lamport: 1)
         let second = Fixture.entry(lamport: 2, parents: [first])
         let third = Fixture.entry(lamport: 3, parents: [second])
@@ -57,14 +57,14 @@ struct ReplicationEngineShippingTests {
         #expect(alice.write([third]).shipments.map { [$0.after, $0.through] } == [[2, 3]])
 
         #expect(alice.handle(.peerDisconnected(self.bob)) == [])
-        let resumed = alice.handle(.peerConnected(self.bob))
+        let resumed = alice.handle(.peerConnected(self.bob, key: .testing))
         #expect(resumed.shipments.map { [$0.after, $0.through] } == [[2, 3]])
         #expect(alice.read(resumed.shipments[0]) == [third.line])
     }
 
     @Test func unacknowledgedRangeIsRetransmittedAfterTheTimeoutOnTick() {
         var alice = TestReplica { $0.retransmitTimeout = .seconds(30) }
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         let entry = Fixture.entry(lamport: 1)
         let shipped = alice.write([entry])
         #expect(shipped.shipments.count == 1)
@@ -91,7 +91,7 @@ struct ReplicationEngineShippingTests {
             $0.retransmitTimeout = .seconds(30)
             $0.retransmitRequestInterval = .seconds(1)
         }
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         let first = Fixture.entry(lamport: 1)
         let shipped = alice.write([first])
         let request = ReplicationEvent.received(.retransmit(session: Fixture.session.rawValue), from: self.bob)
@@ -117,7 +117,7 @@ struct ReplicationEngineShippingTests {
     /// acknowledgement: after a quiet spell, a fresh send is not "overdue" a second later.
     @Test func aRangeSentAfterAQuietSpellWaitsAFullTimeoutBeforeItIsRetransmitted() {
         var alice = TestReplica { $0.retransmitTimeout = .seconds(30) }
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         let first = Fixture.entry(lamport: 1)
         #expect(alice.write([first]).shipments.count == 1)
         alice.now = .seconds(1)
@@ -137,7 +137,7 @@ struct ReplicationEngineShippingTests {
             $0.maximumInFlight = 3
             $0.maximumBatchLines = 1
         }
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         var entries: [OpEntry] = []
         for lamport in 1...8 {
             entries.append(Fixture.entry(lamport: lamport, parents: entries.suffix(1)))
@@ -157,19 +157,19 @@ struct ReplicationEngineShippingTests {
             $0.maximumBatchLines = 2
             $0.maximumBatchBytes = 1
         }
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         let entries = (1...3).map { Fixture.entry(lamport: $0) }
         let shipped = alice.write(entries)
         #expect(shipped.shipments.map { [$0.after, $0.through] } == [[0, 1], [1, 2], [2, 3]], "a line over the byte limit travels alone")
 
         var roomy = TestReplica { $0.maximumBatchLines = 2 }
-        _ = roomy.handle(.peerConnected(self.bob))
+        _ = roomy.handle(.peerConnected(self.bob, key: .testing))
         #expect(roomy.write(entries).shipments.map { [$0.after, $0.through] } == [[0, 2], [2, 3]])
     }
 
     @Test func earlyOutOfOrderAcknowledgementsMerge() {
         var alice = TestReplica { $0.maximumBatchLines = 1 }
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         let entries = (1...4).map { Fixture.entry(lamport: $0) }
         #expect(alice.write(entries).shipments.count == 4)
 
@@ -184,7 +184,7 @@ struct ReplicationEngineShippingTests {
         alice.now = .seconds(3600)
         #expect(alice.handle(.tick) == [], "everything is acknowledged: nothing to retransmit")
         _ = alice.handle(.peerDisconnected(self.bob))
-        #expect(alice.handle(.peerConnected(self.bob)) == [])
+        #expect(alice.handle(.peerConnected(self.bob, key: .testing)) == [])
     }
 
     /// A lost first range is sent again a timeout after it was sent, however many later ranges
@@ -195,7 +195,7 @@ struct ReplicationEngineShippingTests {
             $0.maximumBatchLines = 1
             $0.retransmitTimeout = .seconds(5)
         }
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         var lamport = 1
         let first = alice.write([Fixture.entry(lamport: lamport)]).shipments
         var through: UInt64 = 1
@@ -215,7 +215,7 @@ struct ReplicationEngineShippingTests {
 
     @Test func anAcknowledgementOfARangeNeverSentIsRejected() {
         var alice = TestReplica()
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         _ = alice.write([Fixture.entry(lamport: 1)])
         let actions = alice.handle(.received(acknowledge(0, 5), from: self.bob))
         guard case .report(.rejectedMessage(let peer, _))? = actions.first else {
@@ -229,7 +229,7 @@ struct ReplicationEngineShippingTests {
 
     @Test func nothingIsSentToAPeerThatIsNotConnected() {
         var alice = TestReplica()
-        _ = alice.handle(.peerConnected(self.bob))
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
         _ = alice.handle(.peerDisconnected(self.bob))
         #expect(alice.write([Fixture.entry(lamport: 1)]) == [])
         alice.now = .seconds(3600)

@@ -49,7 +49,7 @@ struct ReplicationRejectionTests {
     @Test func aBrokenReconciliationIsAViolation() throws {
         var alice = TestReplica { $0.localNode = Fixture.alice }
         _ = alice.write([Fixture.entry(lamport: 1)])
-        let start = try #require(alice.handle(.peerConnected(Fixture.bob)).sent(to: Fixture.bob).first)
+        let start = try #require(alice.handle(.peerConnected(Fixture.bob, key: .testing)).sent(to: Fixture.bob).first)
         guard case .reconcile(_, let exchange, _, _) = start else {
             Issue.record("expected a reconciliation, got \(start)")
             return

@@ -25,10 +25,14 @@ extension SimulationWorld {
         self.links[link].lastArrival = [self.now, self.now]
         self.noteReconnect(link)
         let (low, high) = (self.links[link].low, self.links[link].high)
+        // Both ends get the same key, new at every connection, drawn apart from `random` so
+        // that the seeds' runs do not move.
+        var keys = SplitMix64(seed: UInt64(link) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(self.links[link].epoch))
+        let key = ReconciliationKey(k0: keys.next(), k1: keys.next())
         let ends = self.random.chance(0.5) ? [(low, high), (high, low)] : [(high, low), (low, high)]
         for (end, other) in ends {
             let peer = self.replicas[other].node
-            self.feed(shouldConnect ? .peerConnected(peer) : .peerDisconnected(peer), to: end)
+            self.feed(shouldConnect ? .peerConnected(peer, key: key) : .peerDisconnected(peer), to: end)
         }
     }
 

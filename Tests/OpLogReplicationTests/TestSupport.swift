@@ -104,7 +104,7 @@ struct TestReplica {
     /// A replica with a link to each of `peers`, already connected.
     init(connectedTo peers: [NodeID], _ configure: (inout ReplicationEngine.Configuration) -> Void = { _ in }) {
         self.init(configure)
-        for peer in peers { _ = self.handle(.peerConnected(peer)) }
+        for peer in peers { _ = self.handle(.peerConnected(peer, key: .testing)) }
     }
 
     /// Feeds one event at the current time.
@@ -275,4 +275,9 @@ extension ReplicationMessage {
             "reconcile \(session) \(exchange) step \(step) " + ranges.map { "\($0.payload)..\($0.upperBound)" }.joined(separator: " ")
         }
     }
+}
+
+extension ReconciliationKey {
+    /// The key both ends of a test's link are given.
+    static let testing = ReconciliationKey(k0: 0x0123_4567_89AB_CDEF, k1: 0xFEDC_BA98_7654_3210)
 }

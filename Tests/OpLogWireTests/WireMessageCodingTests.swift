@@ -21,8 +21,11 @@ import Testing
     }
 
     @Test func helloLayout() throws {
-        let bytes = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: true)))
-        #expect(bytes == [0x01] + Array("OPLS".utf8) + [0x00, 0x03, 0x01, 0, 0, 0, 2] + Array("ab".utf8))
+        let nonce = (1...16).map { UInt8($0) }
+        let bytes = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: true, nonce: nonce)))
+        #expect(
+            bytes == [0x01] + Array("OPLS".utf8) + [0x00, 0x04, 0x01, 0, 0, 0, 2] + Array("ab".utf8) + [0, 0, 0, 16] + nonce
+        )
         let writable = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: false)))
         #expect(writable[7] == 0x00)
     }
@@ -131,16 +134,16 @@ import Testing
         let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 1] + [0xEE, 0xEE, 0xEE]
         let error = decodeError(bytes)
         #expect(error?.code == .protocolVersionMismatch)
-        #expect(error?.message == "peer speaks protocol version 1, this node speaks 3")
+        #expect(error?.message == "peer speaks protocol version 1, this node speaks 4")
     }
 
     @Test func helloWithReservedFlagsIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 3, 0x02] + lengthPrefixed([0x61])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 4, 0x02] + lengthPrefixed([0x61])
         #expect(decodeError(bytes)?.code == .invalidField)
     }
 
     @Test func helloWithNonUTF8NodeIDIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 3, 0] + lengthPrefixed([0x61, 0xFE, 0x62])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 4, 0] + lengthPrefixed([0x61, 0xFE, 0x62])
         let error = decodeError(bytes)
         #expect(error?.code == .invalidNodeID)
         #expect(error?.message == "peer node id is not valid UTF-8")

@@ -64,11 +64,56 @@ extension RunProcessTests {
             }
         }
 
-        /// Two entries under one UUID (a writer bug). Set reconciliation compares op-id hashes,
-        /// so two replicas that each hold one of them at link-up take them for one entry and never
-        /// ship either (the engine's duplicate report, compared by the agent, catches them when
-        /// they cross while streaming; see ReplicationEngineConflictTests). What a test can make
-        /// happen for sure: B holds A's line, then B's own writer reuses the id.
+        /// Two entries under one UUID (a writer bug), one in each replica, that meet when the
+        /// link comes up: A and B never met, so nothing but set reconciliation decides what
+        /// crosses. Reconciliation compares keyed hashes of each entry's op id and line, so the
+        /// two are told apart (with op-id hashes only, both replicas took them for one entry
+        /// and neither was ever shipped): each node warns with the op id, both files keep their
+        /// own line, and `verify --against` lists the id.
+        @Test("A and B each hold a different entry under one UUID before they first meet: both warn with the op id when the link comes up, both files are left as they are")
+        func oneOpaqueIDOnTwoEntriesMeetsAtLinkUp() async throws {
+            let session = "meet"
+            let id = "7c1d2e3f-4a5b-4c6d-8e7f-90a1b2c3d4e5"
+            try await withAgentCluster { cluster in
+                let a = try cluster.add("A")
+                let b = try cluster.add("B")
+                // A history both hold, byte for byte, then each its own line under `id`.
+                let shared = (1...20).map { museLine(actor: "studio", lamportTimestamp: $0) }
+                let lineA = museLine(opID: id, actor: "muse-a", lamportTimestamp: 21)
+                let lineB = museLine(opID: id, actor: "muse-b", lamportTimestamp: 21, op: #"{"op":"delete"}"#)
+                try a.files(session).appendRaw((shared + [lineA]).joined(separator: "\n") + "\n")
+                try b.files(session).appendRaw((shared + [lineB]).joined(separator: "\n") + "\n")
+                try await a.start()
+                b.setPeers([a.address])
+                try await b.start()
+
+                let warning = "a peer's entry has the op_id of a different local entry; both are kept as they are"
+                for node in [a, b] {
+                    try await waitFor("\(node.name) to warn about \(id)") {
+                        node.logText().split(separator: "\n").contains { $0.contains(warning) && $0.contains(id) }
+                            ? nil : node.logTail()
+                    }
+                }
+                // The link goes on: a later entry of B reaches A.
+                let after = try await appendOps(b, session: session, actor: "writer-b", count: 2)
+                try await waitFor("A to hold B's later entries") { holdsGap(a.replica(session), after) }
+                #expect(a.files(session).completeLines().contains(Array(lineA.utf8)), "A keeps its line")
+                #expect(!a.files(session).completeLines().contains(Array(lineB.utf8)), "A did not take B's")
+                #expect(b.files(session).completeLines().contains(Array(lineB.utf8)), "B keeps its line")
+                #expect(!b.files(session).completeLines().contains(Array(lineA.utf8)), "B did not take A's")
+                for node in [a, b] {
+                    let warnings = node.logText().split(separator: "\n").filter { $0.contains(warning) }
+                    #expect(warnings.count == 1, "\(node.name) warns once")
+                }
+
+                let output = try await Programs.oplogSync(["verify", "--root", a.root, "--against", b.root])
+                #expect(output.exitCode == 1, "\(output)")
+                #expect(output.stdout.contains(id), "\(output)")
+            }
+        }
+
+        /// B holds A's line, then B's own writer reuses the id: the repeat is found in B's own
+        /// file.
         @Test("B's writer reuses a UUID op_id B already holds from A: B warns once with the op id, the later line is not replicated, verify --against lists it")
         func repeatedOpaqueID() async throws {
             let session = "conflict"

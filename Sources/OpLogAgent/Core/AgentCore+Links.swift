@@ -23,7 +23,7 @@ extension AgentCore {
             break
         }
         self.logger.info("peer connected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
-        self.apply(.peerConnected(link.peer))
+        self.apply(.peerConnected(link.peer, key: link.reconciliationKey))
         self.status.catchUp.isCheckDue = true
         return true
     }

@@ -9,18 +9,22 @@ final class LinkHandle: Sendable {
     /// when two connections join the same pair.
     let dialer: NodeID
     let address: String
+    /// What the link's reconciliations are keyed with: made from both sides' hello nonces.
+    let reconciliationKey: ReconciliationKey
     /// What waits to be written to the peer (bounded in bytes).
     let outbox: LinkOutbox
     private let closeChannel: @Sendable () -> Void
 
     init(
         peer: NodeID,
+        reconciliationKey: ReconciliationKey,
         dialer: NodeID,
         address: String,
         outbox: LinkOutbox,
         close: @escaping @Sendable () -> Void
     ) {
         self.peer = peer
+        self.reconciliationKey = reconciliationKey
         self.dialer = dialer
         self.address = address
         self.outbox = outbox

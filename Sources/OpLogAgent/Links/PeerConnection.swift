@@ -9,7 +9,9 @@ import Glibc
 
 /// One TCP connection to a peer, from handshake to close.
 enum PeerConnection {
-    /// Runs the connection: exchanges hellos, registers the link with the core, then pumps
+    /// Runs the connection: exchanges hellos (`hello` with a nonce of its own for this
+    /// connection, so that each link has its own reconciliation key), registers the link with
+    /// the core, then pumps
     /// messages both ways until either side closes it. Returns the peer's node id once the
     /// handshake succeeded (`nil` if it did not).
     ///
@@ -27,6 +29,8 @@ enum PeerConnection {
         let address = channel.channel.remoteAddress.map(Self.describe) ?? "unknown"
         let underlying = channel.channel
         var peerID: NodeID?
+        var hello = hello
+        hello.nonce = Hello.makeNonce()
         do {
             try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(.hello(hello))
@@ -50,6 +54,7 @@ enum PeerConnection {
                 let outbox = LinkOutbox(budget: core.configuration.maximumLinkQueueBytes)
                 let link = LinkHandle(
                     peer: peer,
+                    reconciliationKey: hello.reconciliationKey(with: peerHello),
                     dialer: isDialer ? core.nodeID : peer,
                     address: address,
                     outbox: outbox,

@@ -17,18 +17,20 @@ import SystemPackage
 ///
 /// Layout, integers little-endian, `varint` = unsigned LEB128:
 /// ```
-/// header  "OPLOGIX1" device:u64 inode:u64 checksum:u64          checksum of the 24 bytes before it
+/// header  "OPLOGIX2" device:u64 inode:u64 checksum:u64          checksum of the 24 bytes before it
 /// record  length:u32 body checksum:u64                           checksum of body (length bytes)
 /// body    firstSequence count resumeOffset resumeLineNumber      varints
 ///         lastOffset lastLength lastLineDigest:u64               the record's last entry
 ///         entry × count
-/// entry   gap length lamport:varint keyHash:u64 opID            gap: bytes between the previous
+/// entry   gap length lamport:varint keyHash:u64 contentHash:u64 opID
+///                                                                gap: bytes between the previous
 ///                                                                entry's `\n` and this line
 /// opID    0x00 digest:32 bytes                                   "sha256:" + 64 lowercase hex
 ///         0x01 length:varint bytes                               any other id, verbatim
 /// ```
 /// A checksum is ``IndexedEntry/lineDigest(of:)`` of the bytes it covers. An entry of a
-/// content-addressed id costs about 50 bytes.
+/// content-addressed id costs about 58 bytes. An index of another layout (version 1, before
+/// `contentHash`) is not read: the session is indexed from its file again.
 struct EntryIndex: Sendable {
     /// One run of entries, and where the log's reader stood after it.
     struct Record: Sendable {
@@ -75,13 +77,14 @@ struct EntryIndex: Sendable {
             var previousEnd: Int64 = 0
             for _ in 0..<record.count {
                 guard let gap = reader.varint(), let length = reader.varint(), length <= UInt64(Int32.max),
-                    let lamport = reader.varint(), let keyHash = reader.fixed(), let opID = reader.opID()
+                    let lamport = reader.varint(), let keyHash = reader.fixed(), let contentHash = reader.fixed(),
+                    let opID = reader.opID()
                 else { return nil }
                 let (offset, overflow) = previousEnd.addingReportingOverflow(Int64(truncatingIfNeeded: gap))
                 guard !overflow, offset >= 0 else { return nil }
                 let location = EntryLocation(offset: offset, length: Int32(length))
                 let key = ReconciliationBound(lamport: lamport, hash: keyHash)
-                entries.append(IndexedEntry(opID: opID, location: location, key: key))
+                entries.append(IndexedEntry(opID: opID, location: location, key: key, contentHash: contentHash))
                 previousEnd = offset + Int64(length) + 1
             }
             guard reader.isAtEnd else { return nil }
@@ -125,7 +128,7 @@ struct EntryIndex: Sendable {
         case found(Contents)
     }
 
-    static let magic = Array("OPLOGIX1".utf8)
+    static let magic = Array("OPLOGIX2".utf8)
     static let suffix = ".idx"
     static let headerLength = 32
 
@@ -284,6 +287,7 @@ struct EntryIndex: Sendable {
             body.varint(UInt64(entry.location.length))
             body.varint(entry.key.lamport)
             body.fixed(entry.key.hash)
+            body.fixed(entry.contentHash)
             body.opID(entry.opID)
             previousEnd = entry.location.offset + Int64(entry.location.length) + 1
         }

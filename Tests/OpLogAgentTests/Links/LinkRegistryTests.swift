@@ -10,7 +10,14 @@ import Testing
     private let studio = NodeID("studio")
 
     private func link(to peer: NodeID, dialedBy dialer: NodeID) -> LinkHandle {
-        LinkHandle(peer: peer, dialer: dialer, address: "127.0.0.1:1", outbox: LinkOutbox(budget: 1 << 20), close: {})
+        LinkHandle(
+            peer: peer,
+            reconciliationKey: ReconciliationKey(k0: 1, k1: 2),
+            dialer: dialer,
+            address: "127.0.0.1:1",
+            outbox: LinkOutbox(budget: 1 << 20),
+            close: {}
+        )
     }
 
     @Test func theLinkDialedByTheSmallerIDStays() throws {

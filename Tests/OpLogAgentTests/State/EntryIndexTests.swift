@@ -31,7 +31,14 @@ import Testing
             if index == 2 { position += 17 }
             let length = Int32(200 + index)
             let key = ReconciliationBound(lamport: first + UInt64(index) + 1_000_000, hash: UInt64.max - UInt64(index))
-            entries.append(IndexedEntry(opID: id, location: EntryLocation(offset: position, length: length), key: key))
+            entries.append(
+                IndexedEntry(
+                    opID: id,
+                    location: EntryLocation(offset: position, length: length),
+                    key: key,
+                    contentHash: 0xC0FF_EE00_0000_0000 | first &+ UInt64(index)
+                )
+            )
             position += Int64(length) + 1
         }
         return EntryIndex.Record(

@@ -61,6 +61,7 @@ import Testing
         let laptop = NodeID("laptop")
         let link = LinkHandle(
             peer: laptop,
+            reconciliationKey: ReconciliationKey(k0: 1, k1: 2),
             dialer: laptop,
             address: "127.0.0.1:5000",
             outbox: LinkOutbox(budget: 1 << 20),
