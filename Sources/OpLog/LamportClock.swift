@@ -6,6 +6,12 @@
 /// every timestamp it returned before. A file that was replaced or truncated is read again from
 /// the start (see ``LogCursor``).
 public struct LamportClock: Sendable {
+    /// The greatest `lamport_ts` an entry may carry: 2^53 − 1, the greatest integer that every
+    /// JSON reader (JavaScript's and Python's among them) reads exactly. A line with a greater
+    /// one is not an entry (DESIGN §7), so one injected entry cannot push a session's clock to
+    /// where the next timestamp overflows.
+    public static let maximumTimestamp = 9_007_199_254_740_991
+
     private var cursor = LogCursor()
     /// The highest timestamp seen in the file.
     public private(set) var highestSeen = 0
@@ -28,15 +34,31 @@ public struct LamportClock: Sendable {
 
     /// Catches up with the file and returns the timestamp ``next(for:)`` would hand out,
     /// without handing it out: for a write that may still fail.
+    ///
+    /// - Throws: `OpLogError` with code `.clockExhausted` when the file already holds an entry
+    ///   with ``maximumTimestamp``, or an error of reading the file.
     public mutating func candidate(for log: SessionLog) throws(OpLogError) -> Int {
         try self.refresh(from: log)
-        return max(self.highestSeen, self.highestIssued) + 1
+        return try self.following(session: log.sessionID.rawValue)
     }
 
     /// As ``candidate(for:)``, reading through a file already open.
-    mutating func candidate(from file: OpenLogFile) throws(OpLogError) -> Int {
+    mutating func candidate(from file: OpenLogFile, session: String) throws(OpLogError) -> Int {
         try self.refresh(from: file, isInodePinned: true)
-        return max(self.highestSeen, self.highestIssued) + 1
+        return try self.following(session: session)
+    }
+
+    /// The timestamp after every one seen and issued, if there is one.
+    private func following(session: String) throws(OpLogError) -> Int {
+        let highest = max(self.highestSeen, self.highestIssued)
+        guard highest < Self.maximumTimestamp else {
+            throw OpLogError(
+                code: .clockExhausted,
+                message:
+                    "session \(SessionID.quoted(session)) holds an entry with lamport_ts \(highest), the greatest allowed (2^53 − 1): no entry can follow it"
+            )
+        }
+        return highest + 1
     }
 
     /// Records that `timestamp` was used, so later timestamps are above it.

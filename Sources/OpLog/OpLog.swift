@@ -26,7 +26,7 @@ public struct OpLog: Sendable {
     /// value handed out before. Reads only what was appended since the last call.
     public mutating func nextLamportTimestamp() throws(OpLogError) -> Int {
         if let handle = self.appendHandle, handle.isCurrent {
-            let timestamp = try self.clock.candidate(from: handle.file)
+            let timestamp = try self.clock.candidate(from: handle.file, session: self.sessionID.rawValue)
             self.clock.markIssued(timestamp)
             return timestamp
         }
@@ -60,7 +60,7 @@ public struct OpLog: Sendable {
         let handle = try self.currentAppendHandle()
         let entry = try OpEntry.make(
             actorID: actorID,
-            lamportTimestamp: try self.clock.candidate(from: handle.file),
+            lamportTimestamp: try self.clock.candidate(from: handle.file, session: self.sessionID.rawValue),
             parentOpIDs: parentOpIDs,
             domain: domain,
             domainOp: domainOp,

@@ -17,6 +17,7 @@ public struct OpLogError: Error, Sendable, CustomStringConvertible {
             case unsafePath
             case io
             case watchFailed
+            case clockExhausted
         }
 
         private let wrapped: Wrapped
@@ -46,6 +47,9 @@ public struct OpLogError: Error, Sendable, CustomStringConvertible {
         /// inotify could not start, watch the op log folder or deliver events: the watcher
         /// (OpLogWatch) stopped. Watches on single sessions that fail are retried, not this.
         public static let watchFailed = Code(.watchFailed)
+        /// The session's greatest `lamport_ts` is ``LamportClock/maximumTimestamp``: no entry
+        /// can follow it.
+        public static let clockExhausted = Code(.clockExhausted)
 
         public var description: String {
             switch self.wrapped {
@@ -59,6 +63,7 @@ public struct OpLogError: Error, Sendable, CustomStringConvertible {
             case .unsafePath: "unsafe path"
             case .io: "I/O error"
             case .watchFailed: "watch failed"
+            case .clockExhausted: "clock exhausted"
             }
         }
     }

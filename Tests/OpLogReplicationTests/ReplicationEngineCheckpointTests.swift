@@ -40,6 +40,26 @@ struct ReplicationEngineCheckpointTests {
         #expect(bob.handle(.tick).sent(to: self.alice) == [], "its sender has it")
     }
 
+    /// The poisoned checkpoint of issue #13: `lamport_ts` 9·10^18 would win over every later
+    /// checkpoint for good. It is refused (counted, reported, not written, not forwarded), and
+    /// the next valid one is taken as usual.
+    @Test func aPeersCheckpointOutsideTheJSONSafeRangeIsRefused() throws {
+        var bob = TestReplica(connectedTo: [self.alice, self.carol])
+        _ = bob.handle(.localCheckpoint(session: self.session, Fixture.checkpoint(snapshot: "snap-3", lamport: 3)))
+        let poisoned = Array(
+            #"{"session_id":"\#(self.session.rawValue)","snapshot_id":"evil","lamport_ts":9000000000000000000,"op_count":0}"#
+                .utf8
+        )
+        let refused = bob.handle(.received(.checkpoint(session: self.session.rawValue, bytes: poisoned), from: self.alice))
+        #expect(!refused.contains { if case .writeCheckpoint = $0 { true } else { false } }, "\(refused)")
+        #expect(refused.sent(to: self.carol).isEmpty, "not forwarded")
+        #expect(refused.contains { if case .report(.rejectedMessage) = $0 { true } else { false } }, "\(refused)")
+        #expect(bob.engine.statistics.messagesRejected == 1)
+        let greater = Fixture.checkpoint(snapshot: "snap-5", lamport: 5)
+        let taken = bob.handle(.received(.checkpoint(session: self.session.rawValue, bytes: greater.bytes), from: self.alice))
+        #expect(taken.first == .writeCheckpoint(session: self.session, greater))
+    }
+
     @Test func aLesserCheckpointFromAPeerIsAnsweredWithOurs() {
         var bob = TestReplica(connectedTo: [self.alice])
         let ours = Fixture.checkpoint(snapshot: "snap-5", lamport: 5)

@@ -43,6 +43,13 @@ struct CheckpointTests {
     @Test(arguments: [
         "", "{", "[]", #"{"session_id":"s"}"#, #"{"session_id":"s","snapshot_id":"x","lamport_ts":-1,"op_count":0}"#,
         #"{"session_id":"s","snapshot_id":"x","lamport_ts":1,"op_count":0,"frontier":[]}"#,
+        // Values outside the JSON-safe range (DESIGN §7): a poisoned checkpoint that every
+        // replica would keep for good.
+        #"{"session_id":"s","snapshot_id":"x","lamport_ts":9000000000000000000,"op_count":0}"#,
+        #"{"session_id":"s","snapshot_id":"x","lamport_ts":9007199254740992,"op_count":0}"#,
+        #"{"session_id":"s","snapshot_id":"x","lamport_ts":1,"op_count":9007199254740992}"#,
+        #"{"session_id":"s","snapshot_id":"x","lamport_ts":1,"op_count":0,"frontier":{"a":9007199254740992}}"#,
+        #"{"session_id":"s","snapshot_id":"x","lamport_ts":1.5,"op_count":0}"#,
     ])
     func invalidCheckpointsAreRejected(text: String) {
         #expect(throws: OpLogError.self) { try Checkpoint(bytes: Array(text.utf8)) }
@@ -141,5 +148,11 @@ struct CheckpointTests {
             for try await count in group { total += count }
             #expect(total == 3000)
         }
+    }
+
+    @Test func theGreatestJSONSafeTimestampIsAccepted() throws {
+        let text = #"{"session_id":"s","snapshot_id":"x","lamport_ts":9007199254740991,"op_count":9007199254740991,"frontier":{"a":9007199254740991}}"#
+        let checkpoint = try Checkpoint(bytes: Array(text.utf8))
+        #expect(checkpoint.lamportTimestamp == LamportClock.maximumTimestamp)
     }
 }

@@ -76,4 +76,26 @@ struct LamportClockTests {
         try directory.appendRaw("\":1}\n", session: "s")
         #expect(try log.append(actorID: "me", domain: "d", domainOp: .null).lamportTimestamp == 5)
     }
+
+    /// DESIGN §7: timestamps stay in [0, 2^53 − 1]. A line above it is not an entry, so it does
+    /// not move the clock; a file that holds the limit itself makes `append` a clear error
+    /// rather than a trap (it trapped on `Int.max + 1` before).
+    @Test func theClockStopsWithAnErrorAtTheLimitAndIgnoresLinesAboveIt() throws {
+        let directory = try TemporaryDirectory()
+        try directory.appendRaw(museLine(id: "a", lamport: 5) + "\n", session: "s")
+        try directory.appendRaw(museLine(id: "big", lamport: Int.max) + "\n", session: "s")
+        try directory.appendRaw(museLine(id: "over", lamport: LamportClock.maximumTimestamp + 1) + "\n", session: "s")
+        var log = try directory.opLog("s")
+        #expect(try log.nextLamportTimestamp() == 6)
+
+        try directory.appendRaw(museLine(id: "top", lamport: LamportClock.maximumTimestamp) + "\n", session: "s")
+        let error = #expect(throws: OpLogError.self) {
+            try log.append(actorID: "me", domain: "music", domainOp: .null)
+        }
+        #expect(error?.code == .clockExhausted)
+        #expect(error?.message.contains("2^53 − 1") == true, "\(String(describing: error))")
+        #expect(throws: OpLogError.self) { try log.nextLamportTimestamp() }
+        var clock = LamportClock()
+        #expect(throws: OpLogError.self) { try clock.next(for: try directory.log("s")) }
+    }
 }

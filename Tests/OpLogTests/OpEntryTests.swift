@@ -160,4 +160,25 @@ struct OpEntryTests {
         #expect(scanSummary.blankLineCount == 1)
         #expect(scanSummary.rejectedLines.first?.position.lineNumber == 4)
     }
+
+    /// DESIGN §7: `lamport_ts` is an integer in [0, 2^53 − 1]; a line outside it is not an
+    /// entry (it is then neither shipped nor written), and `make` refuses to build one.
+    @Test func lamportTimestampsOutsideTheJSONSafeRangeAreNotEntries() throws {
+        let top = try OpEntry(line: Array(museLine(id: "top", lamport: LamportClock.maximumTimestamp).utf8))
+        #expect(top.lamportTimestamp == 9_007_199_254_740_991)
+        for text in ["9007199254740992", "9223372036854775807", "99999999999999999999", "-1", "1.5", "1e3"] {
+            let line = museLine(id: "x", lamport: 424_242).replacing("424242", with: text)
+            let error = #expect(throws: OpLogError.self) { try OpEntry(line: Array(line.utf8)) }
+            #expect(error?.code == .invalidEntry || error?.code == .invalidJSON, "\(text)")
+        }
+        #expect(throws: OpLogError.self) {
+            try OpEntry.make(
+                actorID: "me",
+                lamportTimestamp: LamportClock.maximumTimestamp + 1,
+                domain: "music",
+                domainOp: .null,
+                createdAt: "2026-01-01T00:00:00+00:00"
+            )
+        }
+    }
 }

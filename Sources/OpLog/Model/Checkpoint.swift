@@ -36,8 +36,10 @@ public struct Checkpoint: Sendable, Hashable {
             return text
         }
         func integer(_ key: String) throws(OpLogError) -> Int {
-            guard case .number(let number)? = object[key], let integer = number.integerValue, integer >= 0 else {
-                throw invalid("field \(key) must be a non-negative integer")
+            guard case .number(let number)? = object[key], let integer = number.integerValue,
+                0...LamportClock.maximumTimestamp ~= integer
+            else {
+                throw invalid("field \(key) must be an integer from 0 to 2^53 − 1")
             }
             return integer
         }
@@ -53,9 +55,12 @@ public struct Checkpoint: Sendable, Hashable {
         case .object(let members)?:
             var frontier = Frontier()
             for member in members.members {
-                guard case .number(let number) = member.value, let timestamp = number.integerValue, timestamp >= 0
+                guard case .number(let number) = member.value, let timestamp = number.integerValue,
+                    0...LamportClock.maximumTimestamp ~= timestamp
                 else {
-                    throw invalid("frontier entry \(SessionID.quoted(member.key)) must be a non-negative integer")
+                    throw invalid(
+                        "frontier entry \(SessionID.quoted(member.key)) must be an integer from 0 to 2^53 − 1"
+                    )
                 }
                 frontier.include(actorID: member.key, lamportTimestamp: timestamp)
             }
@@ -66,6 +71,9 @@ public struct Checkpoint: Sendable, Hashable {
     }
 
     /// Makes a checkpoint laid out as Muse lays it out, plus the frontier.
+    ///
+    /// - Precondition: `lamportTimestamp`, `opCount` and the frontier's timestamps are in
+    ///   `0...LamportClock.maximumTimestamp` (as every entry's are).
     public static func make(
         sessionID: SessionID,
         snapshotID: String,

@@ -163,11 +163,12 @@ struct EntryFields {
             let digit = byte &- UInt8(ascii: "0")
             let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times10.addingReportingOverflow(Int(digit))
-            guard digit < 10, !overflow1, !overflow2 else {
+            guard digit < 10, !overflow1, !overflow2, sum <= LamportClock.maximumTimestamp else {
                 if fieldError == nil {
                     fieldError = OpLogError(
                         code: .invalidEntry,
-                        message: "field lamport_ts must be a non-negative integer (byte \(start))"
+                        message:
+                            "field lamport_ts must be an integer from 0 to 2^53 − 1 (\(LamportClock.maximumTimestamp)) (byte \(start))"
                     )
                 }
                 return nil

@@ -86,9 +86,9 @@ public struct OpEntry: Sendable, Hashable {
     ///
     /// The line is Python's `json.dumps(entry, separators=(",", ":"))` of the fields in Muse's
     /// order, and `op_id` is the ``ContentID`` of the rest.
-    /// - Precondition: `lamportTimestamp >= 0`.
     /// - Throws: `OpLogError` `.invalidEntry` when `domainOp` holds `NaN` or `Infinity`, which
-    ///   a content id cannot cover.
+    ///   a content id cannot cover, or when `lamportTimestamp` is outside
+    ///   `0...LamportClock.maximumTimestamp`.
     public static func make(
         actorID: String,
         lamportTimestamp: Int,
@@ -99,7 +99,12 @@ public struct OpEntry: Sendable, Hashable {
         intentID: String = "",
         reservationID: String = ""
     ) throws(OpLogError) -> OpEntry {
-        precondition(lamportTimestamp >= 0, "Lamport timestamps are non-negative")
+        guard 0...LamportClock.maximumTimestamp ~= lamportTimestamp else {
+            throw OpLogError(
+                code: .invalidEntry,
+                message: "lamport_ts \(lamportTimestamp) is outside 0 to 2^53 − 1 (\(LamportClock.maximumTimestamp))"
+            )
+        }
         // Both forms are written directly, without building a JSON tree: this is the hot path
         // of every local append. The canonical form lists the fields in RFC 8785 key order
         // (all ASCII, so byte order); the line lists them in Muse's order.
