@@ -130,10 +130,12 @@ public struct NodeFingerprint: Hashable, Sendable, Comparable, CustomStringConve
     /// which ``NodeID/init(validating:)`` accepts (63 bytes of letters, digits and `-`).
     public var nodeID: NodeID { NodeID(self.description) }
 
+    /// Equal when the hashes are: however each was typed.
     public static func == (lhs: NodeFingerprint, rhs: NodeFingerprint) -> Bool {
         lhs.bytes == rhs.bytes
     }
 
+    /// Hashes the hash bytes, as ``==`` compares them.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(self.bytes)
     }
