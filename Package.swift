@@ -17,12 +17,16 @@ let package = Package(
         .library(name: "OpLogWatch", targets: ["OpLogWatch"]),
         .library(name: "OpLogReplication", targets: ["OpLogReplication"]),
         .library(name: "OpLogWire", targets: ["OpLogWire"]),
+        .library(name: "OpLogIdentity", targets: ["OpLogIdentity"]),
         .library(name: "OpLogAgent", targets: ["OpLogAgent"]),
         .executable(name: "oplog-sync", targets: ["oplog-sync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
@@ -74,6 +78,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "OpLogIdentity",
+            dependencies: [
+                "OpLogReplication",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "OpLogAgent",
             dependencies: [
                 "OpLog",
@@ -96,6 +113,7 @@ let package = Package(
             dependencies: [
                 "OpLog",
                 "OpLogAgent",
+                "OpLogIdentity",
                 "OpLogReplication",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -137,6 +155,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "OpLogIdentityTests",
+            dependencies: [
+                "OpLogIdentity",
+                "OpLogReplication",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "OpLogAgentTests",
             dependencies: [
                 "OpLog",
@@ -155,6 +188,7 @@ let package = Package(
             name: "OplogSyncCLITests",
             dependencies: [
                 "OpLog",
+                "OpLogIdentity",
                 "oplog-sync",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
