@@ -8,11 +8,16 @@ public struct WireConfiguration: Sendable, Hashable {
     public static let defaultMaximumFrameSize = 32 * 1024 * 1024
     /// The smallest ``maximumFrameSize`` accepted: 1 KiB, enough for any hello.
     public static let minimumFrameSize = 1024
+    /// The default ``maximumHelloSize``: 4 KiB (DESIGN §7).
+    public static let defaultMaximumHelloSize = 4096
 
     /// The largest frame payload accepted from the peer or sent to it, in bytes, not counting
     /// the 4-byte length field; at most buffered per connection. Range: ``minimumFrameSize``
     /// to 4 GiB − 1.
     public var maximumFrameSize: Int
+    /// The largest first frame (the hello) accepted before the peer is admitted, in bytes. Range:
+    /// ``minimumFrameSize`` to ``maximumFrameSize`` (a larger value is capped at it).
+    public var maximumHelloSize: Int = WireConfiguration.defaultMaximumHelloSize
     /// After this long without writing, a ping is sent. Must be positive.
     public var keepaliveInterval: Duration
     /// After this long without reading anything, the connection is closed with
@@ -45,6 +50,12 @@ public struct WireConfiguration: Sendable, Hashable {
                 code: .invalidConfiguration,
                 message: "maximum frame size \(self.maximumFrameSize) is not between \(Self.minimumFrameSize) "
                     + "and \(UInt32.max) bytes"
+            )
+        }
+        guard self.maximumHelloSize >= Self.minimumFrameSize else {
+            throw WireError(
+                code: .invalidConfiguration,
+                message: "maximum hello size \(self.maximumHelloSize) is less than \(Self.minimumFrameSize) bytes"
             )
         }
         guard self.keepaliveInterval > .zero else {

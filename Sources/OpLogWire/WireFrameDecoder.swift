@@ -10,15 +10,29 @@ public import NIOCore
 /// Use it in `ByteToMessageHandler(_:maximumBufferSize:)` with a buffer limit of
 /// `maximumFrameSize + 4`, as ``WirePipeline`` does: after each read the buffer holds at most
 /// one incomplete frame. Payloads are slices of the read buffer, not copies.
+///
+/// Made with a ``WireFrameLimit``, the limit can change while the connection runs: small until
+/// the peer's hello has been checked, then the normal maximum.
 public struct WireFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     public typealias InboundOut = ByteBuffer
 
-    /// The largest payload accepted, in bytes, not counting the length field.
-    public let maximumFrameSize: Int
+    private let limit: WireFrameLimit?
+    private let fixedMaximum: Int
+
+    /// The largest payload accepted now, in bytes, not counting the length field.
+    public var maximumFrameSize: Int { self.limit?.maximumFrameSize ?? self.fixedMaximum }
 
     /// Creates a decoder accepting payloads of up to `maximumFrameSize` bytes.
     public init(maximumFrameSize: Int = WireConfiguration.defaultMaximumFrameSize) {
-        self.maximumFrameSize = maximumFrameSize
+        self.limit = nil
+        self.fixedMaximum = maximumFrameSize
+    }
+
+    /// Creates a decoder accepting payloads of up to `limit`'s current maximum, read at every
+    /// length field.
+    public init(limit: WireFrameLimit) {
+        self.limit = limit
+        self.fixedMaximum = limit.raised
     }
 
     /// Returns the next payload, or `nil` until all of it has arrived.
@@ -33,11 +47,11 @@ public struct WireFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         }
         // Int(UInt32) cannot overflow on the 64-bit platforms we support.
         let payloadLength = Int(length)
-        guard payloadLength <= self.maximumFrameSize else {
+        let maximum = self.maximumFrameSize
+        guard payloadLength <= maximum else {
             throw WireError(
                 code: .frameTooLarge,
-                message:
-                    "peer announced a frame of \(payloadLength) bytes, more than the maximum \(self.maximumFrameSize)"
+                message: "peer announced a frame of \(payloadLength) bytes, more than the maximum \(maximum)"
             )
         }
         guard buffer.readableBytes >= WireFormat.lengthFieldSize + payloadLength else {

@@ -89,4 +89,24 @@ import Testing
             WireFrameDecoder(maximumFrameSize: 1024)
         }
     }
+
+    /// DESIGN §7: before the hello is checked, a frame larger than a hello is refused on its
+    /// length field; once the limit is raised, the normal maximum applies.
+    @Test func aSharedLimitHoldsFramesToTheHelloSizeUntilRaised() throws {
+        let limit = WireFrameLimit(initial: 1024, raised: 1 << 20)
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(WireFrameDecoder(limit: limit)))
+        let small = Array(repeating: UInt8(1), count: 1000)
+        try channel.writeInbound(ByteBuffer(bytes: bigEndianBytes(UInt32(small.count)) + small))
+        #expect(try WireFrameDecoderTests().drainPayloads(channel) == [small])
+        #expect(throws: WireError.self) {
+            try channel.writeInbound(ByteBuffer(bytes: bigEndianBytes(UInt32(32 << 20)) + [0x10]))
+        }
+
+        let raised = WireFrameLimit(initial: 1024, raised: 1 << 20)
+        let admitted = EmbeddedChannel(handler: ByteToMessageHandler(WireFrameDecoder(limit: raised)))
+        raised.raise()
+        let large = Array(repeating: UInt8(2), count: 4096)
+        try admitted.writeInbound(ByteBuffer(bytes: bigEndianBytes(UInt32(large.count)) + large))
+        #expect(try WireFrameDecoderTests().drainPayloads(admitted) == [large])
+    }
 }
