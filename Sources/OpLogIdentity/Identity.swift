@@ -86,9 +86,13 @@ public struct Identity: Sendable {
         }
     }
 
-    /// The key as PEM (PKCS #8, `-----BEGIN PRIVATE KEY-----`), with a final newline.
-    var privateKeyPEM: String { self.privateKey.pemRepresentation + "\n" }
+    /// The key as PEM (PKCS #8, `-----BEGIN PRIVATE KEY-----`), with a final newline: what
+    /// `identity/key.pem` holds.
+    public var privateKeyPEM: String { self.privateKey.pemRepresentation + "\n" }
 
-    /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`), with a final newline.
-    var certificatePEM: String { PEMDocument(type: "CERTIFICATE", derBytes: self.certificateDER).pemString + "\n" }
+    /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`), with a final newline: what
+    /// `identity/cert.pem` holds.
+    public var certificatePEM: String {
+        PEMDocument(type: "CERTIFICATE", derBytes: self.certificateDER).pemString + "\n"
+    }
 }

@@ -52,29 +52,92 @@ extension RunProcessTests {
             }
         }
 
+        /// DESIGN §5 and §7: a peer is named by its node ID, which `oplog-sync id` prints.
+        static let someID = "MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD"
+
         @Test(
-            "a node id that no peer would accept, in the state folder or on the command line",
-            arguments: [String(repeating: "x", count: 200), "has space", "caf\u{E9}"]
+            "a peer without an ID, an ID that is not one, or a node id given by hand: one line, exit 64, saying where",
+            arguments: [
+                (["--peer", "127.0.0.1:7420"], "oplog-sync id"),
+                (["--peer", "MFZWI3D-BONSGYC@127.0.0.1:7420"], "--peer"),
+                (["--peer", "\(someID)@127.0.0.1"], "--peer"),
+                (["--accept", "MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAA"], "--accept"),
+                (["--node-id", "studio"], "oplog-sync id"),
+            ]
         )
-        func invalidNodeID(id: String) async throws {
+        func badPeerIDs(option: [String], expected: String) async throws {
             try await withTemporaryFolder { folder in
                 let root = folder.path("root")
-                let state = folder.path("state")
                 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-                try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-                try Data((id + "\n").utf8).write(to: URL(fileURLWithPath: state + "/node_id"))
-                let recorded = try await Programs.oplogSync(
-                    ["run", "--root", root, "--listen", "127.0.0.1:0", "--state-dir", state],
+                let output = try await Programs.oplogSync(
+                    ["run", "--root", root, "--listen", "127.0.0.1:0"] + option,
                     timeout: .seconds(60)
                 )
-                expectOneLineError(recorded)
-                #expect(recorded.stderr.contains("does not hold a valid node id"), "\(recorded)")
-                let given = try await Programs.oplogSync(
-                    ["run", "--root", root, "--listen", "127.0.0.1:0", "--node-id", id],
+                expectOneLineError(output)
+                #expect(output.exitCode == 64, "\(output)")
+                #expect(output.stderr.contains(expected), "\(output)")
+                #expect(treeListing(root).isEmpty, "nothing created under the root: \(treeListing(root))")
+            }
+        }
+
+        @Test(
+            "the config file and the environment: node_id, a peer without an ID, a bad accept ID, each named",
+            arguments: [
+                ("node_id: studio\n", [String: String](), "oplog-sync id"),
+                ("peers: [\"127.0.0.1:7420\"]\n", [:], "oplog-sync id"),
+                ("peers:\n  - id: NOTANID\n", [:], "peers"),
+                ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_ACCEPT": "NOTANID"], "OPLOG_SYNC_ACCEPT"),
+                ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_PEERS": "127.0.0.1:1"], "OPLOG_SYNC_PEERS"),
+            ]
+        )
+        func badConfiguredPeers(yaml: String, environment: [String: String], expected: String) async throws {
+            try await withTemporaryFolder { folder in
+                let root = folder.path("root")
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+                let config = folder.path("config.yaml")
+                try Data(yaml.utf8).write(to: URL(fileURLWithPath: config))
+                let output = try await Programs.oplogSync(
+                    ["run", "--root", root, "--listen", "127.0.0.1:0", "--config", config],
+                    environment: environment,
                     timeout: .seconds(60)
                 )
-                expectOneLineError(given)
-                #expect(given.stderr.contains("node id"), "\(given)")
+                expectOneLineError(output)
+                #expect(output.exitCode == 64, "\(output)")
+                #expect(output.stderr.contains(expected), "\(output)")
+            }
+        }
+
+        @Test("this node's own ID as a --peer or an --accept", arguments: [true, false])
+        func ownID(asPeer: Bool) async throws {
+            try await withTemporaryFolder { folder in
+                let root = folder.path("root")
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+                let id = try await Programs.oplogSync(["id", "--root", root], timeout: .seconds(60))
+                let own = try #require(id.stdoutLines.first)
+                let output = try await Programs.oplogSync(
+                    ["run", "--root", root, "--listen", "127.0.0.1:0"]
+                        + (asPeer ? ["--peer", "\(own)@127.0.0.1:7420"] : ["--accept", own.lowercased()]),
+                    timeout: .seconds(60)
+                )
+                expectOneLineError(output)
+                #expect(output.exitCode == 64, "\(output)")
+                #expect(output.stderr.contains("own ID"), "\(output)")
+            }
+        }
+
+        @Test("a broken identity stops run with its one line, exit 1")
+        func brokenIdentity() async throws {
+            try await withTemporaryFolder { folder in
+                let root = folder.path("root")
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+                _ = try await Programs.oplogSync(["id", "--root", root], timeout: .seconds(60))
+                let key = root + "/.muse/sync/identity/key.pem"
+                try FileManager.default.removeItem(atPath: key)
+                let output = try await Programs.oplogSync(["run", "--root", root, "--listen", "127.0.0.1:0"], timeout: .seconds(60))
+                expectOneLineError(output)
+                #expect(output.exitCode == 1, "\(output)")
+                #expect(output.stderr.contains("key.pem"), "\(output)")
+                #expect(!FileManager.default.fileExists(atPath: key), "the identity is not remade")
             }
         }
     }

@@ -25,7 +25,7 @@ extension RunProcessTests {
                 #expect(try Self.key(checkpointB) == Key(lamportTimestamp: 2, snapshotID: "snap-b"))
 
                 // A comes online: (4, snap-a) wins on both.
-                a.setPeers([b.address])
+                a.setPeers([try b.peerArgument()])
                 try await a.start()
                 try await cluster.expectConverged(session, on: [a, b], minimumLines: 6)
                 try await Self.waitForCheckpoint(checkpointA, on: [a, b], session: session)

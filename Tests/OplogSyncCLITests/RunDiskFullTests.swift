@@ -17,7 +17,7 @@ extension RunProcessTests {
             let session = "full"
             try await withAgentCluster { cluster in
                 let a = try await cluster.start("A")
-                let b = try cluster.add("B", peers: [a.address])
+                let b = try cluster.add("B", peers: [try a.peerArgument()])
                 try mountTmpfs(at: b.root, size: "1m")
                 defer { _ = umount2(b.root, Int32(MNT_DETACH)) }
                 try await b.start()

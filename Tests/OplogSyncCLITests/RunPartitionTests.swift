@@ -18,7 +18,7 @@ extension RunProcessTests {
             try await withAgentCluster { cluster in
                 let b = try await cluster.start("B")
                 try await TCPProxy.run(forwardingTo: b.port) { proxy in
-                    let a = try cluster.add("A", peers: [proxy.address])
+                    let a = try cluster.add("A", peers: [try b.peerArgument(via: proxy.address)])
                     try await a.start()
                     let before = try await appendOps(a, session: session, actor: "writer-a", count: 100)
                     try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: Set(before))
@@ -58,19 +58,23 @@ extension RunProcessTests {
             }
         }
 
-        /// Without `--node-id` B comes back as a new node (what a user who never set one gets);
-        /// with it, A still holds B's acknowledgements under the same id.
+        /// DESIGN §7: the identity is the one part of the state folder to back up. With it
+        /// restored (`identity/` kept) B is the same node to A, which redials it as before; without
+        /// it B is a new node, and A is paired with it again (`--peer NEWID@…`, restarted), as a
+        /// user would after `oplog-sync id` on the rebuilt machine.
         @Test(
             "B loses its state folder while down and rejoins: no entry written twice, and the bytes it costs are reported",
-            arguments: [false, true]
+            arguments: [true, false]
         )
-        func lostStateFolderRejoins(withConfiguredNodeID: Bool) async throws {
+        func lostStateFolderRejoins(keepsIdentity: Bool) async throws {
             let session = "lost-state"
-            let label = withConfiguredNodeID ? "lostStateFolderRejoins (--node-id node-b)" : "lostStateFolderRejoins (new node id)"
+            let label =
+                keepsIdentity
+                ? "lostStateFolderRejoins (identity restored)" : "lostStateFolderRejoins (new identity, paired again)"
             try await withAgentCluster { cluster in
-                let b = try await cluster.start("B", extraArguments: withConfiguredNodeID ? ["--node-id", "node-b"] : [])
+                let b = try await cluster.start("B")
                 try await TCPProxy.run(forwardingTo: b.port) { proxy in
-                    let a = try cluster.add("A", peers: [proxy.address])
+                    let a = try cluster.add("A", peers: [try b.peerArgument(via: proxy.address)])
                     try await a.start()
                     let fromA = try await appendOps(a, session: session, actor: "writer-a", count: 1_000)
                     let fromB = try await appendOps(b, session: session, actor: "writer-b", count: 1_000)
@@ -78,9 +82,13 @@ extension RunProcessTests {
                     let oldNodeID = try #require(b.nodeID)
 
                     // The disk holding B's state is lost while B is down; its op logs survive
-                    // and Muse keeps writing on both sides.
+                    // and Muse keeps writing on both sides. With a backup, only identity/ comes
+                    // back.
                     try await b.kill()
-                    try FileManager.default.removeItem(atPath: b.stateDirectory)
+                    for item in try FileManager.default.contentsOfDirectory(atPath: b.stateDirectory)
+                    where !(keepsIdentity && item == "identity") {
+                        try FileManager.default.removeItem(atPath: "\(b.stateDirectory)/\(item)")
+                    }
                     let whileDownOnA = try await appendOps(a, session: session, actor: "writer-a", count: 100)
                     let whileDownOnB = try await appendOps(b, session: session, actor: "writer-b", count: 100)
                     let bytesOfLog = b.files(session).opsBytes().count
@@ -88,10 +96,14 @@ extension RunProcessTests {
                     let atRestart = proxy.bytes
 
                     try await b.start(listen: .same)
-                    if withConfiguredNodeID {
-                        #expect(b.nodeID == "node-b" && oldNodeID == "node-b", "--node-id names B before and after")
+                    if keepsIdentity {
+                        #expect(b.nodeID == oldNodeID, "the restored identity names B before and after")
                     } else {
-                        #expect(b.nodeID != nil && b.nodeID != oldNodeID, "without --node-id B makes itself a new id")
+                        let newNodeID = try #require(b.nodeID)
+                        #expect(newNodeID != oldNodeID, "without its identity B is a new node")
+                        // A pins B's old ID: it links to nothing until paired with the new one.
+                        a.setPeers([try b.peerArgument(via: proxy.address)])
+                        try await a.restart()
                     }
                     let all = Set(fromA + fromB + whileDownOnA + whileDownOnB)
                     try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: all, timeout: .seconds(120))

@@ -84,7 +84,7 @@ extension RunProcessTests {
                 try a.files(session).appendRaw((shared + [lineA]).joined(separator: "\n") + "\n")
                 try b.files(session).appendRaw((shared + [lineB]).joined(separator: "\n") + "\n")
                 try await a.start()
-                b.setPeers([a.address])
+                b.setPeers([try a.peerArgument()])
                 try await b.start()
 
                 let warning = "a peer's entry has the op_id of a different local entry; both are kept as they are"

@@ -11,7 +11,7 @@ extension RunProcessTests {
                 // port dialling B.
                 let a = try await cluster.start("A")
                 let b = try await cluster.start("B", peers: [a])
-                a.setPeers([b.address])
+                a.setPeers([try b.peerArgument()])
                 try await a.restart(listen: .same)
                 let ports: Set<Int> = [a.port, b.port]
                 try await waitFor("A and B to keep a single connection") {

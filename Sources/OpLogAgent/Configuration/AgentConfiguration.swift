@@ -1,4 +1,5 @@
 public import OpLog
+public import OpLogIdentity
 public import OpLogReplication
 public import SystemPackage
 
@@ -51,10 +52,12 @@ public struct AgentConfiguration: Sendable {
     /// The repository whose `.muse/op_log/` sessions are replicated.
     public var layout: OpLogLayout
     public var listen: PeerAddress
-    public var peers: [PeerAddress]
-    /// Overrides the node id kept in the state folder.
-    public var nodeID: String?
-    /// Where the node id (and later, progress) lives; never inside `op_log/`.
+    /// The peers the node knows (`--peer`, the config file's `peers:`): each is admitted, and
+    /// dialled when it has an address.
+    public var peers: [PeerConfiguration]
+    /// IDs admitted when they dial in but never dialled (`--accept`, `accept:`), with no rules.
+    public var accepted: [NodeFingerprint] = []
+    /// Where the identity, progress and index live; never inside `op_log/`.
     public var stateDirectory: FilePath
     /// `fdatasync` remote entries before acknowledging them.
     public var synchronizeWrites = true
@@ -76,6 +79,17 @@ public struct AgentConfiguration: Sendable {
     /// engine's shipments to that peer wait for its retransmission. A link whose queue does not
     /// drain for ``idleTimeout`` (the peer stopped reading) is closed.
     public var maximumLinkQueueBytes = 4 << 20
+    /// A connection not admitted (TLS handshake and hello checked) this long after it opened is
+    /// closed (DESIGN §7).
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// The most accepted connections not yet admitted at once; more are closed as they come.
+    public var maximumUnadmittedConnections = 64
+    /// The largest first frame (the hello) a connection may send before it is admitted.
+    public var maximumHelloSize = 4096
+    /// The most refused IDs the status snapshot lists as `pending` (the oldest go first).
+    public var maximumPendingPeers = 64
+    /// A refused ID is logged at most once per this interval.
+    public var refusalLogInterval: Duration = .seconds(60)
 
     /// A configuration with DESIGN §5's defaults: listen on 127.0.0.1:7420, state in
     /// `ROOT/.muse/sync/`.
@@ -89,5 +103,35 @@ public struct AgentConfiguration: Sendable {
     public var isReadOnly: Bool {
         get { self.engine.isReadOnly }
         set { self.engine.isReadOnly = newValue }
+    }
+
+    /// Every ID a link may come from: the peers' and the accepted ones.
+    public var admittedIDs: Set<NodeFingerprint> {
+        Set(self.peers.map(\.id)).union(self.accepted)
+    }
+
+    /// What the peer with `id` may do: its `peers:` entry's rules, or everything for an
+    /// accepted ID (`nil` when `id` is not admitted at all).
+    public func rules(for id: NodeFingerprint) -> PeerConfiguration.Rules? {
+        if let peer = self.peers.first(where: { $0.id == id }) { return peer.rules }
+        return self.accepted.contains(id) ? .everything : nil
+    }
+
+    /// Checks the peers against this node's own ID and against each other.
+    ///
+    /// - Throws: ``AgentError`` `.invalidConfiguration` when `ownID` is among the peers or the
+    ///   accepted IDs (a node does not link to itself), or one ID is given as two peers.
+    public func validatePeers(ownID: NodeFingerprint) throws(AgentError) {
+        if self.admittedIDs.contains(ownID) {
+            throw AgentError(
+                code: .invalidConfiguration,
+                message: "\(ownID) is this node's own ID (`oplog-sync id`); give --peer and --accept the IDs of "
+                    + "other machines"
+            )
+        }
+        var seen: Set<NodeFingerprint> = []
+        for peer in self.peers where !seen.insert(peer.id).inserted {
+            throw AgentError(code: .invalidConfiguration, message: "peer \(peer.id) is given twice")
+        }
     }
 }

@@ -1,17 +1,59 @@
 import Configuration
+public import OpLogIdentity
 public import SystemPackage
 
 /// Settings of `oplog-sync run` that may come from a YAML file (`--config FILE`) or from
 /// `OPLOG_SYNC_*` environment variables; a command-line option overrides both, and the
 /// environment overrides the file.
 ///
-/// File keys (all optional): `listen`, `peers` (a list), `node_id`, `read_only`, `state_dir`,
-/// `fsync`, `hold_seconds`, `stale_tail_seconds`, `log_level`. The environment variable of a key
-/// is `OPLOG_SYNC_` and the key in capitals (`OPLOG_SYNC_PEERS=a:1,b:2` for lists).
+/// File keys (all optional): `listen`, `peers` (a list: `ID@HOST:PORT` strings, or mappings
+/// with `id`, `address`, `sessions`, `receive`, see ``PeerEntry``), `accept` (a list of node
+/// IDs), `read_only`, `state_dir`, `fsync`, `hold_seconds`, `stale_tail_seconds`, `log_level`.
+/// The environment variable of a key is `OPLOG_SYNC_` and the key in capitals
+/// (`OPLOG_SYNC_PEERS=ID@a:1,ID@b:2`, `OPLOG_SYNC_ACCEPT=ID,ID` for lists). `node_id` is read
+/// only to be refused: a node's ID is its identity's now (``retiredNodeID``).
 public struct AgentSettings: Sendable, Equatable {
+    /// One `peers:` entry as written: an `ID@HOST:PORT` string (``text``) or a mapping's fields,
+    /// checked by ``AgentSettings/peerConfigurations()``.
+    public struct PeerEntry: Sendable, Equatable {
+        /// The `ID@HOST:PORT` string of an entry written as one.
+        public var text: String?
+        /// `id`: the peer's node ID (required in a mapping).
+        public var id: String?
+        /// `address`: `HOST:PORT` to dial; none for a peer that only dials in.
+        public var address: String?
+        /// `sessions`: glob patterns over session ids; none: every session.
+        public var sessions: [String]?
+        /// `receive`: whether the peer's entries are written (default true).
+        public var receive: Bool?
+
+        /// An entry with the given fields.
+        public init(
+            text: String? = nil,
+            id: String? = nil,
+            address: String? = nil,
+            sessions: [String]? = nil,
+            receive: Bool? = nil
+        ) {
+            self.text = text
+            self.id = id
+            self.address = address
+            self.sessions = sessions
+            self.receive = receive
+        }
+    }
+
     public var listen: String?
-    public var peers: [String]?
-    public var nodeID: String?
+    /// The `peers:` entries (the environment's `OPLOG_SYNC_PEERS` strings when it is set).
+    public var peers: [PeerEntry]?
+    /// Where ``peers`` came from, for error messages: `OPLOG_SYNC_PEERS` or `config file …`.
+    public var peersOrigin = "config peers"
+    /// The `accept:` IDs.
+    public var accept: [String]?
+    /// Where ``accept`` came from, for error messages.
+    public var acceptOrigin = "config accept"
+    /// A `node_id` key (or `OPLOG_SYNC_NODE_ID`), which is no longer honoured: `run` refuses it.
+    public var retiredNodeID: String?
     public var isReadOnly: Bool?
     public var stateDirectory: String?
     public var synchronizeWrites: Bool?
@@ -29,12 +71,14 @@ public struct AgentSettings: Sendable, Equatable {
         configFile: FilePath?,
         environment: [String: String]
     ) async throws(AgentError) -> AgentSettings {
-        var providers: [any ConfigProvider] = [
-            EnvironmentVariablesProvider(environmentVariables: Self.scoped(environment))
-        ]
+        let scoped = Self.scoped(environment)
+        var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: scoped)]
+        var fileEntries: [PeerEntry]?
         if let configFile {
             do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: configFile))
+                let file = try await FileProvider<AgentConfigFile>(filePath: configFile)
+                fileEntries = (file.snapshot() as? AgentConfigFile)?.peerEntries
+                providers.append(file)
             } catch {
                 throw AgentError(
                     code: .invalidConfiguration,
@@ -45,8 +89,21 @@ public struct AgentSettings: Sendable, Equatable {
         let reader = ConfigReader(providers: providers)
         var settings = AgentSettings()
         settings.listen = try Self.value(reader, "listen", reader.string(forKey: "listen"))
-        settings.peers = try Self.value(reader, "peers", reader.stringArray(forKey: "peers"))
-        settings.nodeID = try Self.value(reader, "node_id", reader.string(forKey: "node_id"))
+        let fileName = configFile.map { "config file \($0)" } ?? "config"
+        if scoped["PEERS"] == nil, let fileEntries {
+            settings.peers = fileEntries
+        } else {
+            settings.peers = try Self.value(reader, "peers", reader.stringArray(forKey: "peers"))?
+                .map { PeerEntry(text: $0) }
+        }
+        if settings.peers != nil {
+            settings.peersOrigin = scoped["PEERS"] != nil ? "OPLOG_SYNC_PEERS" : "\(fileName), peers:"
+        }
+        settings.accept = try Self.value(reader, "accept", reader.stringArray(forKey: "accept"))
+        if settings.accept != nil {
+            settings.acceptOrigin = scoped["ACCEPT"] != nil ? "OPLOG_SYNC_ACCEPT" : "\(fileName), accept:"
+        }
+        settings.retiredNodeID = reader.string(forKey: "node_id")
         settings.isReadOnly = try Self.value(reader, "read_only", reader.bool(forKey: "read_only"))
         settings.stateDirectory = try Self.value(reader, "state_dir", reader.string(forKey: "state_dir"))
         settings.synchronizeWrites = try Self.value(reader, "fsync", reader.bool(forKey: "fsync"))
@@ -58,6 +115,49 @@ public struct AgentSettings: Sendable, Equatable {
         )
         settings.logLevel = try Self.value(reader, "log_level", reader.string(forKey: "log_level"))
         return settings
+    }
+
+    /// The ``peers`` entries checked: each a ``PeerConfiguration`` (`nil` when there are none).
+    ///
+    /// - Throws: ``AgentError`` `.invalidConfiguration` with one line naming ``peersOrigin`` and
+    ///   the entry: an `ID@HOST:PORT` string without an ID, an ID or address that does not
+    ///   parse, a session pattern that is not one.
+    public func peerConfigurations() throws(AgentError) -> [PeerConfiguration]? {
+        guard let peers = self.peers else { return nil }
+        return try peers.enumerated().map { index, entry throws(AgentError) in
+            let origin = peers.count == 1 ? self.peersOrigin : "\(self.peersOrigin) entry \(index + 1)"
+            if let text = entry.text { return try PeerConfiguration(parsing: text, origin: origin) }
+            let id = try PeerConfiguration.parseID(entry.id ?? "", origin: "\(origin) id")
+            var address: PeerAddress?
+            if let text = entry.address {
+                do throws(AgentError) {
+                    address = try PeerAddress(parsing: text)
+                } catch {
+                    throw AgentError(code: .invalidConfiguration, message: "\(origin) address: \(error.message)")
+                }
+            }
+            let sessions = try entry.sessions?.map { text throws(AgentError) in
+                do throws(AgentError) {
+                    return try SessionPattern(parsing: text)
+                } catch {
+                    throw AgentError(code: .invalidConfiguration, message: "\(origin) sessions: \(error.message)")
+                }
+            }
+            return PeerConfiguration(
+                id: id,
+                address: address,
+                rules: PeerConfiguration.Rules(sessions: sessions, isReceiving: entry.receive ?? true)
+            )
+        }
+    }
+
+    /// The ``accept`` IDs checked (`nil` when there are none).
+    ///
+    /// - Throws: ``AgentError`` `.invalidConfiguration` naming ``acceptOrigin`` when one is not a
+    ///   node ID.
+    public func acceptedIDs() throws(AgentError) -> [NodeFingerprint]? {
+        try self.accept?.map { text throws(AgentError) in try PeerConfiguration.parseID(text, origin: self.acceptOrigin)
+        }
     }
 
     /// Only `OPLOG_SYNC_*` variables, without the prefix, so a stray `PEERS` in the environment

@@ -1,5 +1,6 @@
 import Logging
 import OpLog
+import OpLogIdentity
 import OpLogReplication
 import OpLogWatch
 
@@ -32,7 +33,11 @@ extension AgentCore {
         let marks = try self.background.progressStore.load()
         var restored: [NodeID: [SessionID: UInt64]] = [:]
         var dropped = 0
-        for (peer, sessions) in marks {
+        // Progress is kept for admitted IDs only: progress recorded under an ID no longer
+        // admitted (or under a random id from before identities) is forgotten, and the next
+        // record leaves it out.
+        let admitted = Set(self.configuration.admittedIDs.map(\.nodeID))
+        for (peer, sessions) in marks where admitted.contains(peer) {
             for (session, mark) in sessions {
                 if mark.acknowledged == 0 || self.opID(of: session, sequence: mark.acknowledged) == mark.lastOpID {
                     restored[peer, default: [:]][session] = mark.acknowledged

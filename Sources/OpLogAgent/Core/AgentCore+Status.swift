@@ -6,7 +6,7 @@ extension AgentCore {
     /// Publishes the node's status to its ``StatusBoard``: every connected peer and every peer
     /// with recorded progress (in node-id order), with what it acknowledged of each session and
     /// how many entries it lacks; every session with its entries, `lamport_ts` maximum and
-    /// checkpoint; the counters.
+    /// checkpoint; the counters; the refused IDs that dialled in (``NodeStatus/pending``).
     ///
     /// - Complexity: O(peers × sessions); called on every tick.
     func publishStatus() {
@@ -52,6 +52,7 @@ extension AgentCore {
         counters.duplicatesIgnored = statistics.duplicatesIgnored
         counters.orphansWritten = statistics.orphansWritten
         counters.conflictingEntries = self.files.reportedConflicts.count
+        counters.connectionsRefused = self.admissions.refusals
         self.status.board.publish(
             NodeStatus(
                 nodeID: self.nodeID,
@@ -66,7 +67,8 @@ extension AgentCore {
                         checkpointSnapshotID: self.files.checkpointSnapshots[session]
                     )
                 },
-                counters: counters
+                counters: counters,
+                pending: self.admissions.pending
             )
         )
     }

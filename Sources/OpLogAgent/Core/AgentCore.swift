@@ -30,6 +30,9 @@ actor AgentCore {
     var records: StateRecords
     var files = LocalFiles()
     var status: StatusKeeping
+    /// The connections refused before admission, for the status snapshot (written by the
+    /// links' TLS handshakes, on event loops).
+    let admissions: AdmissionBook
 
     /// A core that knows nothing yet: ``start()`` restores what the state folder recorded.
     ///
@@ -40,14 +43,17 @@ actor AgentCore {
     ///   - stateFolder: the node's state folder, opened (``StateFolder/init(opening:opLogFolder:)``).
     ///   - logger: where the core logs, with the node's id in its metadata.
     ///   - statusBoard: where the core publishes the node's status.
+    ///   - admissions: the refusals of not-yet-admitted connections, published with the status.
     init(
         configuration: AgentConfiguration,
         nodeID: NodeID,
         listen: PeerAddress,
         stateFolder: StateFolder,
         logger: Logger,
-        statusBoard: StatusBoard
+        statusBoard: StatusBoard,
+        admissions: AdmissionBook = AdmissionBook(maximumPending: 64, logInterval: .seconds(60))
     ) {
+        self.admissions = admissions
         self.configuration = configuration
         self.nodeID = nodeID
         self.logger = logger

@@ -9,6 +9,9 @@ final class LinkHandle: Sendable {
     /// when two connections join the same pair.
     let dialer: NodeID
     let address: String
+    /// What the peer may see and send (its `peers:` entry's rules, or everything): carried for
+    /// the engine to honour.
+    let rules: PeerConfiguration.Rules
     /// What the link's reconciliations are keyed with: made from both sides' hello nonces.
     let reconciliationKey: ReconciliationKey
     /// What waits to be written to the peer (bounded in bytes).
@@ -20,9 +23,11 @@ final class LinkHandle: Sendable {
         reconciliationKey: ReconciliationKey,
         dialer: NodeID,
         address: String,
+        rules: PeerConfiguration.Rules = .everything,
         outbox: LinkOutbox,
         close: @escaping @Sendable () -> Void
     ) {
+        self.rules = rules
         self.peer = peer
         self.reconciliationKey = reconciliationKey
         self.dialer = dialer

@@ -1,16 +1,75 @@
+import Logging
 import NIOCore
+import OpLogIdentity
 import OpLogWire
 
-/// The one place a link's channel is built, for accepted and dialled connections alike: the
-/// wire pipeline (and, with the secure-links issue, TLS in front of it).
+/// The one place a link's channel is built, for accepted and dialled connections alike: TLS
+/// first (``LinkSecurity``: TLS 1.3, the peer's certificate pinned), then the wire pipeline,
+/// with its frame limit held to a hello's size until the peer is admitted (``LinkAdmission``).
 enum LinkPipeline {
+    /// Which way a connection was made.
+    enum Direction: Sendable {
+        /// Accepted by the listener from `address`: any accepted ID may be behind it.
+        case accepted
+        /// Dialled to the peer with this ID.
+        case dialled(NodeFingerprint)
+    }
+
+    /// A configured connection and its admission.
+    struct Connection: Sendable {
+        let channel: any Channel
+        let admission: LinkAdmission
+    }
+
     /// Configures a new connection's pipeline. Used as the bootstrap's channel initializer on
-    /// both sides; the channel comes out plain, with `autoRead` off, and is wrapped for async
-    /// use by the task that serves it (``adopt(_:)``).
-    static func initialize(_ channel: any Channel, wire: WireConfiguration) -> EventLoopFuture<any Channel> {
+    /// both sides; the channel comes out with `autoRead` off, and is wrapped for async use by
+    /// the task that serves it (``adopt(_:)``).
+    ///
+    /// An accepted connection takes one of the slots of connections not yet admitted; when none
+    /// is free it is counted and the future fails, which closes it at once. Every connection is
+    /// closed if it is not admitted within the handshake deadline.
+    static func initialize(
+        _ channel: any Channel,
+        direction: Direction,
+        security: LinkSecurity,
+        wire: WireConfiguration
+    ) -> EventLoopFuture<Connection> {
         channel.eventLoop.makeCompletedFuture {
-            try WirePipeline.configure(channel.pipeline.syncOperations, configuration: wire)
-            return channel
+            let address = channel.remoteAddress.map(PeerConnection.describe) ?? "unknown"
+            let release: @Sendable () -> Void
+            switch direction {
+            case .accepted:
+                guard security.reserveSlot() else {
+                    security.book.count(.tooManyUnadmitted)
+                    // Closed here: a failed initializer alone leaves the accepted socket open.
+                    channel.close(promise: nil)
+                    throw AgentError(
+                        code: .handshake,
+                        message: "too many connections waiting to be admitted; closed \(address)"
+                    )
+                }
+                release = { security.releaseSlot() }
+            case .dialled:
+                release = {}
+            }
+            let pipeline = channel.pipeline.syncOperations
+            let limit = WireFrameLimit(
+                initial: min(wire.maximumHelloSize, wire.maximumFrameSize),
+                raised: wire.maximumFrameSize
+            )
+            let admission = LinkAdmission(frameLimit: limit, release: release)
+            admission.watch(channel, timeout: security.handshakeTimeout) {
+                security.book.count(.handshakeTimeout)
+                security.logger.debug("closing a connection not admitted in time", metadata: ["address": "\(address)"])
+            }
+            switch direction {
+            case .accepted:
+                try pipeline.addHandler(security.serverHandler(address: address, admission: admission))
+            case .dialled(let peer):
+                try pipeline.addHandler(security.clientHandler(expecting: peer, address: address, admission: admission))
+            }
+            try WirePipeline.configure(pipeline, configuration: wire, frameLimit: limit)
+            return Connection(channel: channel, admission: admission)
         }
     }
 

@@ -1,5 +1,7 @@
 import Logging
 import NIOCore
+import NIOSSL
+import OpLogIdentity
 import OpLogReplication
 import OpLogWire
 
@@ -7,11 +9,13 @@ import OpLogWire
 import Glibc
 #endif
 
-/// One TCP connection to a peer, from handshake to close.
+/// One TLS connection to a peer, from handshake to close.
 enum PeerConnection {
     /// Runs the connection: exchanges hellos (`hello` with a nonce of its own for this
-    /// connection, so that each link has its own reconciliation key), registers the link with
-    /// the core, then pumps
+    /// connection, so that each link has its own reconciliation key) over TLS, checks that the
+    /// peer's hello names the node ID its certificate proved (``LinkTLS/verifiedPeer(of:)``),
+    /// admits it (``LinkAdmission/admit()``: full-size frames, no deadline), registers the link
+    /// with the core, then pumps
     /// messages both ways until either side closes it. Returns the peer's node id once the
     /// handshake succeeded (`nil` if it did not).
     ///
@@ -21,6 +25,7 @@ enum PeerConnection {
     /// NIO stop reading from the socket.
     static func run(
         _ channel: NIOAsyncChannel<WireMessage, WireMessage>,
+        admission: LinkAdmission,
         isDialer: Bool,
         core: AgentCore,
         hello: Hello,
@@ -49,7 +54,9 @@ enum PeerConnection {
                 } catch {
                     throw AgentError(code: .handshake, message: "refusing peer at \(address): \(Self.describe(error))")
                 }
-                let peer = NodeID(peerHello.nodeID)
+                let verified = try await Self.checkIdentity(of: peerHello, on: underlying, address: address, core: core)
+                admission.admit()
+                let peer = verified.nodeID
                 peerID = peer
                 let outbox = LinkOutbox(budget: core.configuration.maximumLinkQueueBytes)
                 let link = LinkHandle(
@@ -57,6 +64,7 @@ enum PeerConnection {
                     reconciliationKey: hello.reconciliationKey(with: peerHello),
                     dialer: isDialer ? core.nodeID : peer,
                     address: address,
+                    rules: core.configuration.rules(for: verified) ?? .everything,
                     outbox: outbox,
                     close: { underlying.close(promise: nil) }
                 )
@@ -107,7 +115,18 @@ enum PeerConnection {
         } catch is CancellationError {
             logger.debug("connection closed on shutdown", metadata: ["address": "\(address)"])
         } catch {
-            let level: Logger.Level = peerID == nil ? .warning : .info
+            let level: Logger.Level
+            if peerID != nil {
+                level = .info
+            } else if admission.wasReported {
+                // The refusal or the deadline was counted and logged (rate-limited) already.
+                level = .debug
+            } else if error is NIOSSLError || error is BoringSSLError {
+                core.admissions.count(.tlsFailed)
+                level = .info
+            } else {
+                level = .warning
+            }
             logger.log(
                 level: level,
                 "connection closed: \(Self.describe(error))",
@@ -115,6 +134,34 @@ enum PeerConnection {
             )
         }
         return peerID
+    }
+
+    /// The ID the peer's certificate proved, which its hello must name too (compared as node
+    /// IDs: case and dashes aside); the peer must be one the node admits.
+    ///
+    /// - Throws: ``AgentError`` `.handshake` when the hello names another ID (counted), or the
+    ///   channel has no verified peer.
+    private static func checkIdentity(
+        of hello: Hello,
+        on channel: any Channel,
+        address: String,
+        core: AgentCore
+    ) async throws -> NodeFingerprint {
+        guard let verified = try await LinkTLS.verifiedPeer(of: channel) else {
+            throw AgentError(code: .handshake, message: "peer at \(address) has no verified certificate")
+        }
+        guard let named = try? NodeFingerprint(parsing: hello.nodeID), named == verified else {
+            core.admissions.count(.helloMismatch)
+            throw AgentError(
+                code: .handshake,
+                message: "refusing peer at \(address): its certificate is node \(verified) but its hello names "
+                    + "\(String(reflecting: hello.nodeID))"
+            )
+        }
+        guard core.configuration.admittedIDs.contains(verified) else {
+            throw AgentError(code: .handshake, message: "refusing peer \(verified) at \(address): not accepted")
+        }
+        return verified
     }
 
     static func describe(_ address: SocketAddress) -> String {

@@ -2,15 +2,19 @@ public import Logging
 import NIOCore
 import NIOPosix
 import OpLog
+import OpLogIdentity
 import OpLogReplication
 import OpLogWire
 public import ServiceLifecycle
+import Synchronization
 
 /// `oplog-sync run`: replicates every session under the root with the configured peers until
 /// it is cancelled or asked to shut down gracefully.
 ///
 /// Started, it binds its listening socket (a busy port fails before anything is created or
-/// read), records its node id in the state folder, indexes every session, reports
+/// read), loads its identity from the state folder (``IdentityStore/loadOrCreate(now:)``:
+/// made on the first start; a broken one stops the node with its one-line error), whose node
+/// ID is the node's id, builds the TLS contexts once (``LinkTLS``), indexes every session, reports
 /// `listening on HOST:PORT` through `onListening`, and then runs as a group of services with
 /// one job each, in this order:
 ///
@@ -44,22 +48,38 @@ public struct ReplicationNode: Service {
     }
 
     public func run() async throws {
-        let wire = WireConfiguration(
+        var wire = WireConfiguration(
             maximumFrameSize: self.configuration.maximumFrameSize,
             keepaliveInterval: self.configuration.keepaliveInterval,
             idleTimeout: self.configuration.idleTimeout
         )
-        let server = try await self.bind(wire: wire)
+        wire.maximumHelloSize = self.configuration.maximumHelloSize
+        let securityOnceReady = SecurityOnceReady()
+        let server = try await self.bind(wire: wire, security: securityOnceReady)
         let core: AgentCore
         let nodeID: NodeID
         let logger: Logger
         let bound: PeerAddress
+        let security: LinkSecurity
+        let book = AdmissionBook(
+            maximumPending: self.configuration.maximumPendingPeers,
+            logInterval: self.configuration.refusalLogInterval
+        )
         do {
             let stateFolder = try StateFolder(
                 opening: self.configuration.stateDirectory,
                 opLogFolder: self.configuration.layout.opLogPath
             )
-            nodeID = NodeID(try NodeIdentity.load(in: stateFolder, override: self.configuration.nodeID))
+            let identity: Identity
+            let tls: LinkTLS
+            do {
+                identity = try IdentityStore(stateFolder: self.configuration.stateDirectory).loadOrCreate()
+                tls = try LinkTLS(identity: identity)
+            } catch {
+                throw AgentError(code: .stateFolder, message: error.message, cause: error)
+            }
+            try self.configuration.validatePeers(ownID: identity.nodeID)
+            nodeID = identity.nodeID.nodeID
             do {
                 try self.configuration.layout.createOpLogDirectory()
             } catch {
@@ -74,6 +94,14 @@ public struct ReplicationNode: Service {
                 logger[metadataKey: "node"] = "\(nodeID)"
                 return logger
             }()
+            security = LinkSecurity(
+                tls: tls,
+                accepted: AcceptedPeers(Array(self.configuration.admittedIDs)),
+                book: book,
+                handshakeTimeout: self.configuration.handshakeTimeout,
+                maximumUnadmitted: self.configuration.maximumUnadmittedConnections,
+                logger: logger
+            )
             let listen = self.configuration.listen
             bound = server.channel.localAddress?.port.map { PeerAddress(host: listen.host, port: $0) } ?? listen
             core = AgentCore(
@@ -82,9 +110,11 @@ public struct ReplicationNode: Service {
                 listen: bound,
                 stateFolder: stateFolder,
                 logger: logger,
-                statusBoard: self.statusBoard
+                statusBoard: self.statusBoard,
+                admissions: book
             )
             try await core.start()
+            securityOnceReady.set(security)
         } catch {
             try? await server.channel.close()
             throw error
@@ -94,6 +124,7 @@ public struct ReplicationNode: Service {
             metadata: [
                 "root": "\(self.configuration.layout.root)", "listen": "\(bound)",
                 "peers": "\(self.configuration.peers.map(\.description).joined(separator: ","))",
+                "accept": "\(self.configuration.accepted.map(\.description).joined(separator: ","))",
                 "read_only": "\(self.configuration.isReadOnly)", "fsync": "\(self.configuration.synchronizeWrites)",
             ]
         )
@@ -106,6 +137,7 @@ public struct ReplicationNode: Service {
             ListenerService(server: server, core: core, hello: hello, logger: logger),
             DiallerService(
                 peers: self.configuration.peers,
+                security: security,
                 core: core,
                 hello: hello,
                 wire: wire,
@@ -137,8 +169,12 @@ public struct ReplicationNode: Service {
     }
 
     /// Binds the listening socket; accepted connections come out with their pipeline built and
-    /// nothing read (see ``LinkPipeline``).
-    private func bind(wire: WireConfiguration) async throws(AgentError) -> NIOAsyncChannel<any Channel, Never> {
+    /// nothing read (see ``LinkPipeline``). Connections accepted before `security` is ready (the
+    /// identity is loaded after the bind) are closed at once.
+    private func bind(
+        wire: WireConfiguration,
+        security: SecurityOnceReady
+    ) async throws(AgentError) -> NIOAsyncChannel<LinkPipeline.Connection, Never> {
         let listen = self.configuration.listen
         do {
             return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -146,7 +182,12 @@ public struct ReplicationNode: Service {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.autoRead, value: false)
                 .bind(host: listen.host, port: listen.port) { channel in
-                    LinkPipeline.initialize(channel, wire: wire)
+                    guard let security = security.value else {
+                        return channel.eventLoop.makeFailedFuture(
+                            AgentError(code: .handshake, message: "not ready to admit peers yet")
+                        )
+                    }
+                    return LinkPipeline.initialize(channel, direction: .accepted, security: security, wire: wire)
                 }
         } catch {
             throw AgentError(
@@ -155,5 +196,17 @@ public struct ReplicationNode: Service {
                 cause: error
             )
         }
+    }
+}
+
+/// The node's ``LinkSecurity`` once its identity is loaded: the listener binds before that, and
+/// its channel initializer reads this for every connection.
+private final class SecurityOnceReady: Sendable {
+    private let security = Mutex<LinkSecurity?>(nil)
+
+    var value: LinkSecurity? { self.security.withLock { $0 } }
+
+    func set(_ security: LinkSecurity) {
+        self.security.withLock { $0 = security }
     }
 }

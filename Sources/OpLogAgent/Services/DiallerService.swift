@@ -1,17 +1,21 @@
 import Logging
 import NIOCore
 import NIOPosix
+import OpLogIdentity
 import OpLogReplication
 import OpLogWire
 import ServiceLifecycle
 
-/// Keeps one link up to every configured peer address: one task per address, each redialling
-/// with exponential backoff and jitter (``Backoff``); while the peer is connected through
-/// another link (it dialled us), the task waits for that link to go instead of dialling.
+/// Keeps one link up to every configured peer with an address: one task per peer, each
+/// redialling with exponential backoff and jitter (``Backoff``) and pinning the peer's ID in the
+/// TLS handshake (an address answering with another ID links to nothing); while the peer is
+/// connected through another link (it dialled us), the task waits for that link to go instead
+/// of dialling.
 ///
 /// On graceful shutdown every task stops and its connection is closed.
 struct DiallerService: Service {
-    let peers: [PeerAddress]
+    let peers: [PeerConfiguration]
+    let security: LinkSecurity
     let core: AgentCore
     let hello: Hello
     let wire: WireConfiguration
@@ -31,15 +35,16 @@ struct DiallerService: Service {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { tasks in
                 for (index, peer) in self.peers.enumerated() {
+                    guard let address = peer.address else { continue }
                     let jitter: JitterSource =
                         self.seed.map { .seeded(SplitMix64(seed: $0 &+ UInt64(index))) } ?? .system
-                    tasks.addTask { await self.keepLinked(peer, jitter: jitter) }
+                    tasks.addTask { await self.keepLinked(peer.id, at: address, jitter: jitter) }
                 }
             }
         }
     }
 
-    private func keepLinked(_ address: PeerAddress, jitter: JitterSource) async {
+    private func keepLinked(_ id: NodeFingerprint, at address: PeerAddress, jitter: JitterSource) async {
         var backoff = Backoff(initial: self.redialInitialDelay, maximum: self.redialMaximumDelay, generator: jitter)
         var knownPeer: NodeID?
         var failures = 0
@@ -55,18 +60,24 @@ struct DiallerService: Service {
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelOption(.autoRead, value: false)
                     .connect(host: address.host, port: address.port) { channel in
-                        LinkPipeline.initialize(channel, wire: self.wire)
+                        LinkPipeline.initialize(
+                            channel,
+                            direction: .dialled(id),
+                            security: self.security,
+                            wire: self.wire
+                        )
                     }
                 failures = 0
                 let connection: NIOAsyncChannel<WireMessage, WireMessage>
                 do {
-                    connection = try await LinkPipeline.adopt(channel)
+                    connection = try await LinkPipeline.adopt(channel.channel)
                 } catch {
-                    channel.close(promise: nil)
+                    channel.channel.close(promise: nil)
                     throw error
                 }
                 if let peer = await PeerConnection.run(
                     connection,
+                    admission: channel.admission,
                     isDialer: true,
                     core: self.core,
                     hello: self.hello,

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// writes are finished after, by ``ReplicatorService``). A listener that stops on its own
 /// (the socket failed) is an error: the node stops rather than run unreachable.
 struct ListenerService: Service {
-    let server: NIOAsyncChannel<any Channel, Never>
+    let server: NIOAsyncChannel<LinkPipeline.Connection, Never>
     let core: AgentCore
     let hello: Hello
     let logger: Logger
@@ -40,17 +40,18 @@ struct ListenerService: Service {
         )
     }
 
-    private func serve(_ accepted: any Channel) async {
+    private func serve(_ accepted: LinkPipeline.Connection) async {
         let connection: NIOAsyncChannel<WireMessage, WireMessage>
         do {
-            connection = try await LinkPipeline.adopt(accepted)
+            connection = try await LinkPipeline.adopt(accepted.channel)
         } catch {
             self.logger.debug("accepted connection closed before it was served: \(error)")
-            accepted.close(promise: nil)
+            accepted.channel.close(promise: nil)
             return
         }
         _ = await PeerConnection.run(
             connection,
+            admission: accepted.admission,
             isDialer: false,
             core: self.core,
             hello: self.hello,

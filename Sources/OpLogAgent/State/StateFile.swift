@@ -30,7 +30,7 @@ struct StateFile: Sendable, Hashable, CustomStringConvertible {
         self.name = name
     }
 
-    /// `node_id`: this node's id, one line.
+    /// `node_id`: the random id of versions before identities; no longer read, left as it is.
     static let nodeID = StateFile(subfolder: nil, name: "node_id")
     /// `progress.json`: ``ProgressStore``.
     static let progress = StateFile(subfolder: nil, name: "progress.json")

@@ -1,3 +1,4 @@
+public import Foundation
 public import OpLog
 public import OpLogReplication
 
@@ -50,6 +51,35 @@ public struct NodeStatus: Sendable, Equatable {
         public var checkpointSnapshotID: String?
     }
 
+    /// A node that dialled in and was refused because its ID is not accepted (DESIGN §7): what
+    /// an operator may let in with `--accept ID`.
+    public struct PendingPeer: Sendable, Equatable {
+        /// The ID its certificate carries, in canonical form.
+        public var id: String
+        /// The address of its last attempt.
+        public var address: String
+        /// When it last tried.
+        public var lastAttempt: Date
+    }
+
+    /// Why a connection was closed before it was admitted.
+    public enum RefusalReason: String, Sendable, Hashable, CaseIterable {
+        /// It dialled in with an ID this node does not accept (listed in ``NodeStatus/pending``).
+        case notAccepted = "not_accepted"
+        /// A dialled address answered with another ID than its `--peer ID@` names.
+        case wrongPeer = "wrong_peer"
+        /// It presented this node's own ID.
+        case ownID = "own_id"
+        /// The TLS handshake failed otherwise: no certificate, not TLS 1.3, not TLS at all.
+        case tlsFailed = "tls_failed"
+        /// Its hello named another node than its certificate.
+        case helloMismatch = "hello_mismatch"
+        /// It was not admitted within the handshake deadline.
+        case handshakeTimeout = "handshake_timeout"
+        /// Too many connections were waiting to be admitted already.
+        case tooManyUnadmitted = "too_many_unadmitted"
+    }
+
     /// Running totals since the node started.
     public struct Counters: Sendable, Equatable {
         public var entriesReceived = 0
@@ -65,6 +95,8 @@ public struct NodeStatus: Sendable, Equatable {
         /// of that id: two writers gave one opaque id to different entries. Both files keep
         /// their own line.
         public var conflictingEntries = 0
+        /// Connections closed before they were admitted, by reason.
+        public var connectionsRefused: [RefusalReason: Int] = [:]
 
         public init() {}
     }
@@ -76,4 +108,7 @@ public struct NodeStatus: Sendable, Equatable {
     public var peers: [Peer]
     public var sessions: [Session]
     public var counters: Counters
+    /// Refused IDs that dialled in, the one refused longest ago first; at most
+    /// ``AgentConfiguration/maximumPendingPeers``.
+    public var pending: [PendingPeer]
 }

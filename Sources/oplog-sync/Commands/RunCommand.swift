@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OpLog
 import OpLogAgent
+import OpLogIdentity
 import OpLogReplication
 import ServiceLifecycle
 import SystemPackage
@@ -21,8 +22,10 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Replicate every session under ROOT/.muse/op_log/ with peers, live, until stopped.",
         discussion: """
             Watches the op logs with inotify (sessions created while running included), ships new \
-            complete lines to every peer over TCP, and merges what peers send by op_id and Lamport \
-            order. Prints 'listening on HOST:PORT' on stdout once it accepts connections (with port \
+            complete lines to every peer over mutual TLS 1.3, and merges what peers send by op_id and \
+            Lamport order. A peer is named by its node ID (`oplog-sync id` prints it on that machine): \
+            --peer ID@HOST:PORT dials it and lets it in, --accept ID only lets it in; every other \
+            node is refused. Prints 'listening on HOST:PORT' on stdout once it accepts connections (with port \
             0, the port the system chose); logs to stderr. SIGTERM or SIGINT: finishes the write in \
             progress and exits 0.
             """
@@ -40,14 +43,21 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("peer"),
-        help: ArgumentHelp("A peer to dial and keep dialling; repeatable.", valueName: "host:port")
+        help: ArgumentHelp(
+            "A peer to dial and keep dialling, and to let in when it dials here; repeatable. ID is what `oplog-sync id` prints on that machine.",
+            valueName: "id@host:port"
+        )
     )
     var peers: [String] = []
 
     @Option(
-        name: .customLong("node-id"),
-        help: ArgumentHelp("This node's id (default: the one in the state folder, made once).", valueName: "id")
+        name: .customLong("accept"),
+        help: ArgumentHelp("A node ID to let in when it dials here (never dialled); repeatable.", valueName: "id")
     )
+    var accepted: [String] = []
+
+    /// Gone: a node's ID is its identity's now. Kept hidden so that giving it is a clear error.
+    @Option(name: .customLong("node-id"), help: .hidden)
     var nodeID: String?
 
     @Flag(name: .customLong("read-only"), help: "Receive everything, ship nothing written here (a backup replica).")
@@ -62,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("config"),
         help: ArgumentHelp(
-            "A YAML file of settings (listen, peers, node_id, read_only, state_dir, fsync, hold_seconds, stale_tail_seconds, log_level); OPLOG_SYNC_* environment variables override it, options override both.",
+            "A YAML file of settings (listen, peers, accept, read_only, state_dir, fsync, hold_seconds, stale_tail_seconds, log_level); OPLOG_SYNC_* environment variables override it, options override both.",
             valueName: "file"
         )
     )
@@ -102,9 +112,11 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         if let configFile, configFile.isEmpty { throw ValidationError("--config must not be empty") }
         if let stateDirectory, stateDirectory.isEmpty { throw ValidationError("--state-dir must not be empty") }
+        if self.nodeID != nil { throw ValidationError(Self.retiredNodeIDMessage("--node-id")) }
         do {
             if let listen { _ = try PeerAddress(parsing: listen) }
-            for peer in self.peers { _ = try PeerAddress(parsing: peer) }
+            for peer in self.peers { _ = try PeerConfiguration(parsing: peer, origin: "--peer") }
+            for id in self.accepted { _ = try PeerConfiguration.parseID(id, origin: "--accept") }
         } catch {
             throw ValidationError(error.message)
         }
@@ -150,9 +162,16 @@ struct RunCommand: AsyncParsableCommand {
         )
         do {
             try await group.run()
+        } catch let error as AgentError where error.code == .invalidConfiguration {
+            throw ValidationError(error.message)
         } catch let error as AgentError {
             throw RuntimeFailure(error.message)
         }
+    }
+
+    /// The one line refusing a node id given by hand.
+    private static func retiredNodeIDMessage(_ origin: String) -> String {
+        "\(origin) is no longer supported: a node's ID is its identity's now; `oplog-sync id` prints it"
     }
 
     /// Options over environment over file over defaults, each value checked.
@@ -161,15 +180,22 @@ struct RunCommand: AsyncParsableCommand {
         if let listen = self.listen ?? settings.listen {
             configuration.listen = try PeerAddress(parsing: listen)
         }
-        let peers = self.peers.isEmpty ? (settings.peers ?? []) : self.peers
-        configuration.peers = try peers.map { text throws(AgentError) in try PeerAddress(parsing: text) }
-        if let nodeID = self.nodeID ?? settings.nodeID {
-            do {
-                _ = try NodeID(validating: nodeID)
-            } catch {
-                throw AgentError(code: .invalidConfiguration, message: error.message, cause: error)
+        if settings.retiredNodeID != nil {
+            throw AgentError(code: .invalidConfiguration, message: Self.retiredNodeIDMessage("config node_id"))
+        }
+        if self.peers.isEmpty {
+            configuration.peers = try settings.peerConfigurations() ?? []
+        } else {
+            configuration.peers = try self.peers.map { text throws(AgentError) in
+                try PeerConfiguration(parsing: text, origin: "--peer")
             }
-            configuration.nodeID = nodeID
+        }
+        if self.accepted.isEmpty {
+            configuration.accepted = try settings.acceptedIDs() ?? []
+        } else {
+            configuration.accepted = try self.accepted.map { text throws(AgentError) in
+                try PeerConfiguration.parseID(text, origin: "--accept")
+            }
         }
         if let stateDirectory = self.stateDirectory ?? settings.stateDirectory {
             configuration.stateDirectory = FilePath(stateDirectory)

@@ -1,5 +1,7 @@
 import Foundation
+import OpLog
 import OpLogAgent
+import OpLogIdentity
 import SystemPackage
 import Testing
 
@@ -37,6 +39,7 @@ import Testing
         let yaml = """
             listen: 0.0.0.0:7000
             peers: [a:1, "b:2"]
+            accept: [x, y]
             node_id: studio
             read_only: true
             state_dir: /var/lib/oplog
@@ -49,8 +52,9 @@ import Testing
             try await AgentSettings.read(configFile: file, environment: [:])
         }
         #expect(settings.listen == "0.0.0.0:7000")
-        #expect(settings.peers == ["a:1", "b:2"])
-        #expect(settings.nodeID == "studio")
+        #expect(settings.peers == [.init(text: "a:1"), .init(text: "b:2")])
+        #expect(settings.accept == ["x", "y"])
+        #expect(settings.retiredNodeID == "studio", "read, so that run can refuse it")
         #expect(settings.isReadOnly == true)
         #expect(settings.stateDirectory == "/var/lib/oplog")
         #expect(settings.synchronizeWrites == false)
@@ -67,7 +71,8 @@ import Testing
             )
         }
         #expect(settings.listen == "0.0.0.0:7000")
-        #expect(settings.peers == ["c:3", "d:4"])
+        #expect(settings.peers == [.init(text: "c:3"), .init(text: "d:4")])
+        #expect(settings.peersOrigin == "OPLOG_SYNC_PEERS")
         #expect(settings.synchronizeWrites == false)
         #expect(settings.isReadOnly == nil)
     }
@@ -98,6 +103,76 @@ import Testing
         } catch {
             #expect(error.message.contains("/nonexistent/oplog-sync/config.yaml"))
             #expect(!error.message.contains("\n"))
+        }
+    }
+
+    /// The Syncthing docs' device ID, and a second valid one.
+    static let studio = "MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD"
+    static let laptop = NodeFingerprint(certificateDER: Array("laptop".utf8)).description
+
+    @Test func peersAsMappingsCarryTheirRules() async throws {
+        let yaml = """
+            listen: 0.0.0.0:7000
+            peers:
+              - id: \(Self.studio)
+                address: studio.local:7420
+                sessions: ["song-*", "take-?"]
+                receive: false
+              - id: \(Self.laptop.lowercased())
+              - \(Self.studio)@10.0.0.2:7420
+            accept: [\(Self.laptop)]
+            fsync: false
+            """
+        let settings = try await self.withConfigFile(yaml) { file in
+            try await AgentSettings.read(configFile: file, environment: [:])
+        }
+        #expect(settings.listen == "0.0.0.0:7000", "the other keys are still read")
+        #expect(settings.synchronizeWrites == false)
+        let peers = try #require(try settings.peerConfigurations())
+        #expect(peers.count == 3)
+        #expect(peers[0].id.description == Self.studio)
+        #expect(peers[0].address == PeerAddress(host: "studio.local", port: 7420))
+        #expect(peers[0].rules.sessions?.map(\.text) == ["song-*", "take-?"])
+        #expect(peers[0].rules.isReceiving == false)
+        #expect(peers[0].rules.admits(try SessionID(validating: "song-1")))
+        #expect(peers[0].rules.admits(try SessionID(validating: "take-7")))
+        #expect(!peers[0].rules.admits(try SessionID(validating: "take-10")))
+        #expect(!peers[0].rules.admits(try SessionID(validating: "secret")))
+        #expect(peers[1].id.description == Self.laptop, "case does not matter")
+        #expect(peers[1].address == nil && peers[1].rules == .everything)
+        #expect(peers[2].address == PeerAddress(host: "10.0.0.2", port: 7420) && peers[2].rules == .everything)
+        #expect(try settings.acceptedIDs()?.map(\.description) == [Self.laptop])
+    }
+
+    @Test(arguments: [
+        ("peers: [\"127.0.0.1:7420\"]", "oplog-sync id"),
+        ("peers: [\"NOTANID@127.0.0.1:7420\"]", "peers:"),
+        ("accept: [\"MFZWI3D\"]", "accept:"),
+        ("peers:\n  - id: \(studio)\n    sessions: [\"a/b\"]\n", "sessions"),
+        ("peers:\n  - id: \(studio)\n    address: nowhere\n", "address"),
+    ])
+    func badPeersNameWhereTheyCameFrom(yaml: String, expected: String) async throws {
+        let settings = try await self.withConfigFile(yaml) { file in
+            try await AgentSettings.read(configFile: file, environment: [:])
+        }
+        do {
+            _ = try settings.peerConfigurations()
+            _ = try settings.acceptedIDs()
+            Issue.record("\(yaml) was accepted")
+        } catch {
+            #expect(error.message.contains(expected), "\(error.message)")
+            #expect(error.message.contains("config file"), "names the file: \(error.message)")
+            #expect(!error.message.contains("\n"))
+        }
+    }
+
+    @Test func aPeerMappingWithAnUnknownKeyOrNoIDIsRefused() async throws {
+        for yaml in ["peers:\n  - address: a:1\n", "peers:\n  - id: \(Self.studio)\n    colour: red\n"] {
+            await #expect(throws: (any Error).self, "\(yaml)") {
+                try await self.withConfigFile(yaml) { file in
+                    try await AgentSettings.read(configFile: file, environment: [:])
+                }
+            }
         }
     }
 }

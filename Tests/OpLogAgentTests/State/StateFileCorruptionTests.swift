@@ -10,7 +10,7 @@ import Testing
 /// path, never silently taken for an empty one.
 @Suite struct StateFileCorruptionTests {
     enum Record: String, CaseIterable, Sendable {
-        case progress, remoteCheckpoints, nodeID
+        case progress, remoteCheckpoints
     }
 
     /// Loads `record` from `folder`.
@@ -18,7 +18,6 @@ import Testing
         switch record {
         case .progress: _ = try ProgressStore(folder: folder).load()
         case .remoteCheckpoints: _ = try RemoteCheckpointRecord(folder: folder).load()
-        case .nodeID: _ = try NodeIdentity.load(in: folder, override: nil)
         }
     }
 
@@ -26,7 +25,6 @@ import Testing
         switch record {
         case .progress: .progress
         case .remoteCheckpoints: .remoteCheckpoints
-        case .nodeID: .nodeID
         }
     }
 
@@ -37,9 +35,6 @@ import Testing
         (.remoteCheckpoints, Array("[1,2]".utf8)),
         (.remoteCheckpoints, Array(#"{"s":{"session_id":"s"}}"#.utf8)),
         (.remoteCheckpoints, []),
-        (.nodeID, Array("\n".utf8)),
-        (.nodeID, []),
-        (.nodeID, [0xFF, 0xFE, 0x0A]),
     ]
 
     @Test(arguments: Self.damage)

@@ -17,7 +17,11 @@ import Testing
         #"{"op_id":"\#(id)","actor_id":"muse","lamport_ts":\#(lamport),"parent_op_ids":[],"domain":"music","domain_op":{"op":"insert"},"created_at":"2026-12-01T00:00:00Z","intent_id":"","reservation_id":""}"#
     }
 
-    private func makeCore(root: FilePath, board: StatusBoard) throws -> AgentCore {
+    private func makeCore(
+        root: FilePath,
+        board: StatusBoard,
+        admissions: AdmissionBook = AdmissionBook(maximumPending: 64, logInterval: .seconds(60))
+    ) throws -> AgentCore {
         let configuration = AgentConfiguration(root: root)
         let folder = try StateFolder(opening: configuration.stateDirectory, opLogFolder: configuration.layout.opLogPath)
         return AgentCore(
@@ -26,7 +30,8 @@ import Testing
             listen: PeerAddress(host: "127.0.0.1", port: 7420),
             stateFolder: folder,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-            statusBoard: board
+            statusBoard: board,
+            admissions: admissions
         )
     }
 
@@ -82,5 +87,24 @@ import Testing
         await core.unregister(link)
         await core.tick()
         #expect(board.snapshot?.peers.isEmpty == true, "a peer with no link and no recorded progress is not listed")
+    }
+
+    @Test func theSnapshotListsRefusedIDsAndCountsRefusalsByReason() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("oplog-status-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let admissions = AdmissionBook(maximumPending: 64, logInterval: .seconds(60))
+        let board = StatusBoard()
+        let core = try self.makeCore(root: FilePath(path), board: board, admissions: admissions)
+        try await core.start()
+        #expect(board.snapshot?.pending.isEmpty == true)
+        _ = admissions.refused("STRANGER", address: "10.0.0.9:5555", reason: .notAccepted, isPending: true)
+        admissions.count(.tlsFailed)
+        admissions.count(.tlsFailed)
+        await core.tick()
+        let status = try #require(board.snapshot)
+        #expect(status.pending.map(\.id) == ["STRANGER"])
+        #expect(status.pending.first?.address == "10.0.0.9:5555")
+        #expect(status.counters.connectionsRefused == [.notAccepted: 1, .tlsFailed: 2])
+        #expect(status.peers.isEmpty, "no per-peer state for a refused ID")
     }
 }

@@ -1,14 +1,31 @@
 import Foundation
+import OpLogIdentity
 import Synchronization
 import Testing
 
 /// The daemons one test starts, in one temporary folder (one subfolder per agent).
+///
+/// The agents are paired as DESIGN §7 asks a user to pair machines, with real identities and
+/// real TLS: the cluster makes a pool of identities up front (``IdentityPool``), installs the
+/// next one in each agent's state folder, starts every agent with `--accept` for every other
+/// ID of the pool, and dials peers as `--peer ID@127.0.0.1:PORT`. A ``Membership/stranger``
+/// gets an identity of its own that no other agent accepts, and accepts nobody.
 final class AgentCluster: Sendable {
+    /// Whether an agent belongs to the cluster's pool.
+    enum Membership: Sendable {
+        /// A pool identity; accepts every other pool ID.
+        case member
+        /// An identity of its own, accepted by nobody; accepts nobody.
+        case stranger
+    }
+
     let folder: TemporaryFolder
+    let identities: IdentityPool
     private let agents = Mutex<[AgentProcess]>([])
 
-    init(folder: TemporaryFolder) {
+    init(folder: TemporaryFolder) throws {
         self.folder = folder
+        self.identities = try IdentityPool()
     }
 
     /// Starts an agent named `name` that dials `peers`, and waits until it listens.
@@ -19,22 +36,38 @@ final class AgentCluster: Sendable {
         isReadOnly: Bool = false,
         extraArguments: [String] = []
     ) async throws -> AgentProcess {
-        let agent = try self.add(name, peers: peers.map(\.address), isReadOnly: isReadOnly, extraArguments: extraArguments)
+        let agent = try self.add(
+            name,
+            peers: try peers.map { try $0.peerArgument() },
+            isReadOnly: isReadOnly,
+            extraArguments: extraArguments
+        )
         try await agent.start()
         return agent
     }
 
-    /// Prepares an agent (its root exists) without starting it.
+    /// Prepares an agent (its root and identity exist) without starting it; `peers` are
+    /// `--peer` values, `ID@HOST:PORT` (``AgentProcess/peerArgument(via:)``).
     func add(
         _ name: String,
         peers: [String] = [],
         isReadOnly: Bool = false,
+        membership: Membership = .member,
         extraArguments: [String] = []
     ) throws -> AgentProcess {
+        let identity = membership == .member ? try self.identities.take() : try Identity.generate()
+        let own = identity.nodeID.description
+        let accepted = membership == .member ? self.identities.ids.filter { $0 != own } : []
         let agent = try AgentProcess(
             name: name,
             folder: self.folder.path(name),
-            options: AgentProcess.Options(peers: peers, isReadOnly: isReadOnly, extraArguments: extraArguments)
+            identity: identity,
+            options: AgentProcess.Options(
+                peers: peers,
+                accepted: accepted,
+                isReadOnly: isReadOnly,
+                extraArguments: extraArguments
+            )
         )
         self.agents.withLock { $0.append(agent) }
         return agent
@@ -81,7 +114,7 @@ func withAgentCluster<T>(
     _ body: (AgentCluster) async throws -> T
 ) async throws -> T {
     try await withTemporaryFolder { folder in
-        let cluster = AgentCluster(folder: folder)
+        let cluster = try AgentCluster(folder: folder)
         do {
             let value = try await body(cluster)
             try await cluster.stopAll()

@@ -1,4 +1,5 @@
 import Foundation
+import OpLogIdentity
 import Subprocess
 import Synchronization
 import SystemPackage
@@ -18,8 +19,10 @@ final class AgentProcess: Sendable {
     /// What the daemon is started with, besides `--root`, `--listen`, `--state-dir` and
     /// `--log-level`.
     struct Options: Sendable {
-        /// `--peer` addresses.
+        /// `--peer` values: `ID@HOST:PORT`.
         var peers: [String] = []
+        /// `--accept` IDs.
+        var accepted: [String] = []
         var isReadOnly = false
         /// More options, such as `--hold-seconds 1`.
         var extraArguments: [String] = []
@@ -48,8 +51,9 @@ final class AgentProcess: Sendable {
         var launches = 0
     }
 
-    /// Prepares the folders; ``start(listen:)`` launches the process.
-    init(name: String, folder: String, options: Options) throws {
+    /// Prepares the folders, with `identity` (if given) installed in the state folder;
+    /// ``start(listen:)`` launches the process.
+    init(name: String, folder: String, identity: Identity?, options: Options) throws {
         self.name = name
         self.folder = folder
         self.root = "\(folder)/root"
@@ -57,6 +61,7 @@ final class AgentProcess: Sendable {
         self.logPath = "\(folder)/agent.log"
         self.state = Mutex(State(options: options))
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
+        if let identity { try IdentityPool.install(identity, inStateFolder: self.stateDirectory) }
     }
 
     /// The port of the current (or last) run; 0 before the first start.
@@ -67,10 +72,18 @@ final class AgentProcess: Sendable {
 
     var isRunning: Bool { self.state.withLock { $0.current?.control.hasExited == false } }
 
-    /// The node id the daemon keeps in its state folder.
+    /// The pid of the running daemon, while it runs.
+    var pid: pid_t? { self.state.withLock { $0.current?.control.pid } }
+
+    /// The node ID of the identity in the agent's state folder (`nil` while it has none).
     var nodeID: String? {
-        (try? String(contentsOfFile: "\(self.stateDirectory)/node_id", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        (try? IdentityStore(stateFolder: FilePath(self.stateDirectory)).load())?.nodeID.description
+    }
+
+    /// `ID@127.0.0.1:PORT`, for other agents' `--peer`; `via` replaces the address (a proxy's).
+    func peerArgument(via address: String? = nil) throws -> String {
+        guard let id = self.nodeID else { throw AgentFailure("\(self.name) has no identity yet") }
+        return "\(id)@\(address ?? self.address)"
     }
 
     /// Files of `session` under this agent's root.
@@ -83,9 +96,14 @@ final class AgentProcess: Sendable {
         SessionCommands(root: self.root, session: session)
     }
 
-    /// Replaces the `--peer` list used from the next start on.
+    /// Replaces the `--peer` list (`ID@HOST:PORT`) used from the next start on.
     func setPeers(_ peers: [String]) {
         self.state.withLock { $0.options.peers = peers }
+    }
+
+    /// Adds to the `--accept` list used from the next start on.
+    func accept(_ ids: [String]) {
+        self.state.withLock { $0.options.accepted += ids }
     }
 
     /// Starts the daemon and waits (at most `timeout`) until it prints `listening on HOST:PORT`.
@@ -104,6 +122,7 @@ final class AgentProcess: Sendable {
             "--log-level", "debug",
         ]
         for peer in options.peers { arguments += ["--peer", peer] }
+        for id in options.accepted { arguments += ["--accept", id] }
         if options.isReadOnly { arguments.append("--read-only") }
         arguments += options.extraArguments
 
@@ -310,6 +329,9 @@ private final class ProcessControl: Sendable {
     private let state = Mutex<(pid: pid_t?, hasExited: Bool, pendingSignals: [Int32])>((nil, false, []))
 
     var hasExited: Bool { self.state.withLock { $0.hasExited } }
+
+    /// The pid, once started and until known to have exited.
+    var pid: pid_t? { self.state.withLock { $0.hasExited ? nil : $0.pid } }
 
     func started(_ pid: pid_t) {
         let pending = self.state.withLock { state in

@@ -82,9 +82,16 @@ enum Programs {
     static func oplogSync(
         _ arguments: [String],
         input: [UInt8]? = nil,
+        environment: [String: String] = [:],
         timeout: Duration = Self.defaultTimeout
     ) async throws -> ProcessOutput {
-        try await Self.run(TestEnvironment.oplogSyncBinary, arguments, input: input, timeout: timeout)
+        try await Self.run(
+            TestEnvironment.oplogSyncBinary,
+            arguments,
+            input: input,
+            environment: environment,
+            timeout: timeout
+        )
     }
 
     /// Runs `python3 muse_like.py ARGUMENTS`.
@@ -132,14 +139,17 @@ enum Programs {
         _ executable: String,
         _ arguments: [String],
         input: [UInt8]?,
+        environment: [String: String] = [:],
         timeout: Duration
     ) async throws -> ProcessOutput {
         let command = ([executable] + arguments).joined(separator: " ")
         return try await withDeadline(timeout, "`\(command)`") {
+            var variables: [Environment.Key: String?] = [:]
+            for (name, value) in environment { variables[Environment.Key(stringLiteral: name)] = value }
             let configuration = Configuration(
                 executable: .path(FilePath(executable)),
                 arguments: Arguments(arguments),
-                environment: Self.environment
+                environment: Self.environment.updating(variables)
             )
             let result =
                 if let input {

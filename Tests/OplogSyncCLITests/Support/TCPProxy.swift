@@ -33,17 +33,26 @@ final class TCPProxy: Sendable {
     private let towardTarget = Atomic<Int>(0)
     private let fromTarget = Atomic<Int>(0)
     private let state = Mutex(State())
+    private let isRecording: Bool
 
     private struct State {
         var isCut = false
         var isClosed = false
         var connections: [ObjectIdentifier: any Channel] = [:]
+        var recordedTowardTarget: [UInt8] = []
+        var recordedFromTarget: [UInt8] = []
     }
 
-    private init(port: Int, targetHost: String, targetPort: Int) {
+    private init(port: Int, targetHost: String, targetPort: Int, isRecording: Bool) {
         self.port = port
         self.targetHost = targetHost
         self.targetPort = targetPort
+        self.isRecording = isRecording
+    }
+
+    /// Every byte forwarded each way, when the proxy records (``run(forwardingTo:recordsBytes:_:)``).
+    var recorded: (towardTarget: [UInt8], fromTarget: [UInt8]) {
+        self.state.withLock { ($0.recordedTowardTarget, $0.recordedFromTarget) }
     }
 
     /// `127.0.0.1:PORT`, for an agent's `--peer`.
@@ -162,12 +171,18 @@ final class TCPProxy: Sendable {
                     group.addTask {
                         for try await buffer in clientInbound {
                             self.towardTarget.add(buffer.readableBytes, ordering: .relaxed)
+                            if self.isRecording {
+                                self.state.withLock { $0.recordedTowardTarget += buffer.readableBytesView }
+                            }
                             try await targetOutbound.write(buffer)
                         }
                     }
                     group.addTask {
                         for try await buffer in targetInbound {
                             self.fromTarget.add(buffer.readableBytes, ordering: .relaxed)
+                            if self.isRecording {
+                                self.state.withLock { $0.recordedFromTarget += buffer.readableBytesView }
+                            }
                             try await clientOutbound.write(buffer)
                         }
                     }
@@ -191,9 +206,11 @@ final class TCPProxy: Sendable {
     }
 
     /// Runs `body` with a proxy listening on a free port of 127.0.0.1 that forwards to
-    /// `targetPort` there; the proxy and its connections are closed when `body` returns.
+    /// `targetPort` there; the proxy and its connections are closed when `body` returns. With
+    /// `recordsBytes`, it also keeps every byte it forwards (``recorded``).
     static func run<T>(
         forwardingTo targetPort: Int,
+        recordsBytes: Bool = false,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (TCPProxy) async throws -> T
     ) async throws -> T {
@@ -205,7 +222,7 @@ final class TCPProxy: Sendable {
             try? await listener.channel.close()
             throw AgentFailure("the proxy's listener has no port")
         }
-        let proxy = TCPProxy(port: port, targetHost: "127.0.0.1", targetPort: targetPort)
+        let proxy = TCPProxy(port: port, targetHost: "127.0.0.1", targetPort: targetPort, isRecording: recordsBytes)
         let serving = Task { await proxy.serve(listener) }
         defer {
             proxy.close(listener.channel)
