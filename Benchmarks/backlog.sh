@@ -77,8 +77,11 @@ peak() { # PID
 }
 seconds() { date +%s.%N; }
 
+# Paired by node ID, as DESIGN §7 asks: each node's `oplog-sync id`, then --accept / --peer ID@.
+id_a=$("$binary" id --root "$work/A") || fail "oplog-sync id failed for A"
+id_b=$("$binary" id --root "$work/B") || fail "oplog-sync id failed for B"
 began=$(seconds)
-start_node A
+start_node A --accept "$id_b"
 a_pid="${pids[0]}"
 port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/A.out" | head -1)
 [[ -n "$port" ]] || fail "cannot read A's port from: $(cat "$work/A.out")"
@@ -90,7 +93,7 @@ done
 indexed=$(seconds)
 echo "== A listening on port $port; indexed in $(echo "$indexed - $began" | bc) s, peak RSS $(( $(peak "$a_pid") / 1024 )) MiB"
 
-start_node B --peer "127.0.0.1:$port"
+start_node B --peer "$id_a@127.0.0.1:$port"
 b_pid="${pids[1]}"
 joined=$(seconds)
 target="$work/B/.muse/op_log/$session/ops.jsonl"

@@ -49,11 +49,18 @@ converge() {
     exit 1
 }
 
-say "oplog-sync run --root STUDIO --listen 127.0.0.1:0 &"
-start studio "$studio"
+say "# pairing: each machine's node ID (made once, kept in .muse/sync/identity/)"
+say "oplog-sync id --root STUDIO"
+studio_id=$("$bin" id --root "$studio")
+echo "$studio_id"
+say "oplog-sync id --root LAPTOP"
+laptop_id=$("$bin" id --root "$laptop")
+echo "$laptop_id"
+say "oplog-sync run --root STUDIO --listen 127.0.0.1:0 --accept $laptop_id &"
+start studio "$studio" --accept "$laptop_id"
 studio_port=$port
-say "oplog-sync run --root LAPTOP --listen 127.0.0.1:0 --peer 127.0.0.1:$studio_port &"
-start laptop "$laptop" --peer "127.0.0.1:$studio_port"
+say "oplog-sync run --root LAPTOP --listen 127.0.0.1:0 --peer $studio_id@127.0.0.1:$studio_port &"
+start laptop "$laptop" --peer "$studio_id@127.0.0.1:$studio_port"
 
 run "$bin" append --root "$studio" --session live-1 --actor alice --domain music --op '{"op":"insert","pitch":60}'
 run "$bin" append --root "$studio" --session live-1 --actor alice --domain music --op '{"op":"insert","pitch":64}'

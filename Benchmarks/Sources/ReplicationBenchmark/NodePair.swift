@@ -3,7 +3,9 @@
 struct NodePair: Replicator {
     private let nodes: [NodeProcess]
 
-    /// Starts B, then A with `--peer` B; both on `127.0.0.1:0`, logging warnings and worse to
+    /// Pairs the two by node ID as a user would (`oplog-sync id` in each state folder), then
+    /// starts B accepting A, then A with `--peer B_ID@B`: every byte between them goes over
+    /// mutual TLS 1.3. Both on `127.0.0.1:0`, logging warnings and worse to
     /// `<folder>/node-<name>.log`.
     /// - Throws: ``BenchmarkError`` when a node does not start; one already started is stopped.
     init(
@@ -17,10 +19,20 @@ struct NodePair: Replicator {
             if !synchronizesWrites { arguments.append("--no-fsync") }
             return arguments
         }
+        let idA = try NodeProcess.nodeID(
+            executable: settings.executablePath,
+            stateFolder: folder.appending("state-a"),
+            logPath: folder.appending("id-a.log")
+        )
+        let idB = try NodeProcess.nodeID(
+            executable: settings.executablePath,
+            stateFolder: folder.appending("state-b"),
+            logPath: folder.appending("id-b.log")
+        )
         let nodeB = try NodeProcess(
             name: "B",
             executable: settings.executablePath,
-            arguments: arguments(root: layout.destinationRoot, state: folder.appending("state-b")),
+            arguments: arguments(root: layout.destinationRoot, state: folder.appending("state-b")) + ["--accept", idA],
             logPath: folder.appending("node-b.log")
         )
         do throws(BenchmarkError) {
@@ -28,7 +40,7 @@ struct NodePair: Replicator {
                 name: "A",
                 executable: settings.executablePath,
                 arguments: arguments(root: layout.sourceRoot, state: folder.appending("state-a")) + [
-                    "--peer", nodeB.address,
+                    "--peer", "\(idB)@\(nodeB.address)",
                 ],
                 logPath: folder.appending("node-a.log")
             )

@@ -51,6 +51,41 @@ struct NodeProcess {
         }
     }
 
+    /// The node ID of the identity in `stateFolder`, made there first if it has none: what
+    /// `executable id --state-dir STATE` prints, so that two nodes can be paired by ID (DESIGN §7).
+    /// - Throws: ``BenchmarkError`` when `id` cannot start, fails, or prints no ID.
+    static func nodeID(executable: String, stateFolder: String, logPath: String) throws(BenchmarkError) -> String {
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw BenchmarkError.systemCall("pipe") }
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let pid: pid_t
+        do throws(BenchmarkError) {
+            pid = try Self.spawn(executable, ["id", "--state-dir", stateFolder], standardOutput: pipeEnds[1], logPath: logPath)
+        } catch {
+            close(pipeEnds[0])
+            close(pipeEnds[1])
+            throw error
+        }
+        close(pipeEnds[1])
+        defer { close(pipeEnds[0]) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            output.append(contentsOf: buffer[..<count])
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        CleanupRegistry.shared.remove(process: pid)
+        let id = String(decoding: output.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        guard status == 0, !id.isEmpty else {
+            throw BenchmarkError("`oplog-sync id --state-dir \(stateFolder)` failed: \(Self.tail(of: logPath))")
+        }
+        return id
+    }
+
     /// Sends SIGTERM, waits up to 10 seconds for the exit, then SIGKILL; returns how it ended
     /// ("exit 0" is the graceful stop `oplog-sync run` promises).
     func stop() -> String {
