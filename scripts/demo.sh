@@ -30,7 +30,7 @@ start() {
     "$bin" run --root "$root" --listen 127.0.0.1:0 --log-level info "$@" >"$work/$name.out" 2>"$work/$name.log" &
     pids+=($!)
     for _ in $(seq 100); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
         [[ -n "$port" ]] && break
         sleep 0.1
     done
