@@ -1,4 +1,3 @@
-import Foundation
 import SystemPackage
 
 #if canImport(Glibc)
