@@ -8,22 +8,31 @@ final class LinkHandle: Sendable {
     /// The node that dialed this connection; both ends agree on it, so both keep the same link
     /// when two connections join the same pair.
     let dialer: NodeID
+    /// The socket's remote address.
     let address: String
+    /// The configured address this node dialled for the link; `nil` for an accepted one.
+    let dialled: PeerAddress?
     /// What waits to be written to the peer (bounded in bytes).
     let outbox: LinkOutbox
+    /// What crossed the link's socket.
+    let traffic: LinkTraffic
     private let closeChannel: @Sendable () -> Void
 
     init(
         peer: NodeID,
         dialer: NodeID,
         address: String,
+        dialled: PeerAddress? = nil,
         outbox: LinkOutbox,
+        traffic: LinkTraffic = LinkTraffic(),
         close: @escaping @Sendable () -> Void
     ) {
         self.peer = peer
         self.dialer = dialer
         self.address = address
+        self.dialled = dialled
         self.outbox = outbox
+        self.traffic = traffic
         self.closeChannel = close
     }
 
