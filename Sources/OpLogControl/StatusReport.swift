@@ -7,13 +7,16 @@ public import Foundation
 /// ```
 /// node studio · oplog-sync 0.5.0 · listening on 127.0.0.1:7420 · read-write
 ///
-/// PEER    STATE      ADDRESS         LAG  LAG AGE  LAST SEEN  SENT     RECEIVED
-/// laptop  connected  127.0.0.1:7501    0  -        just now   1.2 MiB  3.4 KiB
-///         catching up [########------------]  40%  80,000 of 200,000 · 9,120/s · ETA 13s
+/// PEER    STATE      ADDRESS              LAG  LAG AGE  LAST SEEN      SENT  RECEIVED
+/// backup  connected  127.0.0.1:44144  252,544  53s      2s ago     37.1 MiB   5.7 KiB
+///         catching up [#######-------------]  37%  149,615 of 402,159 · 11,068/s · ETA 23s
 ///
-/// SESSION  ENTRIES  LAMPORT  CHECKPOINT
-/// live-1   200,000  200,000  snap-3
+/// SESSION       ENTRIES  LAMPORT  CHECKPOINT
+/// drums-take-3  400,000  400,000  -
 /// ```
+///
+/// The peer's state is `connected`, `offline` (a node id, no link) or `not answered` (a
+/// configured address whose node has not answered; its id shows as `?`).
 public enum StatusReport {
     /// The report of `document` as read at `now` (for "3s ago"), lines ending in `\n`.
     public static func render(_ document: StatusDocument, now: Date = Date()) -> String {

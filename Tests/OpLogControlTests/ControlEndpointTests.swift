@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
 import OpLogAgent
 import ServiceLifecycle
 import Testing
@@ -64,9 +63,9 @@ import Testing
     }
 
     @Test func noNodeListeningIsUnreachableAtOnce() async throws {
-        // A port that was free a moment ago: bound, then closed.
-        let port = try await freePort()
-        let address = PeerAddress(host: "127.0.0.1", port: port)
+        // The port of an endpoint that served a moment ago and is shut down now.
+        let address = try await self.withEndpoint(board: StatusBoard()) { $0 }
+        let port = address.port
         let error = await #expect(throws: ControlError.self) { try await StatusClient(address: address).fetch() }
         #expect(error?.code == .unreachable)
         #expect(error?.message.hasPrefix("no node answers at 127.0.0.1:\(port): ") == true, "\(String(describing: error))")
@@ -89,14 +88,4 @@ import Testing
             #expect(error?.message == "cannot serve http on \(address): address already in use")
         }
     }
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on (bound and closed again).
-func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0)
-        .get()
-    let port = channel.localAddress?.port ?? 0
-    try await channel.close()
-    return port
 }

@@ -19,14 +19,7 @@ extension RunProcessTests {
                 let peer = ["peer": bID]
                 let first = try await appendOps(a, session: "live-1", actor: "writer-a", count: 10)
                 try await cluster.expectConverged("live-1", on: [a, b], minimumLines: 10, expectedOpIDs: Set(first))
-                try await waitFor("A's metrics to show B linked and holding everything") {
-                    let metrics = try await a.metrics()
-                    let seen = [
-                        metrics.value("oplog_sync_peer_connected", peer), metrics.value("oplog_sync_peer_lag_entries", peer),
-                        metrics.value("oplog_sync_peer_lag_seconds", peer),
-                    ]
-                    return seen == [1, 0, 0] ? nil : "connected, lag entries, lag seconds: \(seen)"
-                }
+                try await self.waitUntilCurrent(peer, on: a, "A's metrics to show B linked and holding everything")
                 let onA = try await a.metrics()
                 let onB = try await b.metrics()
                 #expect((onA.value("oplog_sync_entries_shipped_total") ?? 0) >= 10, "\(onA)")
@@ -69,14 +62,7 @@ extension RunProcessTests {
                 }
 
                 try await b.start(listen: .same)
-                try await waitFor("A's metrics to show B back and holding everything") {
-                    let metrics = try await a.metrics()
-                    let seen = [
-                        metrics.value("oplog_sync_peer_connected", peer), metrics.value("oplog_sync_peer_lag_entries", peer),
-                        metrics.value("oplog_sync_peer_lag_seconds", peer),
-                    ]
-                    return seen == [1, 0, 0] ? nil : "connected, lag entries, lag seconds: \(seen)"
-                }
+                try await self.waitUntilCurrent(peer, on: a, "A's metrics to show B back and holding everything")
             }
         }
 
@@ -138,6 +124,19 @@ extension RunProcessTests {
                     return peer?["lag_entries"]?.integer == 0 && peer?["catch_up"] == .null ? nil : "\(peer ?? .null)"
                 }
                 #expect(b.files("backlog").completeLines().count == total)
+            }
+        }
+
+        /// Waits until `agent`'s metrics show the peer labelled `peer` linked
+        /// (`oplog_sync_peer_connected` 1) and lacking nothing (both lag series 0).
+        private func waitUntilCurrent(_ peer: [String: String], on agent: AgentProcess, _ what: String) async throws {
+            try await waitFor(what) {
+                let metrics = try await agent.metrics()
+                let seen = [
+                    metrics.value("oplog_sync_peer_connected", peer), metrics.value("oplog_sync_peer_lag_entries", peer),
+                    metrics.value("oplog_sync_peer_lag_seconds", peer),
+                ]
+                return seen == [1, 0, 0] ? nil : "connected, lag entries, lag seconds: \(seen)"
             }
         }
 

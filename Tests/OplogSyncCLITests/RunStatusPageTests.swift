@@ -51,15 +51,3 @@ extension RunProcessTests {
         }
     }
 }
-
-extension TestEnvironment {
-    /// Debian's `chromium` found on `PATH`, or `nil`.
-    static let chromium: String? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for folder in path.split(separator: ":") {
-            let candidate = "\(folder)/chromium"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }()
-}

@@ -31,16 +31,26 @@ import Testing
         )
     }
 
+    /// A root whose session `live-1` holds `lines`, removed after `body`.
+    private func withSession<T>(_ lines: [String], _ body: (FilePath) async throws -> T) async throws -> T {
+        try await withAsyncScratchFolder { root in
+            let folder = root.appending(".muse/op_log/live-1")
+            try FileManager.default.createDirectory(atPath: folder.string, withIntermediateDirectories: true)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(
+                to: URL(fileURLWithPath: folder.appending("ops.jsonl").string)
+            )
+            return try await body(root)
+        }
+    }
+
     @Test func theSnapshotShowsSessionsPeersLagAndCounters() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("oplog-status-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let root = FilePath(path)
-        let folder = root.appending(".muse/op_log/live-1")
-        try FileManager.default.createDirectory(atPath: folder.string, withIntermediateDirectories: true)
         let lines = [
             self.line("uuid-a", lamport: 1), self.line("uuid-b", lamport: 5), "not json", self.line("uuid-c", lamport: 3),
         ]
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.appending("ops.jsonl").string))
+        try await self.withSession(lines) { root in try await self.snapshotShowsSessionsPeersLagAndCounters(root: root) }
+    }
+
+    private func snapshotShowsSessionsPeersLagAndCounters(root: FilePath) async throws {
         _ = try OpLog(root: root, sessionID: self.session).checkpoint(snapshotID: "snap-1")
 
         let board = StatusBoard()
@@ -90,14 +100,11 @@ extension AgentCoreStatusTests {
     /// id-less row lacking every entry, one that answered under its node's id at the configured
     /// address, with the traffic of its links (kept across links) and when it was last heard.
     @Test func configuredPeersAreListedConnectedOrNot() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("oplog-status-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let root = FilePath(path)
-        let folder = root.appending(".muse/op_log/live-1")
-        try FileManager.default.createDirectory(atPath: folder.string, withIntermediateDirectories: true)
         let lines = [self.line("uuid-a", lamport: 1), self.line("uuid-b", lamport: 2)]
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.appending("ops.jsonl").string))
+        try await self.withSession(lines) { root in try await self.configuredPeersAreListed(root: root) }
+    }
 
+    private func configuredPeersAreListed(root: FilePath) async throws {
         let silent = PeerAddress(host: "127.0.0.1", port: 9)
         let laptopAddress = PeerAddress(host: "127.0.0.1", port: 7501)
         let board = StatusBoard()
