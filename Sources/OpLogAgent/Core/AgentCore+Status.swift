@@ -76,7 +76,7 @@ extension AgentCore {
             listen: "\(self.status.listen)",
             isReadOnly: self.configuration.isReadOnly,
             peers: peers,
-            pending: [],
+            pending: self.status.pending.keys.sorted().compactMap { self.status.pending[$0] },
             sessions: zip(sessions, counts).map { session, count in
                 NodeStatus.Session(
                     id: session,

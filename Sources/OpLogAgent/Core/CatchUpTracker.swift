@@ -119,6 +119,9 @@ struct StatusKeeping: Sendable {
     var peers = PeerBook()
     var metrics: NodeMetrics
     var health = NodeStatus.Health()
+    /// Nodes refused because they are not admitted, by id (the last attempt of each). Nothing
+    /// refuses by id yet: admission comes with identities (issue #13), which fills it.
+    var pending: [NodeID: NodeStatus.PendingPeer] = [:]
     /// Entries rejected by reason, and connections refused by reason, since start.
     var rejectedByReason: [String: Int] = [:]
     var refusedByReason: [String: Int] = [:]

@@ -22,8 +22,8 @@ public struct NodeStatus: Sendable, Equatable {
         public var lagEntries: UInt64
         /// How long ago the oldest of those entries became durable here, in seconds; 0 when
         /// there is none. Entries that were already in the files when the node started count
-        /// from the start; the age is exact to within the spacing of the node's bounded record of
-        /// when its entries became durable (a second or better for the last minutes).
+        /// from the start. Read from a bounded record of when entries became durable: never
+        /// younger than the truth, older by at most a small fraction of the age.
         public var lagSeconds: Double
         /// When the node last received a byte from the peer; `nil` if never since it started.
         public var lastSeen: WallClockTime?
