@@ -6,7 +6,8 @@ public import SystemPackage
 /// environment overrides the file.
 ///
 /// File keys (all optional): `listen`, `peers` (a list), `node_id`, `read_only`, `state_dir`,
-/// `fsync`, `hold_seconds`, `stale_tail_seconds`, `log_level`. The environment variable of a key
+/// `fsync`, `hold_seconds`, `stale_tail_seconds`, `log_level`, `http` (the control endpoint's
+/// `HOST:PORT`, or `off`). The environment variable of a key
 /// is `OPLOG_SYNC_` and the key in capitals (`OPLOG_SYNC_PEERS=a:1,b:2` for lists).
 public struct AgentSettings: Sendable, Equatable {
     public var listen: String?
@@ -18,6 +19,7 @@ public struct AgentSettings: Sendable, Equatable {
     public var holdSeconds: Double?
     public var staleTailSeconds: Double?
     public var logLevel: String?
+    public var http: String?
 
     public init() {}
 
@@ -57,6 +59,7 @@ public struct AgentSettings: Sendable, Equatable {
             reader.double(forKey: "stale_tail_seconds")
         )
         settings.logLevel = try Self.value(reader, "log_level", reader.string(forKey: "log_level"))
+        settings.http = try Self.value(reader, "http", reader.string(forKey: "http"))
         return settings
     }
 

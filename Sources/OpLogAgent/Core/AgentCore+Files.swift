@@ -96,6 +96,8 @@ extension AgentCore {
         self.files.linesRead += batch.entries.count + batch.summary.rejectedLineCount
         if batch.summary.rejectedLineCount > 0 {
             self.files.rejectedLines += batch.summary.rejectedLineCount
+            self.status.rejectedByReason[NodeStatus.Counters.localLineRejection, default: 0] +=
+                batch.summary.rejectedLineCount
             for rejected in batch.summary.rejectedLines.prefix(10) {
                 self.logger.warning(
                     "local line not shipped: \(rejected.reason.message)",

@@ -69,6 +69,7 @@ extension AgentCore {
                 "lines_read": "\(self.files.linesRead)",
             ]
         )
+        self.startTimeline()
         self.publishStatus()
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import DequeModule
 import Logging
 import OpLog
@@ -30,6 +31,8 @@ actor AgentCore {
     var records: StateRecords
     var files = LocalFiles()
     var status: StatusKeeping
+    /// `oplog_sync_fsync_seconds`, recorded by ``runSyncs()`` off the actor.
+    let fsyncSeconds: Timer
 
     /// A core that knows nothing yet: ``start()`` restores what the state folder recorded.
     ///
@@ -40,18 +43,27 @@ actor AgentCore {
     ///   - stateFolder: the node's state folder, opened (``StateFolder/init(opening:opLogFolder:)``).
     ///   - logger: where the core logs, with the node's id in its metadata.
     ///   - statusBoard: where the core publishes the node's status.
+    ///   - metricsFactory: where the node's metrics are made (``NodeMetrics``).
     init(
         configuration: AgentConfiguration,
         nodeID: NodeID,
         listen: PeerAddress,
         stateFolder: StateFolder,
         logger: Logger,
-        statusBoard: StatusBoard
+        statusBoard: StatusBoard,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.configuration = configuration
         self.nodeID = nodeID
         self.logger = logger
-        self.status = StatusKeeping(board: statusBoard, listen: listen)
+        let metrics = NodeMetrics(factory: metricsFactory)
+        self.fsyncSeconds = metrics.fsyncSeconds
+        self.status = StatusKeeping(
+            board: statusBoard,
+            listen: listen,
+            peers: PeerBook(configured: configuration.peers),
+            metrics: metrics
+        )
         var engineConfiguration = configuration.engine
         engineConfiguration.localNode = nodeID
         self.engine = ReplicationEngine(configuration: engineConfiguration)
@@ -162,6 +174,7 @@ actor AgentCore {
             )
         case .recordIndex(let session, let firstSequence, let entries, let lastLineDigest):
             self.files.noteNumbered(entries, session: session)
+            self.noteDurable(session, firstSequence: firstSequence, count: entries.count)
             self.records.journals.entriesNumbered(
                 entries,
                 firstSequence: firstSequence,

@@ -8,11 +8,16 @@ final class LinkHandle: Sendable {
     /// The node that dialed this connection; both ends agree on it, so both keep the same link
     /// when two connections join the same pair.
     let dialer: NodeID
+    /// The socket's remote address.
     let address: String
     /// What the link's reconciliations are keyed with: made from both sides' hello nonces.
     let reconciliationKey: ReconciliationKey
+    /// The configured address this node dialled for the link; `nil` for an accepted one.
+    let dialled: PeerAddress?
     /// What waits to be written to the peer (bounded in bytes).
     let outbox: LinkOutbox
+    /// What crossed the link's socket.
+    let traffic: LinkTraffic
     private let closeChannel: @Sendable () -> Void
 
     init(
@@ -20,14 +25,18 @@ final class LinkHandle: Sendable {
         reconciliationKey: ReconciliationKey,
         dialer: NodeID,
         address: String,
+        dialled: PeerAddress? = nil,
         outbox: LinkOutbox,
+        traffic: LinkTraffic = LinkTraffic(),
         close: @escaping @Sendable () -> Void
     ) {
         self.peer = peer
         self.reconciliationKey = reconciliationKey
         self.dialer = dialer
         self.address = address
+        self.dialled = dialled
         self.outbox = outbox
+        self.traffic = traffic
         self.closeChannel = close
     }
 

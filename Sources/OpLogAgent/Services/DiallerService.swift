@@ -58,7 +58,7 @@ struct DiallerService: Service {
                         LinkPipeline.initialize(channel, wire: self.wire)
                     }
                 failures = 0
-                let connection: NIOAsyncChannel<WireMessage, WireMessage>
+                let connection: LinkPipeline.Adopted
                 do {
                     connection = try await LinkPipeline.adopt(channel)
                 } catch {
@@ -67,7 +67,7 @@ struct DiallerService: Service {
                 }
                 if let peer = await PeerConnection.run(
                     connection,
-                    isDialer: true,
+                    dialled: address,
                     core: self.core,
                     hello: self.hello,
                     logger: self.logger

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OpLog
 import OpLogAgent
+import OpLogControl
 import OpLogReplication
 import ServiceLifecycle
 import SystemPackage
@@ -23,8 +24,9 @@ struct RunCommand: AsyncParsableCommand {
             Watches the op logs with inotify (sessions created while running included), ships new \
             complete lines to every peer over TCP, and merges what peers send by op_id and Lamport \
             order. Prints 'listening on HOST:PORT' on stdout once it accepts connections (with port \
-            0, the port the system chose); logs to stderr. SIGTERM or SIGINT: finishes the write in \
-            progress and exits 0.
+            0, the port the system chose), then 'http on HOST:PORT' once the control endpoint \
+            (--http: /status, /metrics, /healthz and a status page at /) serves; logs to stderr. \
+            SIGTERM or SIGINT: finishes the write in progress and exits 0.
             """
     )
 
@@ -43,6 +45,15 @@ struct RunCommand: AsyncParsableCommand {
         help: ArgumentHelp("A peer to dial and keep dialling; repeatable.", valueName: "host:port")
     )
     var peers: [String] = []
+
+    @Option(
+        name: .customLong("http"),
+        help: ArgumentHelp(
+            "Address of the control endpoint: /status, /metrics, /healthz and a status page at / (default 127.0.0.1:7421; port 0: any free port; off: none). It has no authentication: keep it on loopback.",
+            valueName: "host:port|off"
+        )
+    )
+    var http: String?
 
     @Option(
         name: .customLong("node-id"),
@@ -105,6 +116,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             if let listen { _ = try PeerAddress(parsing: listen) }
             for peer in self.peers { _ = try PeerAddress(parsing: peer) }
+            if let http { _ = try Self.controlAddress(http) }
         } catch {
             throw ValidationError(error.message)
         }
@@ -126,15 +138,48 @@ struct RunCommand: AsyncParsableCommand {
         }
         let configuration: AgentConfiguration
         let level: Logger.Level
+        let http: PeerAddress?
         do {
             (configuration, level) = try self.configuration(settings)
+            http = try Self.controlAddress(self.http ?? settings.http ?? "127.0.0.1:7421")
         } catch {
             throw ValidationError(error.message)
         }
 
+        if let http {
+            do {
+                try await ControlEndpoint.checkAvailable(http)
+            } catch {
+                throw RuntimeFailure(error.message)
+            }
+        }
         var logger = Logger(label: "oplog-sync")
         logger.logLevel = level
-        let agent = ReplicationNode(configuration: configuration, logger: logger) { address in
+        let board = StatusBoard()
+        let metrics = MetricsRegistry()
+        var services: [any Service] = []
+        if let http {
+            services.append(
+                ControlEndpoint(
+                    address: http,
+                    board: board,
+                    metrics: metrics,
+                    version: OpLogSyncVersion.number,
+                    logger: logger
+                ) { address in
+                    var output = StandardOutput()
+                    output.writeLine("http on \(address)")
+                    output.flush()
+                }
+            )
+        }
+        let agent = ReplicationNode(
+            configuration: configuration,
+            logger: logger,
+            statusBoard: board,
+            metricsFactory: metrics.factory,
+            services: services
+        ) { address in
             var output = StandardOutput()
             output.writeLine("listening on \(address)")
             output.flush()
@@ -152,6 +197,18 @@ struct RunCommand: AsyncParsableCommand {
             try await group.run()
         } catch let error as AgentError {
             throw RuntimeFailure(error.message)
+        } catch let error as ControlError {
+            throw RuntimeFailure(error.message)
+        }
+    }
+
+    /// The control endpoint's address, or `nil` for `off`.
+    private static func controlAddress(_ text: String) throws(AgentError) -> PeerAddress? {
+        guard text != "off" else { return nil }
+        do {
+            return try PeerAddress(parsing: text)
+        } catch {
+            throw AgentError(code: .invalidAddress, message: "--http \(error.message) (or off)", cause: error)
         }
     }
 
