@@ -8,6 +8,8 @@ set -euo pipefail
 need=()
 if ! [ -f /usr/include/inotifytools/inotifytools.h ]; then need+=(libinotifytools0-dev); fi
 if ! command -v python3 >/dev/null 2>&1; then need+=(python3); fi
+# systemd-analyze checks the units in deploy/ (scripts/verify-units.sh).
+if ! command -v systemd-analyze >/dev/null 2>&1; then need+=(systemd); fi
 if ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -118,7 +118,8 @@ extension RunProcessTests {
                 let table = try await Programs.oplogSync(["status", "--http", http])
                 #expect(table.exitCode == 0, "\(table)")
                 let lines = table.stdoutLines
-                #expect(lines.first == "node \(a.nodeID ?? "?") · oplog-sync 0.5.0 · listening on \(a.address) · read-write")
+                let version = try await Programs.oplogSync(["--version"]).stdoutLines.first ?? "?"
+                #expect(lines.first == "node \(a.nodeID ?? "?") · \(version) · listening on \(a.address) · read-write")
                 #expect(lines.contains("no peers"))
                 #expect(lines.contains { $0.split(separator: " ", omittingEmptySubsequences: true) == ["live-1", "4", "4", "-"] })
                 #expect(lines.contains { $0.split(separator: " ", omittingEmptySubsequences: true) == ["notes", "2", "2", "snap-n"] })
