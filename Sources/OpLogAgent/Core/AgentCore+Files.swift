@@ -105,7 +105,11 @@ extension AgentCore {
                 )
             }
         }
-        entries += zip(batch.entries, batch.offsets).map { LocalEntry(entry: $0, offset: $1) }
+        // Appended in place: a mapped array added with `+=` would copy every entry once more.
+        entries.reserveCapacity(entries.count + batch.entries.count)
+        for (entry, offset) in zip(batch.entries, batch.offsets) {
+            entries.append(LocalEntry(entry: entry, offset: offset))
+        }
     }
 
     /// The most bytes of lines one read of a log takes (the last line may go past it).
