@@ -209,12 +209,17 @@ struct HostileRun {
         let session = Fixtures.session
         let alice = self.conversation.left
         let bob = self.conversation.right
-        let aliceLines = Set(alice.lines(session))
-        let bobLines = Set(bob.lines(session))
-        for line in prepared.aliceLines where !bobLines.contains(line) {
+        // By op id: an opaque id is not checked against its content, so a hostile peer may have
+        // given alice another line under one of bob's ids first, and both files keep their own.
+        func opIDs(_ replica: MemoryReplica) -> Set<OpID> {
+            Set(replica.lines(session).compactMap { prepared.opIDs[$0] ?? (try? OpEntry(line: $0))?.opID })
+        }
+        let aliceIDs = opIDs(alice)
+        let bobIDs = opIDs(bob)
+        for line in prepared.aliceLines where prepared.opIDs[line].map({ !bobIDs.contains($0) }) ?? true {
             failProperty("after the hostile run bob still lacks alice's line \(String(decoding: line, as: UTF8.self))")
         }
-        for line in prepared.bobLines where !aliceLines.contains(line) {
+        for line in prepared.bobLines where prepared.opIDs[line].map({ !aliceIDs.contains($0) }) ?? true {
             failProperty("after the hostile run alice still lacks bob's line \(String(decoding: line, as: UTF8.self))")
         }
         for replica in [alice, bob] {
