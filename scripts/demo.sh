@@ -23,19 +23,22 @@ run() { say "$*"; "$@"; }
 studio="$work/studio" laptop="$work/laptop"
 mkdir -p "$studio" "$laptop"
 
-# start NAME ROOT [run options...]: starts a daemon on a free port; sets $port to it.
+# start NAME ROOT [run options...]: starts a daemon on free ports (peers and control endpoint);
+# sets $port and $http to them.
 start() {
     local name=$1 root=$2
     shift 2
-    "$bin" run --root "$root" --listen 127.0.0.1:0 --log-level info "$@" >"$work/$name.out" 2>"$work/$name.log" &
+    "$bin" run --root "$root" --listen 127.0.0.1:0 --http 127.0.0.1:0 --log-level info "$@" \
+        >"$work/$name.out" 2>"$work/$name.log" &
     pids+=($!)
     for _ in $(seq 100); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
-        [[ -n "$port" ]] && break
+        http=$(sed -n 's/^http on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
+        [[ -n "$http" ]] && break
         sleep 0.1
     done
-    [[ -n "$port" ]] || { cat "$work/$name.log" >&2; echo "demo: $name did not start" >&2; exit 1; }
-    echo "$name: listening on 127.0.0.1:$port (log: $work/$name.log)"
+    [[ -n "$http" ]] || { cat "$work/$name.log" >&2; echo "demo: $name did not start" >&2; exit 1; }
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+    echo "$name: listening on 127.0.0.1:$port, status page on http://127.0.0.1:$http/ (log: $work/$name.log)"
 }
 
 # converge SESSION: waits until both replicas hold the same lines (any order), up to 30 s.
@@ -56,10 +59,10 @@ echo "$studio_id"
 say "oplog-sync id --root LAPTOP"
 laptop_id=$("$bin" id --root "$laptop")
 echo "$laptop_id"
-say "oplog-sync run --root STUDIO --listen 127.0.0.1:0 --accept $laptop_id &"
+say "oplog-sync run --root STUDIO --listen 127.0.0.1:0 --http 127.0.0.1:0 --accept $laptop_id &"
 start studio "$studio" --accept "$laptop_id"
-studio_port=$port
-say "oplog-sync run --root LAPTOP --listen 127.0.0.1:0 --peer $studio_id@127.0.0.1:$studio_port &"
+studio_port=$port studio_http=$http
+say "oplog-sync run --root LAPTOP --listen 127.0.0.1:0 --http 127.0.0.1:0 --peer $studio_id@127.0.0.1:$studio_port &"
 start laptop "$laptop" --peer "$studio_id@127.0.0.1:$studio_port"
 
 run "$bin" append --root "$studio" --session live-1 --actor alice --domain music --op '{"op":"insert","pitch":60}'
@@ -92,6 +95,9 @@ converge live-2
 run "$bin" sessions --root "$studio"
 run "$bin" verify --root "$studio"
 run "$bin" verify --root "$laptop"
+
+say "# what the studio's control endpoint says of its peers and sessions:"
+run "$bin" status --http "127.0.0.1:$studio_http"
 
 say "kill -TERM <both daemons>    # finish durable writes, exit 0"
 for pid in "${pids[@]}"; do kill -TERM "$pid"; done

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what oplog-sync needs to build and test on a Debian machine with Swift already on it:
-# libinotifytools (headers and library) and python3 (the Muse-like writer in the interop tests).
+# libinotifytools (headers and library), python3 (the Muse-like writer in the interop tests) and
+# chromium (the status page is rendered in headless Chromium by a process test).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 need=()
 if ! [ -f /usr/include/inotifytools/inotifytools.h ]; then need+=(libinotifytools0-dev); fi
 if ! command -v python3 >/dev/null 2>&1; then need+=(python3); fi
+# systemd-analyze checks the units in deploy/ (scripts/verify-units.sh).
+if ! command -v systemd-analyze >/dev/null 2>&1; then need+=(systemd); fi
+if ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2

@@ -71,6 +71,12 @@ extension ReplicationEngine {
             )
             return
         }
+        guard self.links[peer]?.rules.takes(session) ?? false else {
+            // Acknowledged unread, as for a session this replica does not hold.
+            self.statistics.refusedByRules += 1
+            actions.append(.send(.acknowledgement(of: checkpoint), to: peer))
+            return
+        }
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }
         let received = SharedCheckpoint(checkpoint)
@@ -140,7 +146,7 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
-        guard let shared = replica.shared, self.links[peer] != nil else { return }
+        guard let shared = replica.shared, let link = self.links[peer], link.rules.sends(session) else { return }
         self.ensureLinkState(peer, session: session, now: now)
         guard var state = self.links[peer]?[session] else { return }
         if state.checkpointAcknowledged == shared.identity { return }

@@ -154,6 +154,13 @@ extension ReplicationEngine {
             actions.append(acknowledgement)
             return
         }
+        guard self.links[peer]?.rules.takes(session) ?? false else {
+            // Acknowledged unread: the sender does not send them again, and learns nothing of
+            // whether this replica holds the session.
+            self.statistics.refusedByRules += batch.entries.count
+            actions.append(acknowledgement)
+            return
+        }
         let origin = self.origin(of: peer)
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }

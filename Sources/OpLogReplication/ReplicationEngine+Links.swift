@@ -5,13 +5,14 @@ extension ReplicationEngine {
     mutating func connect(
         _ peer: NodeID,
         key: ReconciliationKey,
+        rules: PeerRules,
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
         if self.links[peer] != nil { self.disconnect(peer) }
         _ = self.origin(of: peer)
-        self.links[peer] = PeerLink(key: key)
-        for session in self.sessions.keys.sorted() {
+        self.links[peer] = PeerLink(key: key, rules: rules)
+        for session in self.sessions.keys.sorted() where rules.shares(session) {
             guard let replica = self.sessions[session] else { continue }
             if self.shouldReconcile(peer, session: session, replica: replica) {
                 self.startReconciliation(peer, session: session, replica: replica, now: now, into: &actions)
@@ -181,7 +182,7 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
-        guard self.links[peer] != nil else { return }
+        guard let link = self.links[peer], link.rules.sends(session) else { return }
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
         var state =
             self.links[peer]?[session]

@@ -25,7 +25,8 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
-        guard let linkKey = self.links[peer]?.key else { return }
+        guard let link = self.links[peer], link.rules.shares(session) else { return }
+        let linkKey = link.key
         let recorded = self.acknowledged[peer]?[session] ?? 0
         self.exchangesStarted += 1
         let serial = Reconciliation.serial(
@@ -71,7 +72,18 @@ extension ReplicationEngine {
             self.rejectMessage(from: peer, ReplicationRejection(.invalidSessionID, error.message), into: &actions)
             return
         }
-        guard let linkKey = self.links[peer]?.key else { return }
+        guard let link = self.links[peer] else { return }
+        guard link.rules.shares(session) else {
+            // Given up at once, the same whether this replica holds the session or not: the
+            // peer ships from its recorded progress, and what it ships is acknowledged unread.
+            if step == 0 {
+                actions.append(
+                    .send(.reconcile(session: rawSession, exchange: exchange, step: 1, ranges: []), to: peer)
+                )
+            }
+            return
+        }
+        let linkKey = link.key
         let order = self.sessions[session]?.order ?? []
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
         var state =

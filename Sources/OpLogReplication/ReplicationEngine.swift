@@ -82,6 +82,9 @@ public struct ReplicationEngine: Sendable {
         public var messagesRejected = 0
         public var orphansWritten = 0
         public var entriesShipped = 0
+        /// Entries and checkpoints a peer sent that its rules do not let in (a session not
+        /// shared with it, or a peer that may not write): acknowledged, not written.
+        public var refusedByRules = 0
     }
 
     public let configuration: Configuration
@@ -158,8 +161,8 @@ public struct ReplicationEngine: Sendable {
             self.resetLocalFile(session, entries: entries, now: now, into: &actions)
         case .localCheckpoint(let session, let checkpoint):
             self.adoptLocalCheckpoint(checkpoint, session: session, now: now, into: &actions)
-        case .peerConnected(let peer, let key):
-            self.connect(peer, key: key, now: now, into: &actions)
+        case .peerConnected(let peer, let key, let rules):
+            self.connect(peer, key: key, rules: rules, now: now, into: &actions)
         case .peerDisconnected(let peer):
             self.disconnect(peer)
         case .received(let message, let peer):

@@ -8,6 +8,7 @@ public struct ReplicationError: Error, Sendable, Hashable, CustomStringConvertib
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
             case invalidNodeID
+            case invalidSessionPattern
         }
 
         private var wrapped: Wrapped
@@ -18,11 +19,14 @@ public struct ReplicationError: Error, Sendable, Hashable, CustomStringConvertib
 
         /// Text that is not a valid node id.
         public static let invalidNodeID = Code(.invalidNodeID)
+        /// Text that is not a valid session pattern (``SessionPattern``).
+        public static let invalidSessionPattern = Code(.invalidSessionPattern)
 
         /// A short name of the code.
         public var description: String {
             switch self.wrapped {
             case .invalidNodeID: "invalid node id"
+            case .invalidSessionPattern: "invalid session pattern"
             }
         }
     }

@@ -19,8 +19,8 @@ public enum ReplicationEvent: Sendable {
     case localCheckpoint(session: SessionID, Checkpoint)
     /// A link to `peer` finished its handshake; from now on messages can go to it. `key` keys
     /// its reconciliations: both sides of the link must be given the same one (see
-    /// ``ReconciliationKey/init(nonce:peerNonce:)``).
-    case peerConnected(NodeID, key: ReconciliationKey)
+    /// ``ReconciliationKey/init(nonce:peerNonce:)``). `rules` say what the peer may do on it.
+    case peerConnected(NodeID, key: ReconciliationKey, rules: PeerRules = .everything)
     /// The link to `peer` is gone; nothing more is sent to it until it connects again.
     case peerDisconnected(NodeID)
     /// A message arrived from a connected peer.

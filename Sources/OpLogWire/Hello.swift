@@ -19,6 +19,10 @@ public struct Hello: Sendable, Hashable {
     public var nodeID: String
     /// Whether the sender only receives: it never sends entries that it wrote itself.
     public var isReadOnly: Bool
+    /// Whether the sender takes the receiver's entries and checkpoints: `false` when the
+    /// sender's rules for the receiver say `receive: false`, so the receiver ships it nothing
+    /// (``PeerRules/peerReceives``).
+    public var takesEntries: Bool
     /// ``ReconciliationKey/nonceLength`` random bytes, new for every connection: with the
     /// peer's, they make the link's ``ReconciliationKey`` (``reconciliationKey(with:)``).
     public var nonce: [UInt8]
@@ -29,11 +33,13 @@ public struct Hello: Sendable, Hashable {
         protocolVersion: UInt16 = Hello.currentProtocolVersion,
         nodeID: String,
         isReadOnly: Bool,
+        takesEntries: Bool = true,
         nonce: [UInt8] = Hello.makeNonce()
     ) {
         self.protocolVersion = protocolVersion
         self.nodeID = nodeID
         self.isReadOnly = isReadOnly
+        self.takesEntries = takesEntries
         self.nonce = nonce
     }
 

@@ -12,7 +12,8 @@
 //     bytes    := length:UInt32 bytes
 //
 //     0x01 hello                  "OPLS" protocolVersion:UInt16 flags:UInt8 nodeID:string nonce:bytes
-//                                 (flags bit 0: isReadOnly; other bits zero; nonce: 16 random bytes)
+//                                 (flags bit 0: isReadOnly, bit 1: takes nothing from the receiver;
+//                                 other bits zero; nonce: 16 random bytes)
 //     0x02 ping                   (no fields)
 //     0x03 pong                   (no fields)
 //     0x10 entries                session:string after:UInt64 through:UInt64 count:UInt32 line:bytes × count
@@ -42,6 +43,9 @@ enum WireFormat {
     static let lengthFieldSize = 4
     /// The hello flag bit for ``Hello/isReadOnly``.
     static let readOnlyFlag: UInt8 = 0x01
+    /// The hello flag bit for a sender that takes nothing from the receiver
+    /// (``Hello/takesEntries`` false).
+    static let takesNothingFlag: UInt8 = 0x02
     /// Bytes of a reconcile range without its payload's fields: bound and kind.
     static let reconcileRangeHeaderSize = 17
 

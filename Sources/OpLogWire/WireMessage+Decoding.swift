@@ -83,7 +83,7 @@ extension WireMessage {
             )
         }
         let flags = try reader.readInteger("flags", as: UInt8.self)
-        guard flags & ~WireFormat.readOnlyFlag == 0 else {
+        guard flags & ~(WireFormat.readOnlyFlag | WireFormat.takesNothingFlag) == 0 else {
             throw WireError(code: .invalidField, message: "hello message: reserved flag bits set in \(Self.hex(flags))")
         }
         let nodeID: String
@@ -106,6 +106,7 @@ extension WireMessage {
             protocolVersion: version,
             nodeID: nodeID,
             isReadOnly: flags & WireFormat.readOnlyFlag != 0,
+            takesEntries: flags & WireFormat.takesNothingFlag == 0,
             nonce: nonce
         )
     }

@@ -71,7 +71,8 @@ extension WireMessage {
         case .hello(let hello):
             buffer.writeBytes(WireFormat.magic)
             buffer.writeInteger(hello.protocolVersion, endianness: .big)
-            buffer.writeInteger(hello.isReadOnly ? WireFormat.readOnlyFlag : 0)
+            let readOnly = hello.isReadOnly ? WireFormat.readOnlyFlag : 0
+            buffer.writeInteger(readOnly | (hello.takesEntries ? 0 : WireFormat.takesNothingFlag))
             buffer.writeLengthPrefixed(hello.nodeID)
             buffer.writeLengthPrefixed(hello.nonce)
         case .ping, .pong:

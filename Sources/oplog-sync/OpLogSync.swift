@@ -22,7 +22,7 @@ struct OpLogSync: AsyncParsableCommand {
         version: OpLogSyncVersion.line,
         subcommands: [
             AppendCommand.self, LogCommand.self, DeltaCommand.self, CheckpointCommand.self,
-            SessionsCommand.self, VerifyCommand.self, RunCommand.self, IdCommand.self,
+            SessionsCommand.self, VerifyCommand.self, RunCommand.self, IdCommand.self, StatusCommand.self,
         ]
     )
 

@@ -28,6 +28,10 @@ import Testing
         )
         let writable = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: false)))
         #expect(writable[7] == 0x00)
+        let takesNothing = Hello(nodeID: "ab", isReadOnly: true, takesEntries: false, nonce: nonce)
+        let flagged = try payloadBytes(.hello(takesNothing))
+        #expect(flagged[7] == 0x03)
+        #expect(try decode(flagged) == .hello(takesNothing))
     }
 
     @Test func entriesLayoutIsBigEndianAndLengthPrefixed() throws {
@@ -138,7 +142,7 @@ import Testing
     }
 
     @Test func helloWithReservedFlagsIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 4, 0x02] + lengthPrefixed([0x61])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 4, 0x04] + lengthPrefixed([0x61])
         #expect(decodeError(bytes)?.code == .invalidField)
     }
 

@@ -1,5 +1,6 @@
 import Configuration
 public import OpLogIdentity
+import OpLogReplication
 public import SystemPackage
 
 /// Settings of `oplog-sync run` that may come from a YAML file (`--config FILE`) or from
@@ -8,10 +9,11 @@ public import SystemPackage
 ///
 /// File keys (all optional): `listen`, `peers` (a list: `ID@HOST:PORT` strings, or mappings
 /// with `id`, `address`, `sessions`, `receive`, see ``PeerEntry``), `accept` (a list of node
-/// IDs), `read_only`, `state_dir`, `fsync`, `hold_seconds`, `stale_tail_seconds`, `log_level`.
-/// The environment variable of a key is `OPLOG_SYNC_` and the key in capitals
-/// (`OPLOG_SYNC_PEERS=ID@a:1,ID@b:2`, `OPLOG_SYNC_ACCEPT=ID,ID` for lists). `node_id` is read
-/// only to be refused: a node's ID is its identity's now (``retiredNodeID``).
+/// IDs), `read_only`, `state_dir`, `fsync`, `hold_seconds`, `stale_tail_seconds`, `log_level`,
+/// `http` (the control endpoint's `HOST:PORT`, or `off`). The environment variable of a key is
+/// `OPLOG_SYNC_` and the key in capitals (`OPLOG_SYNC_PEERS=ID@a:1,ID@b:2`, `OPLOG_SYNC_ACCEPT=ID,ID`
+/// for lists). `node_id` is read only to be refused: a node's ID is its identity's now
+/// (``retiredNodeID``).
 public struct AgentSettings: Sendable, Equatable {
     /// One `peers:` entry as written: an `ID@HOST:PORT` string (``text``) or a mapping's fields,
     /// checked by ``AgentSettings/peerConfigurations()``.
@@ -60,6 +62,7 @@ public struct AgentSettings: Sendable, Equatable {
     public var holdSeconds: Double?
     public var staleTailSeconds: Double?
     public var logLevel: String?
+    public var http: String?
 
     public init() {}
 
@@ -114,6 +117,7 @@ public struct AgentSettings: Sendable, Equatable {
             reader.double(forKey: "stale_tail_seconds")
         )
         settings.logLevel = try Self.value(reader, "log_level", reader.string(forKey: "log_level"))
+        settings.http = try Self.value(reader, "http", reader.string(forKey: "http"))
         return settings
     }
 
@@ -137,8 +141,8 @@ public struct AgentSettings: Sendable, Equatable {
                 }
             }
             let sessions = try entry.sessions?.map { text throws(AgentError) in
-                do throws(AgentError) {
-                    return try SessionPattern(parsing: text)
+                do throws(ReplicationError) {
+                    return try SessionPattern(validating: text)
                 } catch {
                     throw AgentError(code: .invalidConfiguration, message: "\(origin) sessions: \(error.message)")
                 }

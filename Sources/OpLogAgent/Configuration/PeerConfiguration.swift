@@ -1,12 +1,13 @@
 public import OpLog
 public import OpLogIdentity
+public import OpLogReplication
 
 /// One peer the node was told about (DESIGN §7): its node ID, the address to dial it at (none
 /// for a peer that only dials in) and what it may do.
 ///
 /// `--peer ID@HOST:PORT` is a peer with an address and no rules; a `peers:` entry of the config
 /// file may add `sessions` and `receive`. The rules are carried to the peer's link
-/// (``LinkHandle/rules``) for the engine to honour.
+/// (``LinkHandle/rules``, as `PeerRules`) for the engine to honour.
 public struct PeerConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// What a peer may see and send.
     public struct Rules: Sendable, Hashable {

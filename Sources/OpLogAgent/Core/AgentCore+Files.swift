@@ -96,6 +96,8 @@ extension AgentCore {
         self.files.linesRead += batch.entries.count + batch.summary.rejectedLineCount
         if batch.summary.rejectedLineCount > 0 {
             self.files.rejectedLines += batch.summary.rejectedLineCount
+            self.status.rejectedByReason[NodeStatus.Counters.localLineRejection, default: 0] +=
+                batch.summary.rejectedLineCount
             for rejected in batch.summary.rejectedLines.prefix(10) {
                 self.logger.warning(
                     "local line not shipped: \(rejected.reason.message)",
@@ -103,7 +105,11 @@ extension AgentCore {
                 )
             }
         }
-        entries += zip(batch.entries, batch.offsets).map { LocalEntry(entry: $0, offset: $1) }
+        // Appended in place: a mapped array added with `+=` would copy every entry once more.
+        entries.reserveCapacity(entries.count + batch.entries.count)
+        for (entry, offset) in zip(batch.entries, batch.offsets) {
+            entries.append(LocalEntry(entry: entry, offset: offset))
+        }
     }
 
     /// The most bytes of lines one read of a log takes (the last line may go past it).

@@ -200,6 +200,7 @@ extension AgentCore {
         self.records.index.indexedCount[session] = nil
         self.progress.resetSession(session)
         self.files.forgetLamport(session)
+        self.status.timeline.forget(session)
     }
 
     func stopIndexing(_ session: SessionID) {

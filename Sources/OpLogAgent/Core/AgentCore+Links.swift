@@ -4,7 +4,7 @@ import OpLogReplication
 import OpLogWatch
 import OpLogWire
 
-// Links to peers, the ticker, and the log lines of engine reports.
+// Links to peers and the ticker.
 extension AgentCore {
     // MARK: Links
 
@@ -14,22 +14,31 @@ extension AgentCore {
         switch self.links.register(link) {
         case .refused:
             self.logger.debug("duplicate link closed", metadata: ["peer": "\(link.peer)"])
+            self.connectionRefused(.duplicateLink)
             return false
         case .replaced(let existing):
             self.logger.debug("duplicate link replaced", metadata: ["peer": "\(link.peer)"])
             existing.close()
+            self.status.peers.unlinked(existing)
+            self.status.catchUp.peerDisconnected(link.peer)
             self.apply(.peerDisconnected(link.peer))
         case .added:
             break
         }
+        self.status.peers.linked(link)
         self.logger.info("peer connected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
-        self.apply(.peerConnected(link.peer, key: link.reconciliationKey))
-        self.status.catchUp.isCheckDue = true
+        self.apply(.peerConnected(link.peer, key: link.reconciliationKey, rules: link.rules))
         return true
     }
 
     func unregister(_ link: LinkHandle) {
         guard self.links.unregister(link) else { return }
+        self.status.peers.unlinked(link)
+        if self.progress.acknowledged[link.peer] == nil && !self.status.peers.answeredPeers.contains(link.peer) {
+            // Not listed once its link is gone: nothing of it is kept.
+            self.status.peers.forget(link.peer)
+        }
+        self.status.catchUp.peerDisconnected(link.peer)
         self.logger.info("peer disconnected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
         self.apply(.peerDisconnected(link.peer))
     }
@@ -56,46 +65,7 @@ extension AgentCore {
         self.retryCheckpoints()
         self.retryStalledWrites()
         self.saveProgress()
-        self.logCatchUp()
         self.publishStatus()
-    }
-
-    /// Every few seconds, for each peer that is far behind (a new replica, one back from
-    /// offline): how many of this node's entries it holds, of how many, and at what rate; then
-    /// one line when it has caught up.
-    func logCatchUp(every interval: Duration = .seconds(5), backlog: UInt64 = 1_000) {
-        let now = self.now
-        guard self.status.catchUp.isCheckDue || now - self.status.catchUp.lastCheck >= interval else { return }
-        self.status.catchUp.lastCheck = now
-        self.status.catchUp.isCheckDue = false
-        let sessions = self.engine.knownSessions
-        for peer in self.links.connectedPeers {
-            var done: UInt64 = 0
-            var total: UInt64 = 0
-            for session in sessions {
-                let count = UInt64(self.engine.durableCount(of: session))
-                total += count
-                done += min(self.engine.acknowledgedSequence(of: peer, session: session), count)
-            }
-            let previous = self.status.catchUp.points[peer]
-            guard total - done >= backlog || previous != nil else { continue }
-            if done == total {
-                self.logger.info("peer caught up", metadata: ["peer": "\(peer)", "entries": "\(total)"])
-                self.status.catchUp.points[peer] = nil
-                continue
-            }
-            var metadata: Logger.Metadata = ["peer": "\(peer)", "done": "\(done)", "total": "\(total)"]
-            var rate: Double?
-            if let previous, done >= previous.done, now > previous.at {
-                let seconds =
-                    Double((now - previous.at).components.seconds)
-                    + Double((now - previous.at).components.attoseconds) / 1e18
-                rate = Double(done - previous.done) / seconds
-                metadata["per_second"] = "\(Int((Double(done - previous.done) / seconds).rounded()))"
-            }
-            self.logger.info("peer catching up", metadata: metadata)
-            self.status.catchUp.points[peer] = CatchUpTracker.Point(done: done, at: now, ratePerSecond: rate)
-        }
     }
 
     /// Closes every link whose peer stopped reading: something waits to be written and nothing

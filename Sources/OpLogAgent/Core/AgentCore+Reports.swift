@@ -7,6 +7,7 @@ extension AgentCore {
     func log(_ report: ReplicationReport) {
         switch report {
         case .rejectedEntry(let peer, let session, let rejection):
+            self.status.rejectedByReason["\(rejection.code)", default: 0] += 1
             self.logger.warning(
                 "entry rejected",
                 error: rejection,

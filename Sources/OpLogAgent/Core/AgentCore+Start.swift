@@ -74,6 +74,7 @@ extension AgentCore {
                 "lines_read": "\(self.files.linesRead)",
             ]
         )
+        self.startTimeline()
         self.publishStatus()
     }
 

@@ -1,75 +1,169 @@
+import Logging
 import OpLog
 import OpLogReplication
 
-// The status snapshot: what another service may read of the node at any time.
+// The status snapshot: what another service may read of the node at any time, and the metrics
+// and catch-up lines that follow from it.
 extension AgentCore {
-    /// Publishes the node's status to its ``StatusBoard``: every connected peer and every peer
-    /// with recorded progress (in node-id order), with what it acknowledged of each session and
-    /// how many entries it lacks; every session with its entries, `lamport_ts` maximum and
-    /// checkpoint; the counters; the refused IDs that dialled in (``NodeStatus/pending``).
+    /// Publishes the node's status to its ``StatusBoard`` and brings the metrics to it.
+    ///
+    /// Peers: every connected peer, every peer with recorded progress and every peer a
+    /// configured address answered as (in node-id order), with what it acknowledged of each
+    /// session, how many entries it lacks and since when, its traffic and its catch-up; then the
+    /// configured addresses whose node has not answered, lacking every entry. Sessions: each with
+    /// its entries, `lamport_ts` maximum and checkpoint. Then the refused IDs that dialled in
+    /// (``NodeStatus/pending``), the counters and the health of the watcher and the listener.
     ///
     /// - Complexity: O(peers × sessions); called on every tick.
     func publishStatus() {
+        let now = self.now
         let sessions = self.engine.knownSessions
         let counts = sessions.map { UInt64(self.engine.durableCount(of: $0)) }
+        let total = counts.reduce(0, +)
         var peerIDs = Set(self.links.connectedPeers)
         peerIDs.formUnion(self.progress.acknowledged.keys)
-        let peers = peerIDs.sorted().map { peer in
+        peerIDs.formUnion(self.status.peers.answeredPeers)
+        var peers = peerIDs.sorted().map { peer in
             let link = self.links.link(to: peer)
             var lag: UInt64 = 0
+            var oldest: Duration?
             let progress = zip(sessions, counts).map { session, count in
                 let acknowledged = min(self.engine.acknowledgedSequence(of: peer, session: session), count)
                 lag += count - acknowledged
+                if acknowledged < count {
+                    let since = self.status.timeline.durableTime(of: session, sequence: acknowledged + 1) ?? now
+                    oldest = min(oldest ?? since, since)
+                }
                 return NodeStatus.SessionProgress(
                     session: session,
                     acknowledged: acknowledged,
                     lag: count - acknowledged
                 )
             }
-            let catchUp = self.status.catchUp.points[peer].map { point in
-                NodeStatus.CatchUp(
-                    done: point.done,
-                    total: counts.reduce(0, +),
-                    ratePerSecond: point.ratePerSecond
-                )
-            }
+            let traffic = self.status.peers.traffic(of: peer, current: link?.traffic)
             return NodeStatus.Peer(
                 id: peer,
-                address: link?.address,
+                address: self.status.peers.address(of: peer),
                 isConnected: link != nil,
                 sessions: progress,
                 lagEntries: lag,
-                catchUp: catchUp
+                lagSeconds: oldest.map { Self.roundedSeconds(now - $0) } ?? 0,
+                lastSeen: traffic.lastReceived,
+                bytesSent: traffic.bytesSent,
+                bytesReceived: traffic.bytesReceived,
+                catchUp: link == nil ? nil : self.followCatchUp(of: peer, done: total - lag, total: total, now: now)
             )
         }
+        let oldestEntry = zip(sessions, counts).compactMap { session, count in
+            count == 0 ? nil : (self.status.timeline.durableTime(of: session, sequence: 1) ?? now)
+        }.min()
+        for address in self.status.peers.unansweredAddresses {
+            peers.append(
+                NodeStatus.Peer(
+                    id: nil,
+                    address: address.description,
+                    isConnected: false,
+                    sessions: zip(sessions, counts).map {
+                        NodeStatus.SessionProgress(session: $0, acknowledged: 0, lag: $1)
+                    },
+                    lagEntries: total,
+                    lagSeconds: oldestEntry.map { Self.roundedSeconds(now - $0) } ?? 0
+                )
+            )
+        }
+        let status = NodeStatus(
+            nodeID: self.nodeID,
+            listen: "\(self.status.listen)",
+            isReadOnly: self.configuration.isReadOnly,
+            peers: peers,
+            pending: self.admissions.pending,
+            sessions: zip(sessions, counts).map { session, count in
+                NodeStatus.Session(
+                    id: session,
+                    entries: Int(count),
+                    lamportMaximum: self.files.lamportMaxima[session],
+                    checkpointSnapshotID: self.files.checkpointSnapshots[session]
+                )
+            },
+            counters: self.counters(),
+            health: self.status.health
+        )
+        self.status.board.publish(status)
+        self.status.metrics.update(from: status)
+    }
+
+    /// The node's running totals.
+    private func counters() -> NodeStatus.Counters {
         let statistics = self.engine.statistics
         var counters = NodeStatus.Counters()
         counters.entriesReceived = statistics.entriesReceived
         counters.entriesWritten = statistics.entriesWritten
         counters.entriesShipped = statistics.entriesShipped
         counters.entriesRejected = statistics.entriesRejected + self.files.rejectedLines
+        counters.entriesRejectedByReason = self.status.rejectedByReason
         counters.messagesRejected = statistics.messagesRejected
         counters.duplicatesIgnored = statistics.duplicatesIgnored
         counters.orphansWritten = statistics.orphansWritten
         counters.conflictingEntries = self.files.reportedConflicts.count
         counters.connectionsRefused = self.admissions.refusals
-        self.status.board.publish(
-            NodeStatus(
-                nodeID: self.nodeID,
-                listen: "\(self.status.listen)",
-                isReadOnly: self.configuration.isReadOnly,
-                peers: peers,
-                sessions: zip(sessions, counts).map { session, count in
-                    NodeStatus.Session(
-                        id: session,
-                        entries: Int(count),
-                        lamportMaximum: self.files.lamportMaxima[session],
-                        checkpointSnapshotID: self.files.checkpointSnapshots[session]
-                    )
-                },
-                counters: counters,
-                pending: self.admissions.pending
-            )
-        )
+        return counters
+    }
+
+    /// Feeds the connected peer's position to the catch-up tracker, logs what it says
+    /// ("peer catching up" at the start and every few seconds, "peer caught up" once), and
+    /// returns the catch-up to show.
+    private func followCatchUp(of peer: NodeID, done: UInt64, total: UInt64, now: Duration) -> NodeStatus.CatchUp? {
+        switch self.status.catchUp.observe(peer, done: done, total: total, now: now) {
+        case .quiet:
+            break
+        case .catchingUp(let done, let total, let rate):
+            var metadata: Logger.Metadata = ["peer": "\(peer)", "done": "\(done)", "total": "\(total)"]
+            if let rate { metadata["per_second"] = "\(Int(rate.rounded()))" }
+            self.logger.info("peer catching up", metadata: metadata)
+        case .caughtUp(let total):
+            self.logger.info("peer caught up", metadata: ["peer": "\(peer)", "entries": "\(total)"])
+        }
+        return self.status.catchUp.catchUp(of: peer)
+    }
+
+    /// Seconds to the millisecond, never negative.
+    private static func roundedSeconds(_ duration: Duration) -> Double {
+        max(0, (duration.inSeconds * 1000).rounded() / 1000)
+    }
+
+    // MARK: What services report
+
+    /// A connection was closed before its link was registered; counted by reason.
+    func connectionRefused(_ reason: NodeStatus.RefusalReason) {
+        self.admissions.count(reason)
+    }
+
+    /// The session watcher started or stopped running; published at once (`/healthz`).
+    func watcherRuns(_ isRunning: Bool) {
+        self.status.health.isWatching = isRunning
+        self.publishStatus()
+    }
+
+    /// The listener started or stopped accepting; published at once (`/healthz`).
+    func listenerRuns(_ isRunning: Bool) {
+        self.status.health.isListening = isRunning
+        self.publishStatus()
+    }
+
+    /// Notes when the entries the engine just numbered became durable here (now), for the lag
+    /// in seconds.
+    func noteDurable(_ session: SessionID, firstSequence: UInt64, count: Int) {
+        guard count > 0 else { return }
+        self.status.timeline.noteDurable(session, through: firstSequence + UInt64(count) - 1, at: self.now)
+    }
+
+    /// Starts the durability timeline afresh at the end of ``start()``: every entry in the files
+    /// then counts as durable since the start.
+    func startTimeline() {
+        self.status.timeline = DurabilityTimeline()
+        for session in self.engine.knownSessions {
+            let count = UInt64(self.engine.durableCount(of: session))
+            if count > 0 { self.status.timeline.noteDurable(session, through: count, at: .zero) }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import DequeModule
 import Logging
 import OpLog
@@ -33,6 +34,8 @@ actor AgentCore {
     /// The connections refused before admission, for the status snapshot (written by the
     /// links' TLS handshakes, on event loops).
     let admissions: AdmissionBook
+    /// `oplog_sync_fsync_seconds`, recorded by ``runSyncs()`` off the actor.
+    let fsyncSeconds: Timer
 
     /// A core that knows nothing yet: ``start()`` restores what the state folder recorded.
     ///
@@ -44,6 +47,7 @@ actor AgentCore {
     ///   - logger: where the core logs, with the node's id in its metadata.
     ///   - statusBoard: where the core publishes the node's status.
     ///   - admissions: the refusals of not-yet-admitted connections, published with the status.
+    ///   - metricsFactory: where the node's metrics are made (``NodeMetrics``).
     init(
         configuration: AgentConfiguration,
         nodeID: NodeID,
@@ -51,13 +55,21 @@ actor AgentCore {
         stateFolder: StateFolder,
         logger: Logger,
         statusBoard: StatusBoard,
-        admissions: AdmissionBook = AdmissionBook(maximumPending: 64, logInterval: .seconds(60))
+        admissions: AdmissionBook = AdmissionBook(maximumPending: 64, logInterval: .seconds(60)),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.admissions = admissions
         self.configuration = configuration
         self.nodeID = nodeID
         self.logger = logger
-        self.status = StatusKeeping(board: statusBoard, listen: listen)
+        let metrics = NodeMetrics(factory: metricsFactory)
+        self.fsyncSeconds = metrics.fsyncSeconds
+        self.status = StatusKeeping(
+            board: statusBoard,
+            listen: listen,
+            peers: PeerBook(configured: configuration.peers.compactMap(\.address)),
+            metrics: metrics
+        )
         var engineConfiguration = configuration.engine
         engineConfiguration.localNode = nodeID
         self.engine = ReplicationEngine(configuration: engineConfiguration)
@@ -168,6 +180,7 @@ actor AgentCore {
             )
         case .recordIndex(let session, let firstSequence, let entries, let lastLineDigest):
             self.files.noteNumbered(entries, session: session)
+            self.noteDurable(session, firstSequence: firstSequence, count: entries.count)
             self.records.journals.entriesNumbered(
                 entries,
                 firstSequence: firstSequence,

@@ -8,14 +8,19 @@ final class LinkHandle: Sendable {
     /// The node that dialed this connection; both ends agree on it, so both keep the same link
     /// when two connections join the same pair.
     let dialer: NodeID
+    /// The socket's remote address.
     let address: String
-    /// What the peer may see and send (its `peers:` entry's rules, or everything): carried for
-    /// the engine to honour.
-    let rules: PeerConfiguration.Rules
+    /// What the peer may see and send (its `peers:` entry's rules, or everything) and whether
+    /// its hello said it takes our entries: given to the engine with the link.
+    let rules: PeerRules
     /// What the link's reconciliations are keyed with: made from both sides' hello nonces.
     let reconciliationKey: ReconciliationKey
+    /// The configured address this node dialled for the link; `nil` for an accepted one.
+    let dialled: PeerAddress?
     /// What waits to be written to the peer (bounded in bytes).
     let outbox: LinkOutbox
+    /// What crossed the link's socket.
+    let traffic: LinkTraffic
     private let closeChannel: @Sendable () -> Void
 
     init(
@@ -23,8 +28,10 @@ final class LinkHandle: Sendable {
         reconciliationKey: ReconciliationKey,
         dialer: NodeID,
         address: String,
-        rules: PeerConfiguration.Rules = .everything,
+        rules: PeerRules = .everything,
+        dialled: PeerAddress? = nil,
         outbox: LinkOutbox,
+        traffic: LinkTraffic = LinkTraffic(),
         close: @escaping @Sendable () -> Void
     ) {
         self.rules = rules
@@ -32,7 +39,9 @@ final class LinkHandle: Sendable {
         self.reconciliationKey = reconciliationKey
         self.dialer = dialer
         self.address = address
+        self.dialled = dialled
         self.outbox = outbox
+        self.traffic = traffic
         self.closeChannel = close
     }
 

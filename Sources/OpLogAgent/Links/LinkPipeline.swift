@@ -3,9 +3,10 @@ import NIOCore
 import OpLogIdentity
 import OpLogWire
 
-/// The one place a link's channel is built, for accepted and dialled connections alike: TLS
-/// first (``LinkSecurity``: TLS 1.3, the peer's certificate pinned), then the wire pipeline,
-/// with its frame limit held to a hello's size until the peer is admitted (``LinkAdmission``).
+/// The one place a link's channel is built, for accepted and dialled connections alike: the
+/// traffic counter next to the socket, then TLS (``LinkSecurity``: TLS 1.3, the peer's
+/// certificate pinned), then the wire pipeline, with its frame limit held to a hello's size until
+/// the peer is admitted (``LinkAdmission``).
 enum LinkPipeline {
     /// Which way a connection was made.
     enum Direction: Sendable {
@@ -19,6 +20,12 @@ enum LinkPipeline {
     struct Connection: Sendable {
         let channel: any Channel
         let admission: LinkAdmission
+    }
+
+    /// A connection wrapped for async use, with the counts of what crossed its socket.
+    struct Adopted: Sendable {
+        let connection: NIOAsyncChannel<WireMessage, WireMessage>
+        let traffic: LinkTraffic
     }
 
     /// Configures a new connection's pipeline. Used as the bootstrap's channel initializer on
@@ -53,6 +60,8 @@ enum LinkPipeline {
                 release = {}
             }
             let pipeline = channel.pipeline.syncOperations
+            // Counted as the bytes cross the socket: TLS records, handshake included.
+            try pipeline.addHandler(LinkTrafficHandler(traffic: LinkTraffic()))
             let limit = WireFrameLimit(
                 initial: min(wire.maximumHelloSize, wire.maximumFrameSize),
                 raised: wire.maximumFrameSize
@@ -73,22 +82,27 @@ enum LinkPipeline {
         }
     }
 
-    /// Wraps a configured connection for async use and starts reading from it.
+    /// Wraps a configured connection for async use and starts reading from it; the traffic
+    /// counted so far (the socket's first bytes) is included in ``Adopted/traffic``.
     ///
     /// This is done by the task that serves the connection, not in the bootstrap's initializer:
     /// a connection wrapped there but accepted while the listener stops is never served, and
     /// NIO traps when such a wrapper is released unfinished (swift-nio#2637). A connection
     /// dropped before this point is a plain channel, closed at exit at the latest.
-    static func adopt(_ channel: any Channel) async throws -> NIOAsyncChannel<WireMessage, WireMessage> {
-        let connection = try await channel.eventLoop.submit {
-            try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
+    static func adopt(_ channel: any Channel) async throws -> Adopted {
+        let adopted = try await channel.eventLoop.submit {
+            Adopted(
+                connection: try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel),
+                traffic: try channel.pipeline.syncOperations.handler(type: LinkTrafficHandler.self).traffic
+            )
         }.get()
+        let connection = adopted.connection
         do {
             try await channel.setOption(.autoRead, value: true).get()
         } catch {
             try? await connection.executeThenClose { _, _ in }
             throw error
         }
-        return connection
+        return adopted
     }
 }

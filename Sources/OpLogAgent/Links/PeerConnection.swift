@@ -23,14 +23,20 @@ enum PeerConnection {
     /// places in the file and are read when written) and are written as the socket accepts
     /// them, so a slow peer slows this link's writer and nothing else. Incoming messages are handed to the core one at a time, so a busy core makes
     /// NIO stop reading from the socket.
+    ///
+    /// A connection refused before its link is registered (no hello, a hello that fails
+    /// ``Hello/validate(peer:)``, a second link to a linked peer) is counted by the core under
+    /// its ``NodeStatus/RefusalReason``. The link carries `adopted`'s traffic counts and `dialled`, so
+    /// the status shows both.
     static func run(
-        _ channel: NIOAsyncChannel<WireMessage, WireMessage>,
+        _ adopted: LinkPipeline.Adopted,
         admission: LinkAdmission,
-        isDialer: Bool,
+        dialled: PeerAddress?,
         core: AgentCore,
         hello: Hello,
         logger: Logger
     ) async -> NodeID? {
+        let channel = adopted.connection
         let address = channel.channel.remoteAddress.map(Self.describe) ?? "unknown"
         let underlying = channel.channel
         var peerID: NodeID?
@@ -41,31 +47,41 @@ enum PeerConnection {
                 try await outbound.write(.hello(hello))
                 var messages = inbound.makeAsyncIterator()
                 guard let first = try await messages.next() else {
+                    await core.connectionRefused(.noHello)
                     throw AgentError(
                         code: .handshake,
                         message: "peer at \(address) closed the connection before its hello"
                     )
                 }
                 guard case .hello(let peerHello) = first else {
+                    await core.connectionRefused(.noHello)
                     throw AgentError(code: .handshake, message: "peer at \(address) spoke before its hello")
                 }
-                do {
+                do throws(WireError) {
                     try hello.validate(peer: peerHello)
                 } catch {
+                    await core.connectionRefused(NodeStatus.RefusalReason(error))
                     throw AgentError(code: .handshake, message: "refusing peer at \(address): \(Self.describe(error))")
                 }
                 let verified = try await Self.checkIdentity(of: peerHello, on: underlying, address: address, core: core)
                 admission.admit()
                 let peer = verified.nodeID
                 peerID = peer
+                let configured = core.configuration.rules(for: verified) ?? .everything
                 let outbox = LinkOutbox(budget: core.configuration.maximumLinkQueueBytes)
                 let link = LinkHandle(
                     peer: peer,
                     reconciliationKey: hello.reconciliationKey(with: peerHello),
-                    dialer: isDialer ? core.nodeID : peer,
+                    dialer: dialled != nil ? core.nodeID : peer,
                     address: address,
-                    rules: core.configuration.rules(for: verified) ?? .everything,
+                    rules: PeerRules(
+                        sessions: configured.sessions,
+                        receives: configured.isReceiving,
+                        peerReceives: peerHello.takesEntries
+                    ),
+                    dialled: dialled,
                     outbox: outbox,
+                    traffic: adopted.traffic,
                     close: { underlying.close(promise: nil) }
                 )
                 guard await core.register(link) else { return }

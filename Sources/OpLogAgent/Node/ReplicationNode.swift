@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 import NIOCore
 import NIOPosix
@@ -22,9 +23,10 @@ import Synchronization
 /// 2. ``SessionWatcherService``: inotify → the core (essential: if it stops, the node stops
 ///    with an error);
 /// 3. ``ListenerService``: accepted connections;
-/// 4. ``DiallerService``: one redialling task per configured peer.
+/// 4. ``DiallerService``: one redialling task per configured peer;
+/// 5. the services it was given (the control endpoint), which read the ``StatusBoard``.
 ///
-/// A graceful shutdown stops them in reverse order: no more dialling, accepting or watching,
+/// A graceful shutdown stops them in reverse order: no more serving, dialling, accepting or watching,
 /// then the core finishes the writes in progress (every write is complete and durable before
 /// its acknowledgement), records progress and returns. Any service's failure stops the others
 /// the same way and is thrown, so the process exits non-zero.
@@ -33,17 +35,32 @@ public struct ReplicationNode: Service {
     /// Where the node's ``NodeStatus`` is published while it runs.
     public let statusBoard: StatusBoard
     private let logger: Logger
+    private let metricsFactory: any MetricsFactory
+    private let services: [any Service]
     private let onListening: @Sendable (String) -> Void
 
+    /// - Parameters:
+    ///   - configuration: the node's settings.
+    ///   - logger: where the node logs (the node's id is added to its metadata).
+    ///   - statusBoard: where the node's status is published, from the end of its start on.
+    ///   - metricsFactory: where the node's metrics are made (a registry of its own per node);
+    ///     the default records nothing.
+    ///   - services: run in the node's group once `onListening` was called, after the node's
+    ///     own services, and shut down before them; a failure of one stops the node.
+    ///   - onListening: called once with `HOST:PORT` as bound, when the node accepts links.
     public init(
         configuration: AgentConfiguration,
         logger: Logger,
         statusBoard: StatusBoard = StatusBoard(),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
+        services: [any Service] = [],
         onListening: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.logger = logger
         self.statusBoard = statusBoard
+        self.metricsFactory = metricsFactory
+        self.services = services
         self.onListening = onListening
     }
 
@@ -111,7 +128,8 @@ public struct ReplicationNode: Service {
                 stateFolder: stateFolder,
                 logger: logger,
                 statusBoard: self.statusBoard,
-                admissions: book
+                admissions: book,
+                metricsFactory: self.metricsFactory
             )
             try await core.start()
             securityOnceReady.set(security)
@@ -131,22 +149,23 @@ public struct ReplicationNode: Service {
         self.onListening("\(bound)")
 
         let hello = Hello(nodeID: nodeID.rawValue, isReadOnly: self.configuration.isReadOnly)
-        let services: [any Service] = [
-            ReplicatorService(core: core, tickInterval: .milliseconds(100), logger: logger),
-            SessionWatcherService(layout: self.configuration.layout, core: core, logger: logger),
-            ListenerService(server: server, core: core, hello: hello, logger: logger),
-            DiallerService(
-                peers: self.configuration.peers,
-                security: security,
-                core: core,
-                hello: hello,
-                wire: wire,
-                redialInitialDelay: self.configuration.redialInitialDelay,
-                redialMaximumDelay: self.configuration.redialMaximumDelay,
-                seed: self.configuration.redialSeed,
-                logger: logger
-            ),
-        ]
+        let services: [any Service] =
+            [
+                ReplicatorService(core: core, tickInterval: .milliseconds(100), logger: logger),
+                SessionWatcherService(layout: self.configuration.layout, core: core, logger: logger),
+                ListenerService(server: server, core: core, hello: hello, logger: logger),
+                DiallerService(
+                    peers: self.configuration.peers,
+                    security: security,
+                    core: core,
+                    hello: hello,
+                    wire: wire,
+                    redialInitialDelay: self.configuration.redialInitialDelay,
+                    redialMaximumDelay: self.configuration.redialMaximumDelay,
+                    seed: self.configuration.redialSeed,
+                    logger: logger
+                ),
+            ] + self.services
         var groupLogger = logger
         groupLogger.logLevel = .warning
         let group = ServiceGroup(

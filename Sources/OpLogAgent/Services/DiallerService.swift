@@ -68,7 +68,7 @@ struct DiallerService: Service {
                         )
                     }
                 failures = 0
-                let connection: NIOAsyncChannel<WireMessage, WireMessage>
+                let connection: LinkPipeline.Adopted
                 do {
                     connection = try await LinkPipeline.adopt(channel.channel)
                 } catch {
@@ -78,7 +78,7 @@ struct DiallerService: Service {
                 if let peer = await PeerConnection.run(
                     connection,
                     admission: channel.admission,
-                    isDialer: true,
+                    dialled: address,
                     core: self.core,
                     hello: self.hello,
                     logger: self.logger

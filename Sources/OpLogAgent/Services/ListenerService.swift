@@ -7,7 +7,8 @@ import ServiceLifecycle
 ///
 /// On graceful shutdown it stops accepting and ends every connection it serves (the core's
 /// writes are finished after, by ``ReplicatorService``). A listener that stops on its own
-/// (the socket failed) is an error: the node stops rather than run unreachable.
+/// (the socket failed) is an error: the node stops rather than run unreachable. While it accepts,
+/// the status says so (``NodeStatus/Health/isListening``).
 struct ListenerService: Service {
     let server: NIOAsyncChannel<LinkPipeline.Connection, Never>
     let core: AgentCore
@@ -18,6 +19,7 @@ struct ListenerService: Service {
         let failure: (any Error)? = await cancelWhenGracefulShutdown {
             do {
                 try await self.server.executeThenClose { connections in
+                    await self.core.listenerRuns(true)
                     try await withThrowingDiscardingTaskGroup { children in
                         for try await accepted in connections {
                             children.addTask { await self.serve(accepted) }
@@ -29,6 +31,7 @@ struct ListenerService: Service {
                 return error
             }
         }
+        await self.core.listenerRuns(false)
         guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
         self.logger.error(
             "listener stopped; stopping the node",
@@ -41,7 +44,7 @@ struct ListenerService: Service {
     }
 
     private func serve(_ accepted: LinkPipeline.Connection) async {
-        let connection: NIOAsyncChannel<WireMessage, WireMessage>
+        let connection: LinkPipeline.Adopted
         do {
             connection = try await LinkPipeline.adopt(accepted.channel)
         } catch {
@@ -52,7 +55,7 @@ struct ListenerService: Service {
         _ = await PeerConnection.run(
             connection,
             admission: accepted.admission,
-            isDialer: false,
+            dialled: nil,
             core: self.core,
             hello: self.hello,
             logger: self.logger

@@ -7,13 +7,15 @@ import ServiceLifecycle
 /// full scan.
 ///
 /// The watcher is essential: should it stop (inotify failed), the node stops with an error
-/// instead of running blind, since nothing written locally would be shipped any more.
+/// instead of running blind, since nothing written locally would be shipped any more. While it
+/// runs, the status says so (``NodeStatus/Health/isWatching``).
 struct SessionWatcherService: Service {
     let layout: OpLogLayout
     let core: AgentCore
     let logger: Logger
 
     func run() async throws {
+        await self.core.watcherRuns(true)
         let failure: (any Error)? = await cancelWhenGracefulShutdown {
             do {
                 try await OpLogWatcher(layout: self.layout, logger: self.logger).run { changes in
@@ -26,6 +28,7 @@ struct SessionWatcherService: Service {
                 return error
             }
         }
+        await self.core.watcherRuns(false)
         guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
         let reason = failure.map { "\($0)" } ?? "it returned"
         self.logger.critical("watcher stopped; stopping the node", metadata: ["error": "\(reason)"])

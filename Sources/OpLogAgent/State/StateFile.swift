@@ -12,7 +12,7 @@ import SystemPackage
 ///     origins/<session>.jsonl  where each entry came from          append-only journal
 ///     arrivals/<session>.jsonl entries received, read-only nodes   append-only, compacted whole
 ///     index/<session>.idx      the entry index (a cache)           started whole, then appended
-///     appending/<session>.intent where the last append started     replaced whole, not synced
+///     appending/<session>.intent where the last append started     overwritten in place, not synced
 /// ```
 /// Subfolders are created 0700 too; files keep mode 0644 (the folder already keeps other users
 /// out). A session's file name is its id plus a suffix: ids are single path components of

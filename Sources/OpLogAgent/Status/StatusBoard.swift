@@ -14,8 +14,9 @@ public final class StatusBoard: Sendable {
         self.current.withLock { $0 }
     }
 
-    /// Replaces the snapshot.
-    func publish(_ status: NodeStatus) {
+    /// Replaces the snapshot. The core calls it; `package` so that tests of the readers can
+    /// publish a snapshot of their own.
+    package func publish(_ status: NodeStatus) {
         self.current.withLock { $0 = status }
     }
 }

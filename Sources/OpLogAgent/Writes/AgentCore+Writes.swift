@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOPosix
 import OpLog
@@ -41,7 +42,7 @@ extension AgentCore {
                 case .complete:
                     self.complete(written)
                 case .syncInPlace:
-                    self.reportSyncFailure(Self.synchronize(written), session: session)
+                    self.reportSyncFailure(Self.synchronize(written, timer: self.fsyncSeconds), session: session)
                     self.complete(written)
                 case .sync:
                     self.background.syncRequests.yield(written)
@@ -141,8 +142,14 @@ extension AgentCore {
         )
     }
 
-    /// Syncs `written` on the calling thread; the error, if it failed.
-    private static func synchronize(_ written: WrittenAppend) -> OpLogError? {
+    /// Syncs `written` on the calling thread, recording how long the `fdatasync` took in
+    /// `timer` (`oplog_sync_fsync_seconds`, failed syncs included); the error, if it failed.
+    private static func synchronize(_ written: WrittenAppend, timer: Timer) -> OpLogError? {
+        let start = ContinuousClock.now
+        defer {
+            let elapsed = (ContinuousClock.now - start).components
+            timer.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+        }
         do {
             try written.appender.synchronize()
             return nil
@@ -155,14 +162,15 @@ extension AgentCore {
     /// to ``finishSync(_:error:)``. Runs for the agent's lifetime; ``finishWrites()`` waits for
     /// what is in flight before the agent stops it.
     nonisolated func runSyncs() async {
+        let timer = self.fsyncSeconds
         for await written in self.background.syncs {
             let failure: OpLogError?
             do {
-                failure = try await NIOThreadPool.singleton.runIfActive { Self.synchronize(written) }
+                failure = try await NIOThreadPool.singleton.runIfActive { Self.synchronize(written, timer: timer) }
             } catch {
                 // Only when the agent is stopping (the pool's work item was cancelled): sync
                 // here, once, rather than leave acknowledged lines unsynced.
-                failure = Self.synchronize(written)
+                failure = Self.synchronize(written, timer: timer)
             }
             await self.finishSync(written, error: failure)
         }

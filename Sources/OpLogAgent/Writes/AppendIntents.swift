@@ -2,7 +2,7 @@ import OpLog
 import OpLogReplication
 
 /// Where this node's last append to each session's log started and how long it was, kept in
-/// the state folder (`appending/<session>.intent`, replaced before each append, never synced),
+/// the state folder (`appending/<session>.intent`, overwritten before each append, never synced),
 /// so that a start after the node was killed in the middle of a `write(2)` can cut off the torn
 /// end of that append (``AgentCore/cutTornAppends()``) instead of keeping it as a garbage line.
 ///
@@ -21,15 +21,29 @@ struct AppendIntents: Sendable {
 
     let folder: StateFolder
 
-    /// Records the append about to be made.
+    /// Bytes of one record: `OFFSET LENGTH`, padded with spaces to the same length for any two
+    /// `Int64`s, then `\n`.
+    static let recordLength = 40
+
+    /// Records the append about to be made, over the last record in place
+    /// (``StateFolder/overwrite(_:with:action:)``): a record of the same length each time, so
+    /// the file never changes size and no name in the folder changes. Renaming a new file over
+    /// the old one before each large append made the `fdatasync` of the log after it longer.
     /// - Throws: ``AgentError`` `.io`; the append can go on without it.
     func record(_ intent: Intent, session: SessionID) throws(AgentError) {
-        try self.folder.replace(
+        try self.folder.overwrite(
             .appending(session),
-            with: Array("\(intent.offset) \(intent.length)\n".utf8),
-            synchronize: false,
+            with: Self.record(intent),
             action: "record the append in progress in"
         )
+    }
+
+    /// The bytes of `intent`'s record: ``recordLength`` of them.
+    static func record(_ intent: Intent) -> [UInt8] {
+        var bytes = Array("\(intent.offset) \(intent.length)".utf8)
+        bytes += repeatElement(UInt8(ascii: " "), count: max(0, Self.recordLength - 1 - bytes.count))
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
     }
 
     /// The session's last recorded append; `nil` when none, or the record is unreadable.

@@ -1,6 +1,11 @@
-import Foundation
 import SystemPackage
 
+// `struct stat` may be attributed to CoreFoundation's module or to Glibc's, depending on which
+// of the two a build's module cache read the header for first; with MemberImportVisibility its
+// members need that module imported here, so both are.
+#if canImport(CoreFoundation)
+import CoreFoundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

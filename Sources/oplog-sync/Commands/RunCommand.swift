@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OpLog
 import OpLogAgent
+import OpLogControl
 import OpLogIdentity
 import OpLogReplication
 import ServiceLifecycle
@@ -26,8 +27,9 @@ struct RunCommand: AsyncParsableCommand {
             Lamport order. A peer is named by its node ID (`oplog-sync id` prints it on that machine): \
             --peer ID@HOST:PORT dials it and lets it in, --accept ID only lets it in; every other \
             node is refused. Prints 'listening on HOST:PORT' on stdout once it accepts connections (with port \
-            0, the port the system chose); logs to stderr. SIGTERM or SIGINT: finishes the write in \
-            progress and exits 0.
+            0, the port the system chose), then 'http on HOST:PORT' once the control endpoint \
+            (--http: /status, /metrics, /healthz and a status page at /) serves; logs to stderr. \
+            SIGTERM or SIGINT: finishes the write in progress and exits 0.
             """
     )
 
@@ -49,6 +51,15 @@ struct RunCommand: AsyncParsableCommand {
         )
     )
     var peers: [String] = []
+
+    @Option(
+        name: .customLong("http"),
+        help: ArgumentHelp(
+            "Address of the control endpoint: /status, /metrics, /healthz and a status page at / (default 127.0.0.1:7421; port 0: any free port; off: none). It has no authentication: keep it on loopback.",
+            valueName: "host:port|off"
+        )
+    )
+    var http: String?
 
     @Option(
         name: .customLong("accept"),
@@ -117,6 +128,7 @@ struct RunCommand: AsyncParsableCommand {
             if let listen { _ = try PeerAddress(parsing: listen) }
             for peer in self.peers { _ = try PeerConfiguration(parsing: peer, origin: "--peer") }
             for id in self.accepted { _ = try PeerConfiguration.parseID(id, origin: "--accept") }
+            if let http { _ = try Self.controlAddress(http) }
         } catch {
             throw ValidationError(error.message)
         }
@@ -138,15 +150,48 @@ struct RunCommand: AsyncParsableCommand {
         }
         let configuration: AgentConfiguration
         let level: Logger.Level
+        let http: PeerAddress?
         do {
             (configuration, level) = try self.configuration(settings)
+            http = try Self.controlAddress(self.http ?? settings.http ?? "127.0.0.1:7421")
         } catch {
             throw ValidationError(error.message)
         }
 
+        if let http {
+            do {
+                try await ControlEndpoint.checkAvailable(http)
+            } catch {
+                throw RuntimeFailure(error.message)
+            }
+        }
         var logger = Logger(label: "oplog-sync")
         logger.logLevel = level
-        let agent = ReplicationNode(configuration: configuration, logger: logger) { address in
+        let board = StatusBoard()
+        let metrics = MetricsRegistry()
+        var services: [any Service] = []
+        if let http {
+            services.append(
+                ControlEndpoint(
+                    address: http,
+                    board: board,
+                    metrics: metrics,
+                    version: OpLogSyncVersion.number,
+                    logger: logger
+                ) { address in
+                    var output = StandardOutput()
+                    output.writeLine("http on \(address)")
+                    output.flush()
+                }
+            )
+        }
+        let agent = ReplicationNode(
+            configuration: configuration,
+            logger: logger,
+            statusBoard: board,
+            metricsFactory: metrics.factory,
+            services: services
+        ) { address in
             var output = StandardOutput()
             output.writeLine("listening on \(address)")
             output.flush()
@@ -166,6 +211,18 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         } catch let error as AgentError {
             throw RuntimeFailure(error.message)
+        } catch let error as ControlError {
+            throw RuntimeFailure(error.message)
+        }
+    }
+
+    /// The control endpoint's address, or `nil` for `off`.
+    private static func controlAddress(_ text: String) throws(AgentError) -> PeerAddress? {
+        guard text != "off" else { return nil }
+        do {
+            return try PeerAddress(parsing: text)
+        } catch {
+            throw AgentError(code: .invalidAddress, message: "--http \(error.message) (or off)", cause: error)
         }
     }
 

@@ -57,8 +57,8 @@ import Testing
                     try await withThrowingDiscardingTaskGroup { children in
                         for try await accepted in connections {
                             children.addTask {
-                                guard let connection = try? await LinkPipeline.adopt(accepted.channel) else { return }
-                                try? await connection.executeThenClose { inbound, _ in
+                                guard let adopted = try? await LinkPipeline.adopt(accepted.channel) else { return }
+                                try? await adopted.connection.executeThenClose { inbound, _ in
                                     for try await _ in inbound {}
                                 }
                             }

@@ -138,6 +138,30 @@ import Testing
         }
     }
 
+    /// An overwrite creates the file (and its subfolder) the first time, then writes over it in
+    /// place: the same file, no temporary file beside it, whatever it held past the new bytes
+    /// cut off.
+    @Test func anOverwriteWritesOverTheSameFile() throws {
+        try withScratchFolder { scratch in
+            let folder = try StateFolder(opening: scratch.appending("state"), opLogFolder: scratch.appending("op_log"))
+            let file = StateFile.appending(try SessionID(validating: "live-1"))
+            let path = folder.path(of: file)
+            try folder.overwrite(file, with: Array("first record\n".utf8), action: "test")
+            #expect(fileBytes(path) == Array("first record\n".utf8))
+            #expect(try permissionBits(path) == 0o644)
+            #expect(try permissionBits(path.removingLastComponent()) == 0o700)
+            let inode = {
+                (try? FileManager.default.attributesOfItem(atPath: path.string)[.systemFileNumber] as? NSNumber)?
+                    .uint64Value
+            }
+            let first = try #require(inode())
+            try folder.overwrite(file, with: Array("second\n".utf8), action: "test")
+            #expect(fileBytes(path) == Array("second\n".utf8))
+            #expect(inode() == first, "written in place, not replaced")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: path.removingLastComponent().string) == ["live-1.intent"])
+        }
+    }
+
     @Test func aMissingFileReadsAsNothing() throws {
         try withScratchFolder { scratch in
             let folder = try StateFolder(opening: scratch.appending("state"), opLogFolder: scratch.appending("op_log"))

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OpLog
+import OpLogIdentity
 import OpLogReplication
 import SystemPackage
 import Testing
@@ -20,9 +21,14 @@ import Testing
     private func makeCore(
         root: FilePath,
         board: StatusBoard,
+        peers: [PeerAddress] = [],
         admissions: AdmissionBook = AdmissionBook(maximumPending: 64, logInterval: .seconds(60))
     ) throws -> AgentCore {
-        let configuration = AgentConfiguration(root: root)
+        var configuration = AgentConfiguration(root: root)
+        // Only the addresses matter here: the status lists configured addresses.
+        configuration.peers = peers.map { address in
+            PeerConfiguration(id: NodeFingerprint(certificateDER: Array("\(address)".utf8)), address: address)
+        }
         let folder = try StateFolder(opening: configuration.stateDirectory, opLogFolder: configuration.layout.opLogPath)
         return AgentCore(
             configuration: configuration,
@@ -35,16 +41,26 @@ import Testing
         )
     }
 
+    /// A root whose session `live-1` holds `lines`, removed after `body`.
+    private func withSession<T>(_ lines: [String], _ body: (FilePath) async throws -> T) async throws -> T {
+        try await withAsyncScratchFolder { root in
+            let folder = root.appending(".muse/op_log/live-1")
+            try FileManager.default.createDirectory(atPath: folder.string, withIntermediateDirectories: true)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(
+                to: URL(fileURLWithPath: folder.appending("ops.jsonl").string)
+            )
+            return try await body(root)
+        }
+    }
+
     @Test func theSnapshotShowsSessionsPeersLagAndCounters() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("oplog-status-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let root = FilePath(path)
-        let folder = root.appending(".muse/op_log/live-1")
-        try FileManager.default.createDirectory(atPath: folder.string, withIntermediateDirectories: true)
         let lines = [
             self.line("uuid-a", lamport: 1), self.line("uuid-b", lamport: 5), "not json", self.line("uuid-c", lamport: 3),
         ]
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.appending("ops.jsonl").string))
+        try await self.withSession(lines) { root in try await self.snapshotShowsSessionsPeersLagAndCounters(root: root) }
+    }
+
+    private func snapshotShowsSessionsPeersLagAndCounters(root: FilePath) async throws {
         _ = try OpLog(root: root, sessionID: self.session).checkpoint(snapshotID: "snap-1")
 
         let board = StatusBoard()
@@ -106,5 +122,95 @@ import Testing
         #expect(status.pending.first?.address == "10.0.0.9:5555")
         #expect(status.counters.connectionsRefused == [.notAccepted: 1, .tlsFailed: 2])
         #expect(status.peers.isEmpty, "no per-peer state for a refused ID")
+    }
+}
+
+extension AgentCoreStatusTests {
+    /// Every configured address is listed, its node known or not: one that never answered as an
+    /// id-less row lacking every entry, one that answered under its node's id at the configured
+    /// address, with the traffic of its links (kept across links) and when it was last heard.
+    @Test func configuredPeersAreListedConnectedOrNot() async throws {
+        let lines = [self.line("uuid-a", lamport: 1), self.line("uuid-b", lamport: 2)]
+        try await self.withSession(lines) { root in try await self.configuredPeersAreListed(root: root) }
+    }
+
+    private func configuredPeersAreListed(root: FilePath) async throws {
+        let silent = PeerAddress(host: "127.0.0.1", port: 9)
+        let laptopAddress = PeerAddress(host: "127.0.0.1", port: 7501)
+        let board = StatusBoard()
+        let core = try self.makeCore(root: root, board: board, peers: [silent, laptopAddress])
+        try await core.start()
+        let started = try #require(board.snapshot)
+        #expect(started.peers.map(\.address) == ["127.0.0.1:9", "127.0.0.1:7501"], "in the order configured")
+        for peer in started.peers {
+            #expect(peer.id == nil)
+            #expect(!peer.isConnected)
+            #expect(peer.lagEntries == 2, "no node answered: it lacks every entry as far as this node knows")
+            #expect(peer.lastSeen == nil)
+        }
+
+        let laptop = NodeID("laptop")
+        let first = LinkHandle(
+            peer: laptop,
+            reconciliationKey: ReconciliationKey(k0: 1, k1: 2),
+            dialer: NodeID("studio"),
+            address: "127.0.0.1:7501",
+            dialled: laptopAddress,
+            outbox: LinkOutbox(budget: 1 << 20),
+            close: {}
+        )
+        first.traffic.noteSent(100)
+        first.traffic.noteReceived(40, at: WallClockTime(seconds: 1_800_000_000, nanoseconds: 0))
+        #expect(await core.register(first))
+        await core.tick()
+        let linked = try #require(board.snapshot)
+        #expect(linked.peers.map(\.id) == [laptop, nil], "the node that answered, then the address that did not")
+        let peer = linked.peers[0]
+        #expect(peer.address == "127.0.0.1:7501")
+        #expect(peer.isConnected)
+        #expect(peer.bytesSent == 100 && peer.bytesReceived == 40)
+        #expect(peer.lastSeen == WallClockTime(seconds: 1_800_000_000, nanoseconds: 0))
+        #expect(linked.peers[1].address == "127.0.0.1:9")
+
+        await core.unregister(first)
+        let second = LinkHandle(
+            peer: laptop,
+            reconciliationKey: ReconciliationKey(k0: 1, k1: 2),
+            dialer: laptop,
+            address: "127.0.0.1:40000",
+            outbox: LinkOutbox(budget: 1 << 20),
+            close: {}
+        )
+        second.traffic.noteSent(1)
+        #expect(await core.register(second))
+        await core.tick()
+        let relinked = try #require(board.snapshot?.peers.first)
+        #expect(relinked.address == "127.0.0.1:7501", "the configured address, not the one it dialled in from")
+        #expect(relinked.bytesSent == 101, "the traffic of both links")
+        #expect(relinked.bytesReceived == 40)
+
+        await core.unregister(second)
+        await core.tick()
+        let gone = try #require(board.snapshot)
+        #expect(gone.peers.map(\.id) == [laptop, nil], "a configured peer stays listed when its link goes")
+        #expect(gone.peers[0].isConnected == false)
+        #expect(gone.peers[0].bytesSent == 101)
+    }
+
+    /// The health follows the watcher and the listener; `pending` starts empty.
+    @Test func healthFollowsTheServices() async throws {
+        try await withAsyncScratchFolder { root in
+            let board = StatusBoard()
+            let core = try self.makeCore(root: root, board: board)
+            try await core.start()
+            #expect(board.snapshot?.health == NodeStatus.Health(isWatching: false, isListening: false))
+            #expect(board.snapshot?.pending == [])
+            await core.watcherRuns(true)
+            #expect(board.snapshot?.health.isHealthy == false)
+            await core.listenerRuns(true)
+            #expect(board.snapshot?.health.isHealthy == true)
+            await core.watcherRuns(false)
+            #expect(board.snapshot?.health == NodeStatus.Health(isWatching: false, isListening: true))
+        }
     }
 }

@@ -9,8 +9,9 @@ import Testing
 import Glibc
 #endif
 
-/// One `oplog-sync run` daemon under test: the built binary on `127.0.0.1:0`, its own root,
-/// state folder and log file (stderr, appended to across restarts), at `--log-level debug`.
+/// One `oplog-sync run` daemon under test: the built binary on `127.0.0.1:0` (its control
+/// endpoint too, `--http 127.0.0.1:0`, unless told otherwise), its own root, state folder and log
+/// file (stderr, appended to across restarts), at `--log-level debug`.
 ///
 /// Signals go to the process by pid only while it is known not to have been reaped (the task
 /// that runs it keeps it unreaped until it has seen it exit), so they never reach another
@@ -24,6 +25,9 @@ final class AgentProcess: Sendable {
         /// `--accept` IDs.
         var accepted: [String] = []
         var isReadOnly = false
+        /// Whether the control endpoint serves (on a free port); `false` passes `--http off`. An
+        /// `--http` in ``extraArguments`` is passed instead.
+        var servesHTTP = true
         /// More options, such as `--hold-seconds 1`.
         var extraArguments: [String] = []
     }
@@ -48,6 +52,7 @@ final class AgentProcess: Sendable {
         var options: Options
         var current: RunningProcess?
         var port: Int?
+        var httpPort: Int?
         var launches = 0
     }
 
@@ -69,6 +74,10 @@ final class AgentProcess: Sendable {
 
     /// `127.0.0.1:PORT`, for other agents' `--peer`.
     var address: String { "127.0.0.1:\(self.port)" }
+
+    /// The control endpoint's `127.0.0.1:PORT` of the current (or last) run, as it printed it
+    /// (`http on …`); `nil` when it does not serve one.
+    var httpAddress: String? { self.state.withLock { $0.httpPort.map { "127.0.0.1:\($0)" } } }
 
     var isRunning: Bool { self.state.withLock { $0.current?.control.hasExited == false } }
 
@@ -124,6 +133,13 @@ final class AgentProcess: Sendable {
         for peer in options.peers { arguments += ["--peer", peer] }
         for id in options.accepted { arguments += ["--accept", id] }
         if options.isReadOnly { arguments.append("--read-only") }
+        let servesHTTP: Bool
+        if let given = options.extraArguments.firstIndex(of: "--http") {
+            servesHTTP = options.extraArguments.dropFirst(given + 1).first != "off"
+        } else {
+            servesHTTP = options.servesHTTP
+            arguments += ["--http", servesHTTP ? "127.0.0.1:0" : "off"]
+        }
         arguments += options.extraArguments
 
         let stdoutPath = "\(self.folder)/stdout-\(launch).txt"
@@ -132,21 +148,19 @@ final class AgentProcess: Sendable {
         self.state.withLock { $0.current = running }
 
         var bound: Int?
+        var httpBound: Int?
         do {
             try await waitFor("\(self.name) to print `listening on`", timeout: timeout, pollInterval: .milliseconds(20)) {
                 let output = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
-                if let newline = output.firstIndex(of: "\n") {
-                    let line = output[..<newline]
-                    guard line.hasPrefix("listening on "), let colon = line.lastIndex(of: ":"),
-                        let port = Int(line[line.index(after: colon)...]), port > 0
-                    else {
-                        throw AgentFailure(
-                            "\(self.name) printed \(String(reflecting: String(line))) instead of listening on HOST:PORT"
-                        )
+                let lines = output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                if let line = lines.first {
+                    bound = try self.port(in: line, after: "listening on ")
+                    guard servesHTTP else { return nil }
+                    // `http on HOST:PORT` follows once the control endpoint serves.
+                    if lines.count >= 2 {
+                        httpBound = try self.port(in: lines[lines.index(after: lines.startIndex)], after: "http on ")
+                        return nil
                     }
-                    #expect(line.dropFirst("listening on ".count).hasPrefix("127.0.0.1:"), "\(self.name): \(line)")
-                    bound = port
-                    return nil
                 }
                 if running.control.hasExited {
                     let status = await running.task.result
@@ -164,7 +178,21 @@ final class AgentProcess: Sendable {
         }
         guard let bound else { preconditionFailure("waitFor returns once the port is read") }
         if port != 0 { #expect(bound == port, "\(self.name) restarted on its old port") }
-        self.state.withLock { $0.port = bound }
+        self.state.withLock { state in
+            state.port = bound
+            state.httpPort = httpBound
+        }
+    }
+
+    /// The port of a `PREFIX127.0.0.1:PORT` line the daemon printed.
+    private func port(in line: Substring, after prefix: String) throws -> Int {
+        guard line.hasPrefix(prefix), let colon = line.lastIndex(of: ":"),
+            let port = Int(line[line.index(after: colon)...]), port > 0
+        else {
+            throw AgentFailure("\(self.name) printed \(String(reflecting: String(line))) instead of \(prefix)HOST:PORT")
+        }
+        #expect(line.dropFirst(prefix.count).hasPrefix("127.0.0.1:"), "\(self.name): \(line)")
+        return port
     }
 
     /// Sends SIGTERM and waits (at most `timeout`) for the process to exit; expects exit 0.
@@ -177,6 +205,12 @@ final class AgentProcess: Sendable {
             "\(self.name) exits 0 on SIGTERM\n\(status == .exited(0) ? "" : self.crashReport())",
             sourceLocation: sourceLocation
         )
+    }
+
+    /// Sends `signal` to the running process (SIGSTOP and SIGCONT freeze and thaw it: a peer
+    /// that holds still while a test looks at the node it links to); nothing when not running.
+    func send(_ signal: Int32) {
+        self.state.withLock { $0.current }?.control.signal(signal)
     }
 
     /// Sends SIGKILL and waits for the process to be gone.

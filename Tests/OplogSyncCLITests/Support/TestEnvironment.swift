@@ -39,14 +39,20 @@ enum TestEnvironment {
         .appendingPathComponent("Tests/Interop/muse_like.py").path
 
     /// The `python3` found on `PATH`, or `nil` (Python tests are then skipped).
-    static let python3: String? = {
+    static let python3: String? = Self.onPath("python3")
+
+    /// Debian's `chromium` found on `PATH`, or `nil` (scripts/setup.sh installs it).
+    static let chromium: String? = Self.onPath("chromium")
+
+    /// The executable `name` in the first folder of `PATH` that has one.
+    static func onPath(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for folder in path.split(separator: ":") {
-            let candidate = "\(folder)/python3"
+            let candidate = "\(folder)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
-    }()
+    }
 
     static var hasPython: Bool { Self.python3 != nil }
 }
