@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import OpLog
+import OpLogIdentity
 import Testing
 
 #if canImport(Glibc)
@@ -18,7 +19,9 @@ extension RunProcessTests {
             try await withAgentCluster { cluster in
                 let a = try await cluster.start("A")
                 let silent = try await freeLoopbackPort()
-                let b = try cluster.add("B", peers: [a.address, "127.0.0.1:\(silent)"])
+                // An ID no node holds, at an address nothing answers at.
+                let nobody = NodeFingerprint(certificateDER: Array("nobody".utf8))
+                let b = try cluster.add("B", peers: [try a.peerArgument(), "\(nobody)@127.0.0.1:\(silent)"])
                 try await b.start()
                 let live = try await appendOps(a, session: "live-1", actor: "writer-a", count: 5)
                 let other = try await appendOps(a, session: "live-2", actor: "writer-a", count: 3)
@@ -43,7 +46,7 @@ extension RunProcessTests {
                 #expect(json["version"].flatMap(\.string).map { "oplog-sync \($0)\n" } == version)
                 #expect(json["listen"]?.string == b.address)
                 #expect(json["read_only"] == .bool(false))
-                #expect(json["pending"] == .array([]), "nothing refused before nodes are admitted by id")
+                #expect(json["pending"] == .array([]), "every node here is paired: none was refused")
 
                 let peers = json["peers"]?.elements ?? []
                 try #require(peers.count == 2, "A and the address nothing answers at: \(peers)")
