@@ -43,7 +43,7 @@ extension ReplicationEngine {
                 continue
             case .pending(let token):
                 // Read back before its append was reported complete.
-                origin = self.appends[token]?.entries.first { $0.entry.opID == id }?.origin ?? .local
+                origin = self.pendingAppends.byToken[token]?.entries.first { $0.entry.opID == id }?.origin ?? .local
             case .written(let writtenOrigin):
                 origin = writtenOrigin
                 isSettled = true
@@ -59,8 +59,8 @@ extension ReplicationEngine {
                 } else {
                     origin = .local
                 }
-                self.heldCount -= 1
-                self.heldBytes -= lineBytes
+                self.heldTally.count -= 1
+                self.heldTally.bytes -= lineBytes
             case nil:
                 do {
                     try local.entry.verifyContentID()
@@ -117,11 +117,11 @@ extension ReplicationEngine {
     /// forgotten at a reset of the file knew of it (by `key`), else the arrivals, else this
     /// replica's own writers.
     func restoredOrigin(of id: OpID, key: ReconciliationBound, index: Int, session: SessionID) -> Origin {
-        if let restored = self.restoredOrigins[session], index < restored.count {
+        if let restored = self.priorOrigins.bySequence[session], index < restored.count {
             return restored[index]
         }
-        if let origin = self.resetOrigins[session]?[key] { return origin }
-        return self.restoredArrivals[session]?[id] ?? .local
+        if let origin = self.priorOrigins.atReset[session]?[key] { return origin }
+        return self.priorOrigins.arrivals[session]?[id] ?? .local
     }
 
     mutating func receiveEntries(
@@ -244,7 +244,7 @@ extension ReplicationEngine {
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
-        guard let pending = self.appends[token] else { return }
+        guard let pending = self.pendingAppends.byToken[token] else { return }
         self.settleAppend(token: token, now: now, into: &actions)
         guard var offset = firstOffset else { return }
         // Numbered now, as the file's next lines, instead of when the host reads them back.
@@ -258,7 +258,7 @@ extension ReplicationEngine {
     }
 
     private mutating func settleAppend(token: UInt64, now: Duration, into actions: inout [ReplicationAction]) {
-        guard let pending = self.appends.removeValue(forKey: token) else { return }
+        guard let pending = self.pendingAppends.byToken.removeValue(forKey: token) else { return }
         var replica = self.takeSession(pending.session)
         defer { self.sessions[pending.session] = replica }
         if replica.appendInFlight == token { replica.appendInFlight = nil }
@@ -280,7 +280,7 @@ extension ReplicationEngine {
     /// ``Configuration/appendRetryDelay``, still ahead of anything received since. The ranges
     /// that carried them stay unacknowledged until then.
     mutating func failAppend(token: UInt64, now: Duration) {
-        guard let pending = self.appends.removeValue(forKey: token) else { return }
+        guard let pending = self.pendingAppends.byToken.removeValue(forKey: token) else { return }
         var replica = self.takeSession(pending.session)
         defer { self.sessions[pending.session] = replica }
         if replica.appendInFlight == token { replica.appendInFlight = nil }

@@ -45,7 +45,7 @@ extension ReplicationEngine {
         }
         // Origins the journal already holds (it is what restoreOrigins got) are not recorded
         // again: on a large log that would be one array element per entry, for nothing.
-        let firstUnjournaled = max(firstSequence, UInt64(self.restoredOrigins[session]?.count ?? 0) + 1)
+        let firstUnjournaled = max(firstSequence, UInt64(self.priorOrigins.bySequence[session]?.count ?? 0) + 1)
         guard UInt64(replica.order.count) >= firstUnjournaled else { return [] }
         return [
             .recordOrigins(

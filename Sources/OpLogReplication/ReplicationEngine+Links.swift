@@ -274,7 +274,7 @@ extension ReplicationEngine {
                 self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
             }
         }
-        guard self.heldCount > 0 else { return }
+        guard self.heldTally.count > 0 else { return }
         let holdTimeout = self.configuration.holdTimeout
         for session in self.sessions.keys.sorted() {
             guard let current = self.sessions[session], current.appendInFlight == nil,

@@ -39,7 +39,7 @@ extension ReplicationEngine {
         // The peers the old file's entries came from, by reconciliation key (a re-read entry is
         // matched by its key, as the old numbering kept no op ids); this replica's own are the
         // default.
-        var origins = self.resetOrigins[session] ?? [:]
+        var origins = self.priorOrigins.atReset[session] ?? [:]
         for known in replica.order where !known.origin.isLocal {
             origins[known.key] = known.origin
         }
@@ -53,8 +53,8 @@ extension ReplicationEngine {
             }
         }
         self.sessions[session] = replica
-        self.restoredOrigins[session] = nil
-        self.resetOrigins[session] = origins.isEmpty ? nil : origins
+        self.priorOrigins.bySequence[session] = nil
+        self.priorOrigins.atReset[session] = origins.isEmpty ? nil : origins
         for peer in self.acknowledged.keys.sorted() {
             self.acknowledged[peer]?[session] = nil
         }

@@ -71,7 +71,7 @@ extension ReplicationEngine {
     /// - Complexity: O(origins + arrivals + indexed entries), no hashing beyond the dictionaries'.
     public mutating func restore<Entries>(_ restore: Restore<Entries>) -> [ReplicationAction] {
         precondition(
-            self.links.isEmpty && self.sessions.isEmpty && self.appends.isEmpty,
+            self.links.isEmpty && self.sessions.isEmpty && self.pendingAppends.byToken.isEmpty,
             "restore(_:) comes before any event"
         )
         self.restoreOrigins(restore.origins)
@@ -100,10 +100,10 @@ extension ReplicationEngine {
     /// whose origin journal is longer than ``durableCount(of:)`` rewrites it from
     /// ``origins(of:)``.
     public mutating func restoreProgress(_ progress: [NodeID: [SessionID: UInt64]]) {
-        for session in self.restoredOrigins.keys.sorted() {
+        for session in self.priorOrigins.bySequence.keys.sorted() {
             let count = self.sessions[session]?.order.count ?? 0
-            guard let restored = self.restoredOrigins[session], restored.count > count else { continue }
-            self.restoredOrigins[session] = Array(restored.prefix(count))
+            guard let restored = self.priorOrigins.bySequence[session], restored.count > count else { continue }
+            self.priorOrigins.bySequence[session] = Array(restored.prefix(count))
         }
         for (peer, sessions) in progress where self.links[peer] == nil {
             for (session, acknowledged) in sessions {
@@ -119,7 +119,7 @@ extension ReplicationEngine {
             var restored: [Origin] = []
             restored.reserveCapacity(list.count)
             for node in list { restored.append(self.origin(of: node)) }
-            self.restoredOrigins[session] = restored
+            self.priorOrigins.bySequence[session] = restored
         }
     }
 
@@ -127,9 +127,9 @@ extension ReplicationEngine {
     mutating func restoreArrivals(_ arrivals: [SessionID: [Arrival]]) {
         for session in arrivals.keys.sorted() {
             guard let list = arrivals[session] else { continue }
-            var byID = self.restoredArrivals[session] ?? [:]
+            var byID = self.priorOrigins.arrivals[session] ?? [:]
             for arrival in list { byID[arrival.opID] = self.origin(of: arrival.peer) }
-            self.restoredArrivals[session] = byID
+            self.priorOrigins.arrivals[session] = byID
         }
     }
 

@@ -21,9 +21,9 @@ extension ReplicationEngine {
             for (entry, origin) in incoming {
                 replica.deferred.append(HeldEntry(entry: entry, origin: origin, since: now))
                 replica.status[entry.opID] = .held
-                self.heldBytes += entry.line.count
+                self.heldTally.bytes += entry.line.count
             }
-            self.heldCount += incoming.count
+            self.heldTally.count += incoming.count
             return
         }
         replica.appendRetryAt = nil
@@ -35,9 +35,9 @@ extension ReplicationEngine {
             pool.append(HeldEntry(entry: entry, origin: origin, since: now))
         }
         // Everything waiting is in the pool now: what stays blocked is held again below.
-        self.heldCount -= replica.held.count + replica.deferred.count
-        for held in replica.held.values { self.heldBytes -= held.entry.line.count }
-        for held in replica.deferred { self.heldBytes -= held.entry.line.count }
+        self.heldTally.count -= replica.held.count + replica.deferred.count
+        for held in replica.held.values { self.heldTally.bytes -= held.entry.line.count }
+        for held in replica.deferred { self.heldTally.bytes -= held.entry.line.count }
         replica.held = [:]
         replica.deferred = []
         let holdTimeout = self.configuration.holdTimeout
@@ -56,15 +56,14 @@ extension ReplicationEngine {
         }
         var plan = planWrite(releasing: [])
         let blockedBytes = plan.blocked.reduce(0) { $0 + pool[$1].entry.line.count }
-        if self.heldBytes + blockedBytes > self.configuration.maximumHeldBytes {
+        if self.heldTally.bytes + blockedBytes > self.configuration.maximumHeldBytes {
             // Past the bound, the oldest stop waiting (with what they wait for in the pool), as
             // if their hold had run out: written as orphans, never dropped.
-            let excess = self.heldBytes + blockedBytes - self.configuration.maximumHeldBytes
+            let excess = self.heldTally.bytes + blockedBytes - self.configuration.maximumHeldBytes
             plan = planWrite(releasing: Self.oldest(plan.blocked, of: pool, coveringBytes: excess))
         }
         if !plan.ready.isEmpty {
-            let token = self.nextToken
-            self.nextToken += 1
+            let token = self.pendingAppends.issueToken()
             var lines: [[UInt8]] = []
             var written: [HeldEntry] = []
             var orphans = 0
@@ -89,7 +88,7 @@ extension ReplicationEngine {
                 lines.append(held.entry.line)
                 written.append(held)
             }
-            self.appends[token] = PendingAppend(session: session, entries: written)
+            self.pendingAppends.byToken[token] = PendingAppend(session: session, entries: written)
             replica.appendInFlight = token
             if orphans > 0 {
                 // Reported before the append, so the warning is in the log by the time the
@@ -115,8 +114,8 @@ extension ReplicationEngine {
         guard replica.held[held.entry.opID] == nil else { return }
         replica.held[held.entry.opID] = held
         replica.status[held.entry.opID] = .held
-        self.heldCount += 1
-        self.heldBytes += held.entry.line.count
+        self.heldTally.count += 1
+        self.heldTally.bytes += held.entry.line.count
     }
 
     /// Which of the `blocked` entries of `pool` to release so that at least `excess` line bytes

@@ -97,22 +97,14 @@ public struct ReplicationEngine: Sendable {
     var links: [NodeID: PeerLink] = [:]
     /// What each peer acknowledged, kept across disconnects.
     var acknowledged: [NodeID: [SessionID: UInt64]] = [:]
-    var appends: [UInt64: PendingAppend] = [:]
-    var nextToken: UInt64 = 1
+    /// Appends handed out and not yet completed, by token.
+    var pendingAppends = PendingAppends()
     /// Reconciliations this engine started, to name the next.
     var exchangesStarted: UInt64 = 0
-    var heldCount = 0
-    /// Line bytes of the held entries (held or deferred), over all sessions.
-    var heldBytes = 0
-    /// Origins of the entries of each session's file, by sequence, from before a restart.
-    var restoredOrigins: [SessionID: [Origin]] = [:]
-    /// Peers that entries of each session came from, by op id, from before a restart
-    /// (read-only replicas only; see ``ReplicationAction/recordArrivals(session:arrivals:)``).
-    var restoredArrivals: [SessionID: [OpID: Origin]] = [:]
-    /// Where the entries of each session's file came from (peers only), by reconciliation key,
-    /// as the numbering forgotten at the file's last reset knew it: a re-read entry keeps its
-    /// origin (see ``ReplicationEvent/localFileReset(session:entries:)``).
-    var resetOrigins: [SessionID: [ReconciliationBound: Origin]] = [:]
+    /// How many entries, and how many line bytes, wait in the held pools of all sessions.
+    var heldTally = HeldTally()
+    /// Where the entries read from the files came from, as known before a restart or reset.
+    var priorOrigins = PriorOrigins()
     /// Node ids by ``Origin/peerIndex``.
     var peerNames: [NodeID] = []
 
@@ -129,12 +121,12 @@ public struct ReplicationEngine: Sendable {
     }
 
     /// The number of entries waiting for missing parents, over all sessions.
-    public var heldEntryCount: Int { self.heldCount }
+    public var heldEntryCount: Int { self.heldTally.count }
 
     /// The line bytes of the entries waiting for missing parents, over all sessions. Whenever
     /// a session's entries are staged (on receipt, completion, or a tick), it is brought within
     /// ``Configuration/maximumHeldBytes`` as far as that session's own entries allow.
-    public var heldEntryBytes: Int { self.heldBytes }
+    public var heldEntryBytes: Int { self.heldTally.bytes }
 
     /// Where the peer's acknowledgements of `session` stand (0 if none).
     public func acknowledgedSequence(of peer: NodeID, session: SessionID) -> UInt64 {

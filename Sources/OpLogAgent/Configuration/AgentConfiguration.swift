@@ -65,31 +65,8 @@ public struct AgentConfiguration: Sendable {
     public var staleTailAge: Duration = SessionLog.defaultStaleTailAge
     /// The merge engine's tunables, `isReadOnly` among them.
     public var engine = ReplicationEngine.Configuration()
-    /// Redial backoff: first delay and cap (each delay gets up to 50 % random jitter).
-    public var redialInitialDelay: Duration = .milliseconds(100)
-    public var redialMaximumDelay: Duration = .seconds(10)
-    /// Seeds the redial jitter, for replayable tests; `nil` (the default) uses the system's
-    /// random generator.
-    public var redialSeed: UInt64?
-    /// Wire limits and keepalive timers.
-    public var keepaliveInterval: Duration = .seconds(5)
-    public var idleTimeout: Duration = .seconds(20)
-    public var maximumFrameSize = 32 << 20
-    /// The most a link may hold queued for its peer, in bytes (see ``LinkOutbox``): past it, the
-    /// engine's shipments to that peer wait for its retransmission. A link whose queue does not
-    /// drain for ``idleTimeout`` (the peer stopped reading) is closed.
-    public var maximumLinkQueueBytes = 4 << 20
-    /// A connection not admitted (TLS handshake and hello checked) this long after it opened is
-    /// closed (DESIGN §7).
-    public var handshakeTimeout: Duration = .seconds(10)
-    /// The most accepted connections not yet admitted at once; more are closed as they come.
-    public var maximumUnadmittedConnections = 64
-    /// The largest first frame (the hello) a connection may send before it is admitted.
-    public var maximumHelloSize = 4096
-    /// The most refused IDs the status snapshot lists as `pending` (the oldest go first).
-    public var maximumPendingPeers = 64
-    /// A refused ID is logged at most once per this interval.
-    public var refusalLogInterval: Duration = .seconds(60)
+    /// Redial backoff, link timers and the limits a link and an unadmitted connection live within.
+    public var links = LinkSettings()
 
     /// A configuration with DESIGN §5's defaults: listen on 127.0.0.1:7420, state in
     /// `ROOT/.muse/sync/`.
@@ -133,5 +110,40 @@ public struct AgentConfiguration: Sendable {
         for peer in self.peers where !seen.insert(peer.id).inserted {
             throw AgentError(code: .invalidConfiguration, message: "peer \(peer.id) is given twice")
         }
+    }
+}
+
+extension AgentConfiguration {
+    /// How links are dialled, kept alive and bounded: the defaults suit a studio LAN and the
+    /// internet alike; tests shorten the timers.
+    public struct LinkSettings: Sendable {
+        /// Redial backoff: first delay and cap (each delay gets up to 50 % random jitter).
+        public var redialInitialDelay: Duration = .milliseconds(100)
+        public var redialMaximumDelay: Duration = .seconds(10)
+        /// Seeds the redial jitter, for replayable tests; `nil` (the default) uses the system's
+        /// random generator.
+        public var redialSeed: UInt64?
+        /// Wire limits and keepalive timers.
+        public var keepaliveInterval: Duration = .seconds(5)
+        public var idleTimeout: Duration = .seconds(20)
+        public var maximumFrameSize = 32 << 20
+        /// The most a link may hold queued for its peer, in bytes (see ``LinkOutbox``): past it, the
+        /// engine's shipments to that peer wait for its retransmission. A link whose queue does not
+        /// drain for ``idleTimeout`` (the peer stopped reading) is closed.
+        public var maximumLinkQueueBytes = 4 << 20
+        /// A connection not admitted (TLS handshake and hello checked) this long after it opened is
+        /// closed (DESIGN §7).
+        public var handshakeTimeout: Duration = .seconds(10)
+        /// The most accepted connections not yet admitted at once; more are closed as they come.
+        public var maximumUnadmittedConnections = 64
+        /// The largest first frame (the hello) a connection may send before it is admitted.
+        public var maximumHelloSize = 4096
+        /// The most refused IDs the status snapshot lists as `pending` (the oldest go first).
+        public var maximumPendingPeers = 64
+        /// A refused ID is logged at most once per this interval.
+        public var refusalLogInterval: Duration = .seconds(60)
+
+        /// The defaults documented on each setting.
+        public init() {}
     }
 }

@@ -71,7 +71,7 @@ extension AgentCore {
     /// Closes every link whose peer stopped reading: something waits to be written and nothing
     /// was for the idle timeout. The peer's redial (or ours) starts afresh.
     func closeStalledLinks() {
-        for link in self.links.allLinks where link.outbox.isStalled(timeout: self.configuration.idleTimeout) {
+        for link in self.links.allLinks where link.outbox.isStalled(timeout: self.configuration.links.idleTimeout) {
             self.logger.warning(
                 "peer stopped reading; closing its link",
                 metadata: [

@@ -24,8 +24,6 @@ actor AgentCore {
     var writers: SessionWriters
     /// Work handed to the thread pool: syncs and progress records.
     let background: BackgroundWork
-    /// Callers of ``finishWrites()`` waiting for the last sync and progress record.
-    var drainWaiters: [CheckedContinuation<Void, Never>] = []
     var progress = ProgressBook()
     /// The journals that must survive a restart, and the entry index.
     var records: StateRecords
@@ -34,8 +32,6 @@ actor AgentCore {
     /// The connections refused before admission, for the status snapshot (written by the
     /// links' TLS handshakes, on event loops).
     let admissions: AdmissionBook
-    /// `oplog_sync_fsync_seconds`, recorded by ``runSyncs()`` off the actor.
-    let fsyncSeconds: Timer
 
     /// A core that knows nothing yet: ``start()`` restores what the state folder recorded.
     ///
@@ -63,7 +59,6 @@ actor AgentCore {
         self.nodeID = nodeID
         self.logger = logger
         let metrics = NodeMetrics(factory: metricsFactory)
-        self.fsyncSeconds = metrics.fsyncSeconds
         self.status = StatusKeeping(
             board: statusBoard,
             listen: listen,
@@ -74,7 +69,10 @@ actor AgentCore {
         engineConfiguration.localNode = nodeID
         self.engine = ReplicationEngine(configuration: engineConfiguration)
         self.writers = SessionWriters(isSynchronizing: configuration.synchronizeWrites)
-        self.background = BackgroundWork(progressStore: ProgressStore(folder: stateFolder))
+        self.background = BackgroundWork(
+            progressStore: ProgressStore(folder: stateFolder),
+            fsyncSeconds: metrics.fsyncSeconds
+        )
         self.records = StateRecords(
             journals: StateJournals(folder: stateFolder),
             index: IndexBook(entryIndex: EntryIndex(folder: stateFolder)),

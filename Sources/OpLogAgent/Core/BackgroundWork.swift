@@ -1,4 +1,5 @@
 import DequeModule
+import Metrics
 import OpLog
 import OpLogReplication
 
@@ -15,9 +16,12 @@ struct BackgroundWork: Sendable {
     let progressRequests: AsyncStream<ProgressMarks>.Continuation
     let progressSaves: AsyncStream<ProgressMarks>
     let progressStore: ProgressStore
+    /// `oplog_sync_fsync_seconds`, recorded by ``AgentCore/runSyncs()`` off the actor.
+    let fsyncSeconds: Timer
 
-    init(progressStore: ProgressStore) {
+    init(progressStore: ProgressStore, fsyncSeconds: Timer) {
         self.progressStore = progressStore
+        self.fsyncSeconds = fsyncSeconds
         (self.syncs, self.syncRequests) = AsyncStream.makeStream(of: WrittenAppend.self)
         (self.progressSaves, self.progressRequests) = AsyncStream.makeStream(of: ProgressMarks.self)
     }

@@ -68,7 +68,7 @@ enum PeerConnection {
                 let peer = verified.nodeID
                 peerID = peer
                 let configured = core.configuration.rules(for: verified) ?? .everything
-                let outbox = LinkOutbox(budget: core.configuration.maximumLinkQueueBytes)
+                let outbox = LinkOutbox(budget: core.configuration.links.maximumLinkQueueBytes)
                 let link = LinkHandle(
                     peer: peer,
                     reconciliationKey: hello.reconciliationKey(with: peerHello),

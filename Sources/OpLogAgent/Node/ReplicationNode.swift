@@ -66,11 +66,11 @@ public struct ReplicationNode: Service {
 
     public func run() async throws {
         var wire = WireConfiguration(
-            maximumFrameSize: self.configuration.maximumFrameSize,
-            keepaliveInterval: self.configuration.keepaliveInterval,
-            idleTimeout: self.configuration.idleTimeout
+            maximumFrameSize: self.configuration.links.maximumFrameSize,
+            keepaliveInterval: self.configuration.links.keepaliveInterval,
+            idleTimeout: self.configuration.links.idleTimeout
         )
-        wire.maximumHelloSize = self.configuration.maximumHelloSize
+        wire.maximumHelloSize = self.configuration.links.maximumHelloSize
         let securityOnceReady = SecurityOnceReady()
         let server = try await self.bind(wire: wire, security: securityOnceReady)
         let core: AgentCore
@@ -79,8 +79,8 @@ public struct ReplicationNode: Service {
         let bound: PeerAddress
         let security: LinkSecurity
         let book = AdmissionBook(
-            maximumPending: self.configuration.maximumPendingPeers,
-            logInterval: self.configuration.refusalLogInterval
+            maximumPending: self.configuration.links.maximumPendingPeers,
+            logInterval: self.configuration.links.refusalLogInterval
         )
         do {
             let stateFolder = try StateFolder(
@@ -115,8 +115,8 @@ public struct ReplicationNode: Service {
                 tls: tls,
                 accepted: AcceptedPeers(Array(self.configuration.admittedIDs)),
                 book: book,
-                handshakeTimeout: self.configuration.handshakeTimeout,
-                maximumUnadmitted: self.configuration.maximumUnadmittedConnections,
+                handshakeTimeout: self.configuration.links.handshakeTimeout,
+                maximumUnadmitted: self.configuration.links.maximumUnadmittedConnections,
                 logger: logger
             )
             let listen = self.configuration.listen
@@ -160,9 +160,9 @@ public struct ReplicationNode: Service {
                     core: core,
                     hello: hello,
                     wire: wire,
-                    redialInitialDelay: self.configuration.redialInitialDelay,
-                    redialMaximumDelay: self.configuration.redialMaximumDelay,
-                    seed: self.configuration.redialSeed,
+                    redialInitialDelay: self.configuration.links.redialInitialDelay,
+                    redialMaximumDelay: self.configuration.links.redialMaximumDelay,
+                    seed: self.configuration.links.redialSeed,
                     logger: logger
                 ),
             ] + self.services

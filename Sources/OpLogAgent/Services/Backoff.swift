@@ -52,7 +52,7 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 /// Where a dialler's jitter comes from: the system's generator, or a seeded one
-/// (``AgentConfiguration/redialSeed``).
+/// (``AgentConfiguration/LinkSettings/redialSeed``).
 enum JitterSource: RandomNumberGenerator, Sendable {
     case system
     case seeded(SplitMix64)

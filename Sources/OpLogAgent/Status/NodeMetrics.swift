@@ -1,4 +1,4 @@
-public import CoreMetrics
+import CoreMetrics
 import OpLogReplication
 
 /// The node's metrics (DESIGN §8), made with the factory the node is given, so that two nodes

@@ -213,7 +213,7 @@ public struct NodeStatus: Sendable, Equatable {
     /// the order configured.
     public var peers: [Peer]
     /// Refused IDs that dialled in, the one refused longest ago first; at most
-    /// ``AgentConfiguration/maximumPendingPeers``.
+    /// ``AgentConfiguration/LinkSettings/maximumPendingPeers``.
     public var pending: [PendingPeer]
     public var sessions: [Session]
     public var counters: Counters

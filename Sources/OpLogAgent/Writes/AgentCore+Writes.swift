@@ -42,7 +42,8 @@ extension AgentCore {
                 case .complete:
                     self.complete(written)
                 case .syncInPlace:
-                    self.reportSyncFailure(Self.synchronize(written, timer: self.fsyncSeconds), session: session)
+                    let failure = Self.synchronize(written, timer: self.background.fsyncSeconds)
+                    self.reportSyncFailure(failure, session: session)
                     self.complete(written)
                 case .sync:
                     self.background.syncRequests.yield(written)
@@ -130,8 +131,8 @@ extension AgentCore {
 
     func resumeDrainWaitersIfIdle() {
         guard !self.writers.isSyncInFlight, self.progress.savesInFlight == 0 else { return }
-        for waiter in self.drainWaiters { waiter.resume() }
-        self.drainWaiters = []
+        for waiter in self.writers.drainWaiters { waiter.resume() }
+        self.writers.drainWaiters = []
     }
 
     private func reportSyncFailure(_ error: OpLogError?, session: SessionID) {
@@ -162,7 +163,7 @@ extension AgentCore {
     /// to ``finishSync(_:error:)``. Runs for the agent's lifetime; ``finishWrites()`` waits for
     /// what is in flight before the agent stops it.
     nonisolated func runSyncs() async {
-        let timer = self.fsyncSeconds
+        let timer = self.background.fsyncSeconds
         for await written in self.background.syncs {
             let failure: OpLogError?
             do {
@@ -183,7 +184,7 @@ extension AgentCore {
     func finishWrites() async {
         self.writers.beginShutdown()
         while self.writers.isSyncInFlight || self.progress.savesInFlight > 0 {
-            await withCheckedContinuation { self.drainWaiters.append($0) }
+            await withCheckedContinuation { self.writers.drainWaiters.append($0) }
         }
         self.writers.finishShutdown()
     }

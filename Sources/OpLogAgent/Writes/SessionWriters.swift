@@ -90,6 +90,9 @@ struct SessionWriters: Sendable {
 
     private var sessions: [SessionID: Session] = [:]
     private var phase = Phase.running
+    /// Callers of ``AgentCore/finishWrites()`` waiting for the last sync and progress record
+    /// before the shutdown finishes.
+    var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private let isSynchronizing: Bool
 
     /// - Parameter isSynchronizing: whether written batches are synced before they complete.
