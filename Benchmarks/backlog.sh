@@ -6,7 +6,7 @@
 #
 #   Benchmarks/backlog.sh                                   # 1,000,000 entries, release build
 #   OPLOG_BENCH_BACKLOG_LINES=200000 Benchmarks/backlog.sh  # quicker
-#   OPLOG_SYNC_BIN=.build/debug/oplog-sync Benchmarks/backlog.sh   # an existing binary, no build
+#   OPLOG_BENCH_BINARY=.build/debug/oplog-sync Benchmarks/backlog.sh   # an existing binary, no build
 #
 # Nothing is asserted: the exit status says only whether it ran. Everything goes under one
 # temporary folder, removed however the run ends; the nodes are stopped by pid.

@@ -1,10 +1,10 @@
 # Sourced by the benchmark scripts (needs `repo`, `work` and `fail`): sets `binary` to
-# $OPLOG_SYNC_BIN, or to a release build of oplog-sync in .build-bench, and prints what and where
+# $OPLOG_BENCH_BINARY, or to a release build of oplog-sync in .build-bench, and prints what and where
 # it runs.
 
-if [[ -n "${OPLOG_SYNC_BIN:-}" ]]; then
-    binary="$OPLOG_SYNC_BIN"
-    [[ -x "$binary" ]] || fail "OPLOG_SYNC_BIN=$binary is not an executable"
+if [[ -n "${OPLOG_BENCH_BINARY:-}" ]]; then
+    binary="$OPLOG_BENCH_BINARY"
+    [[ -x "$binary" ]] || fail "OPLOG_BENCH_BINARY=$binary is not an executable"
 else
     echo "== building oplog-sync (release)"
     swift build -c release --package-path "$repo" --scratch-path "$repo/.build-bench" --product oplog-sync \

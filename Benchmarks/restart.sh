@@ -9,7 +9,7 @@
 #
 #   Benchmarks/restart.sh                                   # 1,000,000 entries, release build
 #   OPLOG_BENCH_RESTART_LINES=200000 Benchmarks/restart.sh  # quicker
-#   OPLOG_SYNC_BIN=.build/release/oplog-sync Benchmarks/restart.sh   # an existing binary
+#   OPLOG_BENCH_BINARY=.build/release/oplog-sync Benchmarks/restart.sh   # an existing binary
 #
 # Nothing is asserted. Everything goes under one temporary folder, removed however the run ends;
 # the node is stopped by pid.

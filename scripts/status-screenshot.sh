@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${1:-docs/status-page.png}
-bin=${OPLOG_SYNC_BINARY:-$(swift build --show-bin-path)/oplog-sync}
+bin=${OPLOG_TEST_BINARY:-$(swift build --show-bin-path)/oplog-sync}
 work=$(mktemp -d)
 pids=()
 cleanup() {

@@ -81,13 +81,19 @@ extension RunProcessTests {
         }
 
         @Test(
-            "the config file and the environment: node_id, a peer without an ID, a bad accept ID, each named",
+            "the config file and the environment: node_id, a peer without an ID, a bad accept ID, a typo, a boolean, each named",
             arguments: [
                 ("node_id: studio\n", [String: String](), "oplog-sync id"),
                 ("peers: [\"127.0.0.1:7420\"]\n", [:], "oplog-sync id"),
                 ("peers:\n  - id: NOTANID\n", [:], "peers"),
                 ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_ACCEPT": "NOTANID"], "OPLOG_SYNC_ACCEPT"),
                 ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_PEERS": "127.0.0.1:1"], "OPLOG_SYNC_PEERS"),
+                // A typo is not ignored (a backup configured with one would run read-write).
+                ("readonly: true\n", [:], "unknown key \"readonly\" (the nearest known key is \"read_only\")"),
+                ("peer: []\n", [:], "the nearest known key is \"peers\""),
+                ("read_only: yes\n", [:], "read_only is \"yes\"; it must be true or false"),
+                ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_PEER": "x"], "nearest known one is OPLOG_SYNC_PEERS"),
+                ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_READ_ONLY": "1"], "OPLOG_SYNC_READ_ONLY is \"1\""),
             ]
         )
         func badConfiguredPeers(yaml: String, environment: [String: String], expected: String) async throws {
@@ -104,6 +110,39 @@ extension RunProcessTests {
                 expectOneLineError(output)
                 #expect(output.exitCode == 64, "\(output)")
                 #expect(output.stderr.contains(expected), "\(output)")
+            }
+        }
+
+        /// The shipped `Config/oplog-sync.yaml` passes `--check` as it is and with its example peer
+        /// entry uncommented; `--check` starts nothing and names each setting's source.
+        @Test("--check on the shipped config file, and on its example peer")
+        func checkShippedConfig() async throws {
+            let shipped = TestEnvironment.packageRoot.appendingPathComponent("Config/oplog-sync.yaml")
+            let text = try String(contentsOf: shipped, encoding: .utf8)
+            let example = text.replacingOccurrences(of: "\n#   - id:", with: "\npeers:\n  - id:")
+                .replacingOccurrences(of: "\n#     ", with: "\n    ")
+                .replacingOccurrences(of: "peers: []", with: "")
+            #expect(example != text)
+            try await withTemporaryFolder { folder in
+                let root = folder.path("root")
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+                let withPeer = folder.path("with-peer.yaml")
+                try Data(example.utf8).write(to: URL(fileURLWithPath: withPeer))
+                for (config, peers) in [(shipped.path, "none"), (withPeer, "@studio.local:7420 sessions=song-*")] {
+                    let output = try await Programs.oplogSync(
+                        ["run", "--root", root, "--config", config, "--check"],
+                        environment: ["OPLOG_SYNC_FSYNC": "false"],
+                        timeout: .seconds(60)
+                    )
+                    #expect(output.exitCode == 0, "\(output)")
+                    let lines = output.stdoutLines
+                    #expect(lines.contains { $0.hasPrefix("listen ") && $0.hasSuffix("(config file \(config))") })
+                    #expect(lines.contains { $0.hasPrefix("fsync ") && $0.hasSuffix("(environment OPLOG_SYNC_FSYNC)") })
+                    #expect(lines.contains { $0.hasPrefix("state_dir ") && $0.hasSuffix("(default)") })
+                    #expect(lines.contains { $0.hasPrefix("root ") && $0.hasSuffix("(option)") })
+                    #expect(lines.contains { $0.hasPrefix("peers ") && $0.contains(peers) }, "\(lines)")
+                    #expect(treeListing(root).isEmpty, "--check starts nothing: \(treeListing(root))")
+                }
             }
         }
 

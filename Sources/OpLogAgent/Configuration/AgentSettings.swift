@@ -1,7 +1,9 @@
 import Configuration
+import Foundation
 public import OpLogIdentity
 import OpLogReplication
 public import SystemPackage
+import Yams
 
 /// Settings of `oplog-sync run` that may come from a YAML file (`--config FILE`) or from
 /// `OPLOG_SYNC_*` environment variables; a command-line option overrides both, and the
@@ -63,6 +65,9 @@ public struct AgentSettings: Sendable, Equatable {
     public var staleTailSeconds: Double?
     public var logLevel: String?
     public var http: String?
+    /// Where each key that is set came from, by key: `environment OPLOG_SYNC_…` or
+    /// `config file …` (for `run --check`).
+    public var origins: [String: String] = [:]
 
     public init() {}
 
@@ -75,6 +80,8 @@ public struct AgentSettings: Sendable, Equatable {
         environment: [String: String]
     ) async throws(AgentError) -> AgentSettings {
         let scoped = Self.scoped(environment)
+        try SettingKeys.checkEnvironment(scoped)
+        let fileKeys = try configFile.map { path throws(AgentError) in try Self.checkKeys(of: path) } ?? []
         var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: scoped)]
         var fileEntries: [PeerEntry]?
         if let configFile {
@@ -118,6 +125,13 @@ public struct AgentSettings: Sendable, Equatable {
         )
         settings.logLevel = try Self.value(reader, "log_level", reader.string(forKey: "log_level"))
         settings.http = try Self.value(reader, "http", reader.string(forKey: "http"))
+        for (key, _) in SettingKeys.all {
+            if scoped[key.uppercased()] != nil {
+                settings.origins[key] = "environment OPLOG_SYNC_\(key.uppercased())"
+            } else if let configFile, fileKeys.contains(key) {
+                settings.origins[key] = "config file \(configFile)"
+            }
+        }
         return settings
     }
 
@@ -162,6 +176,24 @@ public struct AgentSettings: Sendable, Equatable {
     public func acceptedIDs() throws(AgentError) -> [NodeFingerprint]? {
         try self.accept?.map { text throws(AgentError) in try PeerConfiguration.parseID(text, origin: self.acceptOrigin)
         }
+    }
+
+    /// Checks the file's keys and the types of their values (``SettingKeys/checkFile(_:file:)``)
+    /// before swift-configuration reads it; a file that is not YAML is left for it to report.
+    /// Returns the keys the file sets.
+    private static func checkKeys(of configFile: FilePath) throws(AgentError) -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: configFile.string),
+            let root = try? Yams.Parser(yaml: data).singleRoot()
+        else { return [] }
+        guard let mapping = root.mapping else {
+            if root.scalar?.string.isEmpty == true || root.scalar?.string == "~" { return [] }
+            throw AgentError(
+                code: .invalidConfiguration,
+                message: "config file \(configFile): must be a mapping of keys (see Config/oplog-sync.yaml)"
+            )
+        }
+        try SettingKeys.checkFile(mapping, file: configFile.string)
+        return Set(mapping.keys.compactMap(\.string))
     }
 
     /// Only `OPLOG_SYNC_*` variables, without the prefix, so a stray `PEERS` in the environment

@@ -83,7 +83,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("config"),
         help: ArgumentHelp(
-            "A YAML file of settings (listen, peers, accept, read_only, state_dir, fsync, hold_seconds, stale_tail_seconds, log_level); OPLOG_SYNC_* environment variables override it, options override both.",
+            "A YAML file of settings (every key: Config/oplog-sync.yaml); OPLOG_SYNC_* environment variables override it, options override both. Unknown keys are errors.",
             valueName: "file"
         )
     )
@@ -119,6 +119,13 @@ struct RunCommand: AsyncParsableCommand {
         help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level")
     )
     var logLevel: String?
+
+    @Flag(
+        name: .customLong("check"),
+        help:
+            "Check the command line, environment and config file, print the effective settings and where each came from, and exit without starting."
+    )
+    var isCheckOnly = false
 
     func validate() throws {
         if let configFile, configFile.isEmpty { throw ValidationError("--config must not be empty") }
@@ -158,6 +165,10 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
 
+        if self.isCheckOnly {
+            self.printEffectiveSettings(configuration, level: level, http: http, settings: settings)
+            return
+        }
         if let http {
             do {
                 try await ControlEndpoint.checkAvailable(http)
@@ -224,6 +235,64 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw AgentError(code: .invalidAddress, message: "--http \(error.message) (or off)", cause: error)
         }
+    }
+
+    /// `--check`'s report on stdout: one line per setting, `key value (source)`, the source
+    /// being `option`, `environment OPLOG_SYNC_…`, `config file …` or `default`.
+    private func printEffectiveSettings(
+        _ configuration: AgentConfiguration,
+        level: Logger.Level,
+        http: PeerAddress?,
+        settings: AgentSettings
+    ) {
+        func source(_ key: String, option: Bool) -> String {
+            option ? "option" : settings.origins[key] ?? "default"
+        }
+        let peers = configuration.peers.map { peer in
+            var text = peer.description
+            if let sessions = peer.rules.sessions { text += " sessions=\(sessions.map(\.text).joined(separator: ","))" }
+            if !peer.rules.isReceiving { text += " receive=false" }
+            return text
+        }
+        let rows: [(String, String, String)] = [
+            ("root", self.rootOptions.root, "option"),
+            ("listen", "\(configuration.listen)", source("listen", option: self.listen != nil)),
+            ("http", http.map { "\($0)" } ?? "off", source("http", option: self.http != nil)),
+            (
+                "peers", peers.isEmpty ? "none" : peers.joined(separator: "; "),
+                source("peers", option: !self.peers.isEmpty)
+            ),
+            (
+                "accept",
+                configuration.accepted.isEmpty
+                    ? "none" : configuration.accepted.map(\.description).joined(separator: ", "),
+                source("accept", option: !self.accepted.isEmpty)
+            ),
+            ("read_only", "\(configuration.isReadOnly)", source("read_only", option: self.isReadOnly)),
+            ("state_dir", configuration.stateDirectory.string, source("state_dir", option: self.stateDirectory != nil)),
+            ("fsync", "\(configuration.synchronizeWrites)", source("fsync", option: self.fsync != nil)),
+            (
+                "hold_seconds", Self.seconds(configuration.engine.holdTimeout),
+                source("hold_seconds", option: self.holdSeconds != nil)
+            ),
+            (
+                "stale_tail_seconds", Self.seconds(configuration.staleTailAge),
+                source("stale_tail_seconds", option: self.staleTailSeconds != nil)
+            ),
+            ("log_level", level.rawValue, source("log_level", option: self.logLevel != nil)),
+        ]
+        let width = rows.map(\.0.count).max() ?? 0
+        var output = StandardOutput()
+        for (key, value, origin) in rows {
+            output.writeLine(key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + "\(value)  (\(origin))")
+        }
+        output.flush()
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let value = Double(seconds) + Double(attoseconds) / 1e18
+        return value == value.rounded() ? "\(Int64(value))" : "\(value)"
     }
 
     /// The one line refusing a node id given by hand.

@@ -106,6 +106,77 @@ import Testing
         }
     }
 
+    /// The one line `read` throws for `yaml` and `environment`; fails the test if it reads them.
+    func refusal(_ yaml: String?, environment: [String: String] = [:]) async throws -> String {
+        do {
+            if let yaml {
+                _ = try await self.withConfigFile(yaml) { file in
+                    try await AgentSettings.read(configFile: file, environment: environment)
+                }
+            } else {
+                _ = try await AgentSettings.read(configFile: nil, environment: environment)
+            }
+        } catch let error as AgentError {
+            #expect(!error.message.contains("\n"), "one line")
+            return error.message
+        }
+        Issue.record("accepted: \(yaml ?? "") \(environment)")
+        return ""
+    }
+
+    /// The typos a new user makes are errors that name the key and the one they meant.
+    @Test(arguments: [
+        ("peer: []\n", "\"peer\"", "\"peers\""),
+        ("readonly: true\n", "\"readonly\"", "\"read_only\""),
+        ("listen: 127.0.0.1:1\nstatedir: /x\n", "\"statedir\"", "\"state_dir\""),
+        ("hold_second: 3\n", "\"hold_second\"", "\"hold_seconds\""),
+    ])
+    func anUnknownFileKeyNamesTheNearestKnownOne(yaml: String, named: String, nearest: String) async throws {
+        let message = try await self.refusal(yaml)
+        #expect(message.contains(named), "\(message)")
+        #expect(message.contains("nearest known key is \(nearest)"), "\(message)")
+        #expect(message.contains("config file "), "\(message)")
+    }
+
+    @Test(arguments: [
+        ("OPLOG_SYNC_PEER", "OPLOG_SYNC_PEERS"),
+        ("OPLOG_SYNC_READONLY", "OPLOG_SYNC_READ_ONLY"),
+        ("OPLOG_SYNC_LOGLEVEL", "OPLOG_SYNC_LOG_LEVEL"),
+        ("OPLOG_SYNC_listen", "OPLOG_SYNC_LISTEN"),
+    ])
+    func anUnknownVariableNamesTheNearestKnownOne(variable: String, nearest: String) async throws {
+        let message = try await self.refusal(nil, environment: [variable: "x", "PATH": "/bin"])
+        #expect(message.contains("unknown environment variable \(variable) "), "\(message)")
+        #expect(message.contains("nearest known one is \(nearest))"), "\(message)")
+    }
+
+    /// One boolean syntax everywhere: `true` and `false`, nothing YAML 1.1 or a shell would
+    /// also take.
+    @Test(arguments: ["yes", "no", "on", "1", "0", "True", "FALSE"])
+    func booleansAreTrueOrFalseOnly(text: String) async throws {
+        let inFile = try await self.refusal("read_only: \(text)\n")
+        #expect(inFile.contains("read_only") && inFile.contains("true or false"), "\(inFile)")
+        let inEnvironment = try await self.refusal(nil, environment: ["OPLOG_SYNC_FSYNC": text])
+        #expect(inEnvironment.contains("OPLOG_SYNC_FSYNC") && inEnvironment.contains("true or false"))
+    }
+
+    @Test func wrongShapesNameTheKey() async throws {
+        #expect(try await self.refusal("hold_seconds: [1]\n").contains("hold_seconds"))
+        #expect(try await self.refusal("accept: {a: 1}\n").contains("accept must be a list"))
+        #expect(try await self.refusal("stale_tail_seconds: soon\n").contains("must be a number"))
+        #expect(try await self.refusal("- listen\n").contains("must be a mapping"))
+    }
+
+    @Test func everyKnownKeyPassesTheCheck() async throws {
+        let settings = try await AgentSettings.read(
+            configFile: nil,
+            environment: ["OPLOG_SYNC_READ_ONLY": "true", "OPLOG_SYNC_FSYNC": "false", "OPLOG_SYNC_HTTP": "off"]
+        )
+        #expect(settings.isReadOnly == true)
+        #expect(settings.synchronizeWrites == false)
+        #expect(settings.http == "off")
+    }
+
     /// The Syncthing docs' device ID, and a second valid one.
     static let studio = "MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD"
     static let laptop = NodeFingerprint(certificateDER: Array("laptop".utf8)).description

@@ -2,10 +2,10 @@ import Foundation
 
 /// Where the programs under test live, and a private folder per test.
 enum TestEnvironment {
-    /// The built `oplog-sync` executable: `OPLOG_SYNC_BINARY` when set, else the one in the
+    /// The built `oplog-sync` executable: `OPLOG_TEST_BINARY` when set, else the one in the
     /// products folder that holds the running test bundle (`.build…/debug/`).
     static let oplogSyncBinary: String = {
-        if let override = ProcessInfo.processInfo.environment["OPLOG_SYNC_BINARY"], !override.isEmpty {
+        if let override = ProcessInfo.processInfo.environment["OPLOG_TEST_BINARY"], !override.isEmpty {
             return override
         }
         var candidates: [URL] = []
@@ -24,7 +24,7 @@ enum TestEnvironment {
             }
         }
         // Fails loudly in the first test that runs it, naming what was searched.
-        return "/nonexistent/oplog-sync (searched beside \(candidates.map(\.path)); set OPLOG_SYNC_BINARY)"
+        return "/nonexistent/oplog-sync (searched beside \(candidates.map(\.path)); set OPLOG_TEST_BINARY)"
     }()
 
     /// The package's root folder, found from this source file's path.
@@ -68,7 +68,7 @@ struct TemporaryFolder: Sendable {
 }
 
 /// Runs `body` with a fresh folder that is removed afterwards (kept when
-/// `OPLOG_SYNC_KEEP_TEST_FOLDERS` is set, for debugging).
+/// `OPLOG_TEST_KEEP_FOLDERS` is set, for debugging).
 func withTemporaryFolder<T>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (TemporaryFolder) async throws -> T
@@ -77,7 +77,7 @@ func withTemporaryFolder<T>(
         .appendingPathComponent("oplog-sync-cli-\(UUID().uuidString)", isDirectory: true)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     defer {
-        if ProcessInfo.processInfo.environment["OPLOG_SYNC_KEEP_TEST_FOLDERS"] == nil {
+        if ProcessInfo.processInfo.environment["OPLOG_TEST_KEEP_FOLDERS"] == nil {
             try? FileManager.default.removeItem(at: url)
         }
     }
