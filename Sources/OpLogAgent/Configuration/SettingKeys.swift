@@ -120,17 +120,17 @@ public enum SettingKeys {
 
     /// Levenshtein distance over characters.
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
         let b = Array(b)
+        // previous[j]: the distance between the part of `a` read so far and b's first j.
         var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+        for (i, character) in a.enumerated() {
+            var current = [i + 1]
+            for j in b.indices {
+                let substitution = previous[j] + (character == b[j] ? 0 : 1)
+                current.append(min(previous[j + 1] + 1, current[j] + 1, substitution))
             }
             previous = current
         }
-        return a.isEmpty ? b.count : previous[b.count]
+        return previous[b.count]
     }
 }
