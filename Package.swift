@@ -210,6 +210,7 @@ let package = Package(
                 "OpLogAgent",
                 "OpLogIdentity",
                 "OpLogReplication",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),

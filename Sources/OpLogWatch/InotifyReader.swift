@@ -207,26 +207,15 @@ struct InotifyReader {
                 )
                 return true
             }
-            // A session folder appeared or went away.
-            guard isDirectory else { return false }
-            let session: SessionID
-            do throws(OpLogError) {
-                session = try SessionID(validating: name)
-            } catch {
-                if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
-                    let skipped = SkippedSessionFolder(
-                        name: name,
-                        path: self.layout.opLogPath.appending(name),
-                        reason: .invalidSessionID(error)
-                    )
-                    self.logger.warning(
-                        "folder not replicated",
-                        metadata: ["folder.path": "\(skipped.path)", "reason": "\(skipped.remedy)"]
-                    )
-                }
+            // A session folder appeared or went away. A symbolic link or a folder whose name is
+            // not a session id that appears is not replicated: the rescan's listing names it, and
+            // the consumer logs it once.
+            let appeared = mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0
+            guard isDirectory, let session = try? SessionID(validating: name) else {
+                if appeared { changes.isRescanNeeded = true }
                 return false
             }
-            if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
+            if appeared {
                 // Watch it; files written before the watch existed are caught by reading it now.
                 self.watchSession(session, into: &changes)
             } else {

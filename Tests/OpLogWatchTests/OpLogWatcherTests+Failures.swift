@@ -53,7 +53,8 @@ extension OpLogWatcherTests {
     }
 
     /// A session made while the watcher runs whose watch fails (EACCES) is retried too, and a
-    /// folder whose name is not a session id is logged as not replicated.
+    /// folder whose name is not a session id that appears asks for a rescan (whose listing names
+    /// it for the consumer to log).
     @Test func aNewSessionFolderThatCannotBeWatchedIsRetried() async throws {
         let logs = InMemoryLogHandler()
         let watches = FailingWatches()
@@ -80,11 +81,11 @@ extension OpLogWatcherTests {
                 atPath: "\(root)/.muse/op_log/has space",
                 withIntermediateDirectories: true
             )
-            let skipped = try await logs.next(within: .seconds(60)) {
-                $0.level == .warning && "\($0.message)" == "folder not replicated"
-            }
-            #expect(skipped.metadata["folder.path"].map { "\($0)" }?.hasSuffix("/op_log/has space") == true)
-            #expect(skipped.metadata["reason"].map { "\($0)" }?.contains("rename") == true)
+            // Not a session: the batch asks for a rescan, whose listing names it (the consumer
+            // logs it once, AgentCore.changedSessions).
+            _ = try await batches.next(within: .seconds(60)) { $0.isRescanNeeded }
+            let listing = try OpLogLayout(root: FilePath(root)).sessionListing()
+            #expect(listing.skipped.map(\.name) == ["has space"])
         }
     }
 

@@ -94,6 +94,9 @@ extension RunProcessTests {
                 ("read_only: yes\n", [:], "read_only is \"yes\"; it must be true or false"),
                 ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_PEER": "x"], "nearest known one is OPLOG_SYNC_PEERS"),
                 ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_READ_ONLY": "1"], "OPLOG_SYNC_READ_ONLY is \"1\""),
+                ("log_format: xml\n", [:], "log format xml is not text or json"),
+                ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_LOG_FORMAT": "JSON"], "log format JSON is not text or json"),
+                ("log_formt: json\n", [:], "the nearest known key is \"log_format\""),
             ]
         )
         func badConfiguredPeers(yaml: String, environment: [String: String], expected: String) async throws {
@@ -130,7 +133,7 @@ extension RunProcessTests {
                 try Data(example.utf8).write(to: URL(fileURLWithPath: withPeer))
                 for (config, peers) in [(shipped.path, "none"), (withPeer, "@studio.local:7420 sessions=song-*")] {
                     let output = try await Programs.oplogSync(
-                        ["run", "--root", root, "--config", config, "--check"],
+                        ["run", "--root", root, "--config", config, "--check", "--log-format", "json"],
                         environment: ["OPLOG_SYNC_FSYNC": "false"],
                         timeout: .seconds(60)
                     )
@@ -140,6 +143,7 @@ extension RunProcessTests {
                     #expect(lines.contains { $0.hasPrefix("fsync ") && $0.hasSuffix("(environment OPLOG_SYNC_FSYNC)") })
                     #expect(lines.contains { $0.hasPrefix("state_dir ") && $0.hasSuffix("(default)") })
                     #expect(lines.contains { $0.hasPrefix("root ") && $0.hasSuffix("(option)") })
+                    #expect(lines.contains { $0.hasPrefix("log_format ") && $0.hasSuffix("json  (option)") }, "\(lines)")
                     #expect(lines.contains { $0.hasPrefix("peers ") && $0.contains(peers) }, "\(lines)")
                     #expect(treeListing(root).isEmpty, "--check starts nothing: \(treeListing(root))")
                 }

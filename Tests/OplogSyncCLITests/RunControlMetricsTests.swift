@@ -73,7 +73,7 @@ extension RunProcessTests {
         func catchUpProgress() async throws {
             let total = 200_000
             try await withAgentCluster { cluster in
-                let a = try cluster.add("A")
+                let a = try cluster.add("A", extraArguments: ["--log-format", "json"])
                 var log: [UInt8] = []
                 log.reserveCapacity(total * 160)
                 for index in 1...total {
@@ -104,6 +104,24 @@ extension RunProcessTests {
                 // Acknowledgements B sent before it froze may still arrive: what is shown later
                 // must be past what the CLI showed.
                 firstDone = firstTable.done
+
+                // While it runs, A logs its progress every 2 s (frozen or not): two lines, with
+                // the catch-up's figures as fields, at least 2 s apart by their own timestamps.
+                var progressLines: [JSONLogLine] = []
+                try await waitFor("A to log B's catch-up twice") {
+                    progressLines = try a.jsonLog().filter { $0.message == "peer catching up" && $0["peer"] == bID }
+                    return progressLines.count >= 2 ? nil : "\(progressLines.count) progress lines"
+                }
+                for line in progressLines {
+                    #expect(line["total"] == "\(total)")
+                    #expect(line["done"].flatMap(Int.init).map { $0 < total } == true, "\(line.object)")
+                }
+                let times = progressLines.compactMap(\.timestamp)
+                #expect(times.count == progressLines.count)
+                for (earlier, later) in zip(times, times.dropFirst()) {
+                    // The log's timestamps are cut to the millisecond.
+                    #expect(later.timeIntervalSince(earlier) >= 1.998, "progress lines \(earlier) and \(later)")
+                }
 
                 // Thaw B until A shows more done, freeze it again, look again.
                 b.send(SIGCONT)

@@ -12,7 +12,7 @@ import Yams
 /// File keys (all optional): `listen`, `peers` (a list: `ID@HOST:PORT` strings, or mappings
 /// with `id`, `address`, `sessions`, `receive`, see ``PeerEntry``), `accept` (a list of node
 /// IDs), `read_only`, `state_dir`, `fsync`, `hold_seconds`, `stale_tail_seconds`, `log_level`,
-/// `http` (the control endpoint's `HOST:PORT`, or `off`). The environment variable of a key is
+/// `log_format` (`text` or `json`), `http` (the control endpoint's `HOST:PORT`, or `off`). The environment variable of a key is
 /// `OPLOG_SYNC_` and the key in capitals (`OPLOG_SYNC_PEERS=ID@a:1,ID@b:2`, `OPLOG_SYNC_ACCEPT=ID,ID`
 /// for lists). `node_id` is read only to be refused: a node's ID is its identity's now
 /// (``retiredNodeID``).
@@ -64,6 +64,7 @@ public struct AgentSettings: Sendable, Equatable {
     public var holdSeconds: Double?
     public var staleTailSeconds: Double?
     public var logLevel: String?
+    public var logFormat: String?
     public var http: String?
     /// Where each key that is set came from, by key: `environment OPLOG_SYNC_…` or
     /// `config file …` (for `run --check`).
@@ -124,6 +125,7 @@ public struct AgentSettings: Sendable, Equatable {
             reader.double(forKey: "stale_tail_seconds")
         )
         settings.logLevel = try Self.value(reader, "log_level", reader.string(forKey: "log_level"))
+        settings.logFormat = try Self.value(reader, "log_format", reader.string(forKey: "log_format"))
         settings.http = try Self.value(reader, "http", reader.string(forKey: "http"))
         for (key, _) in SettingKeys.all {
             if scoped[key.uppercased()] != nil {

@@ -33,6 +33,7 @@ public enum SettingKeys {
         ("hold_seconds", .number),
         ("stale_tail_seconds", .number),
         ("log_level", .text),
+        ("log_format", .text),
         ("http", .text),
         ("node_id", .retired),
     ]

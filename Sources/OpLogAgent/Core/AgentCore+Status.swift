@@ -110,7 +110,7 @@ extension AgentCore {
     }
 
     /// Feeds the connected peer's position to the catch-up tracker, logs what it says
-    /// ("peer catching up" at the start and every few seconds, "peer caught up" once), and
+    /// ("peer catching up" at the start and every 2 s, "peer caught up" once), and
     /// returns the catch-up to show.
     private func followCatchUp(of peer: NodeID, done: UInt64, total: UInt64, now: Duration) -> NodeStatus.CatchUp? {
         switch self.status.catchUp.observe(peer, done: done, total: total, now: now) {

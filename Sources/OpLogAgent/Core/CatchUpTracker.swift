@@ -45,7 +45,7 @@ struct CatchUpTracker: Sendable {
         backlog: UInt64 = 1_000,
         sampleInterval: Duration = .seconds(1),
         samplesKept: Int = 6,
-        logInterval: Duration = .seconds(5)
+        logInterval: Duration = .seconds(2)
     ) {
         precondition(samplesKept >= 2, "a rate needs two samples")
         self.backlog = backlog

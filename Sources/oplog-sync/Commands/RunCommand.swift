@@ -28,7 +28,8 @@ struct RunCommand: AsyncParsableCommand {
             --peer ID@HOST:PORT dials it and lets it in, --accept ID only lets it in; every other \
             node is refused. Prints 'listening on HOST:PORT' on stdout once it accepts connections (with port \
             0, the port the system chose), then 'http on HOST:PORT' once the control endpoint \
-            (--http: /status, /metrics, /healthz and a status page at /) serves; logs to stderr. \
+            (--http: /status, /metrics, /healthz and a status page at /) serves; logs to stderr (--log-format json: \
+            one JSON object per line). \
             SIGTERM or SIGINT: finishes the write in progress and exits 0.
             """
     )
@@ -120,6 +121,12 @@ struct RunCommand: AsyncParsableCommand {
     )
     var logLevel: String?
 
+    @Option(
+        name: .customLong("log-format"),
+        help: ArgumentHelp("text, or json: one JSON object per line (default text).", valueName: "format")
+    )
+    var logFormat: String?
+
     @Flag(
         name: .customLong("check"),
         help:
@@ -157,16 +164,18 @@ struct RunCommand: AsyncParsableCommand {
         }
         let configuration: AgentConfiguration
         let level: Logger.Level
+        let format: LogFormat
         let http: PeerAddress?
         do {
             (configuration, level) = try self.configuration(settings)
+            format = try Self.logFormat(self.logFormat ?? settings.logFormat ?? "text")
             http = try Self.controlAddress(self.http ?? settings.http ?? "127.0.0.1:7421")
         } catch {
             throw ValidationError(error.message)
         }
 
         if self.isCheckOnly {
-            self.printEffectiveSettings(configuration, level: level, http: http, settings: settings)
+            self.printEffectiveSettings(configuration, level: level, format: format, http: http, settings: settings)
             return
         }
         if let http {
@@ -176,7 +185,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw RuntimeFailure(error.message)
             }
         }
-        var logger = Logger(label: "oplog-sync")
+        var logger = Logger(label: "oplog-sync") { label in format.handler(label: label, level: level) }
         logger.logLevel = level
         let board = StatusBoard()
         let metrics = MetricsRegistry()
@@ -242,6 +251,7 @@ struct RunCommand: AsyncParsableCommand {
     private func printEffectiveSettings(
         _ configuration: AgentConfiguration,
         level: Logger.Level,
+        format: LogFormat,
         http: PeerAddress?,
         settings: AgentSettings
     ) {
@@ -280,6 +290,7 @@ struct RunCommand: AsyncParsableCommand {
                 source("stale_tail_seconds", option: self.staleTailSeconds != nil)
             ),
             ("log_level", level.rawValue, source("log_level", option: self.logLevel != nil)),
+            ("log_format", format.rawValue, source("log_format", option: self.logFormat != nil)),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         var output = StandardOutput()
@@ -287,6 +298,13 @@ struct RunCommand: AsyncParsableCommand {
             output.writeLine(key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + "\(value)  (\(origin))")
         }
         output.flush()
+    }
+
+    private static func logFormat(_ name: String) throws(AgentError) -> LogFormat {
+        guard let format = LogFormat(rawValue: name) else {
+            throw AgentError(code: .invalidConfiguration, message: "log format \(name) is not text or json")
+        }
+        return format
     }
 
     private static func seconds(_ duration: Duration) -> String {

@@ -2,6 +2,7 @@ import Foundation
 import OpLog
 import OpLogAgent
 import OpLogIdentity
+import OpLogReplication
 import SystemPackage
 import Testing
 
