@@ -145,6 +145,14 @@ extension RunProcessTests {
                     #expect(lines.contains { $0.hasPrefix("root ") && $0.hasSuffix("(option)") })
                     #expect(lines.contains { $0.hasPrefix("log_format ") && $0.hasSuffix("json  (option)") }, "\(lines)")
                     #expect(lines.contains { $0.hasPrefix("peers ") && $0.contains(peers) }, "\(lines)")
+                    // A row for every key the shipped file shows (set or commented out).
+                    let keys = text.split(separator: "\n").compactMap { line in
+                        line.firstMatch(of: #/^(?:\# )?([a-z_]+):\s/#).map { String($0.output.1) }
+                    }
+                    #expect(keys.count >= 11, "\(keys)")
+                    for key in keys {
+                        #expect(lines.contains { $0.hasPrefix("\(key) ") }, "--check shows \(key): \(lines)")
+                    }
                     #expect(treeListing(root).isEmpty, "--check starts nothing: \(treeListing(root))")
                 }
             }

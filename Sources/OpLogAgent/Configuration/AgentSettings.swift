@@ -1,13 +1,12 @@
-import Configuration
+public import Configuration
 import Foundation
 public import OpLogIdentity
 import OpLogReplication
 public import SystemPackage
 import Yams
 
-/// Settings of `oplog-sync run` that may come from a YAML file (`--config FILE`) or from
-/// `OPLOG_SYNC_*` environment variables; a command-line option overrides both, and the
-/// environment overrides the file.
+/// Settings of `oplog-sync run`, from its command-line options, `OPLOG_SYNC_*` environment
+/// variables and a YAML file (`--config FILE`), in that order of precedence.
 ///
 /// File keys (all optional): `listen`, `peers` (a list: `ID@HOST:PORT` strings, or mappings
 /// with `id`, `address`, `sessions`, `receive`, see ``PeerEntry``), `accept` (a list of node
@@ -66,24 +65,42 @@ public struct AgentSettings: Sendable, Equatable {
     public var logLevel: String?
     public var logFormat: String?
     public var http: String?
-    /// Where each key that is set came from, by key: `environment OPLOG_SYNC_…` or
+    /// Where each key that is set came from, by key: `option`, `environment OPLOG_SYNC_…` or
     /// `config file …` (for `run --check`).
     public var origins: [String: String] = [:]
 
     public init() {}
 
-    /// Reads the environment, then the file (if given), the environment winning.
+    /// Reads the command line's `options`, the environment and the file (if given), in that
+    /// order of precedence (STYLE §9: the options sit in an `InMemoryProvider` ahead of the
+    /// others).
     ///
+    /// - Parameters:
+    ///   - options: the settings given as command-line options, by key (each one of
+    ///     ``SettingKeys/all``): `.string` for text, `.bool`, `.double`, `.stringArray` for a
+    ///     list and for `peers` (each `ID@HOST:PORT`).
+    ///   - configFile: the YAML file, if any.
+    ///   - environment: the process's environment; only `OPLOG_SYNC_*` variables are read.
+    /// - Returns: the settings given, each with ``origins`` naming where it came from.
     /// - Throws: ``AgentError`` naming the file or key when the file is missing or not YAML, or a
     ///   value has the wrong type.
     public static func read(
+        options: [String: ConfigContent] = [:],
         configFile: FilePath?,
         environment: [String: String]
     ) async throws(AgentError) -> AgentSettings {
         let scoped = Self.scoped(environment)
         try SettingKeys.checkEnvironment(scoped)
         let fileKeys = try configFile.map { path throws(AgentError) in try Self.checkKeys(of: path) } ?? []
-        var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: scoped)]
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, content) in options {
+            precondition(SettingKeys.kind(of: key) != nil, "\(key) is not a setting")
+            values[AbsoluteConfigKey([key])] = ConfigValue(content, isSecret: false)
+        }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "options", values: values),
+            EnvironmentVariablesProvider(environmentVariables: scoped),
+        ]
         var fileEntries: [PeerEntry]?
         if let configFile {
             do {
@@ -101,19 +118,19 @@ public struct AgentSettings: Sendable, Equatable {
         var settings = AgentSettings()
         settings.listen = try Self.value(reader, "listen", reader.string(forKey: "listen"))
         let fileName = configFile.map { "config file \($0)" } ?? "config"
-        if scoped["PEERS"] == nil, let fileEntries {
+        if options["peers"] == nil, scoped["PEERS"] == nil, let fileEntries {
             settings.peers = fileEntries
         } else {
             settings.peers = try Self.value(reader, "peers", reader.stringArray(forKey: "peers"))?
                 .map { PeerEntry(text: $0) }
         }
-        if settings.peers != nil {
-            settings.peersOrigin = scoped["PEERS"] != nil ? "OPLOG_SYNC_PEERS" : "\(fileName), peers:"
+        func origin(_ key: String, option: String) -> String {
+            if options[key] != nil { return option }
+            return scoped[key.uppercased()] != nil ? "OPLOG_SYNC_\(key.uppercased())" : "\(fileName), \(key):"
         }
+        if settings.peers != nil { settings.peersOrigin = origin("peers", option: "--peer") }
         settings.accept = try Self.value(reader, "accept", reader.stringArray(forKey: "accept"))
-        if settings.accept != nil {
-            settings.acceptOrigin = scoped["ACCEPT"] != nil ? "OPLOG_SYNC_ACCEPT" : "\(fileName), accept:"
-        }
+        if settings.accept != nil { settings.acceptOrigin = origin("accept", option: "--accept") }
         settings.retiredNodeID = reader.string(forKey: "node_id")
         settings.isReadOnly = try Self.value(reader, "read_only", reader.bool(forKey: "read_only"))
         settings.stateDirectory = try Self.value(reader, "state_dir", reader.string(forKey: "state_dir"))
@@ -128,7 +145,9 @@ public struct AgentSettings: Sendable, Equatable {
         settings.logFormat = try Self.value(reader, "log_format", reader.string(forKey: "log_format"))
         settings.http = try Self.value(reader, "http", reader.string(forKey: "http"))
         for (key, _) in SettingKeys.all {
-            if scoped[key.uppercased()] != nil {
+            if options[key] != nil {
+                settings.origins[key] = "option"
+            } else if scoped[key.uppercased()] != nil {
                 settings.origins[key] = "environment OPLOG_SYNC_\(key.uppercased())"
             } else if let configFile, fileKeys.contains(key) {
                 settings.origins[key] = "config file \(configFile)"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import OpLog
 import OpLogAgent
@@ -67,6 +68,7 @@ struct IdCommand: AsyncParsableCommand {
         let settings: AgentSettings
         do {
             settings = try await AgentSettings.read(
+                options: self.stateDirectory.map { ["state_dir": .string($0)] } ?? [:],
                 configFile: self.configFile.map { FilePath($0) },
                 environment: ProcessInfo.processInfo.environment
             )
@@ -80,7 +82,7 @@ struct IdCommand: AsyncParsableCommand {
                 throw ValidationError("root \(root) is not a folder")
             }
         }
-        let chosen = (self.stateDirectory ?? settings.stateDirectory).map { FilePath($0) }
+        let chosen = settings.stateDirectory.map { FilePath($0) }
         guard let stateFolder = chosen ?? root.map({ AgentConfiguration(root: $0).stateDirectory }) else {
             throw ValidationError("id needs --root DIR (its state is in DIR/.muse/sync) or --state-dir DIR")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import Logging
 import OpLog
@@ -156,6 +157,7 @@ struct RunCommand: AsyncParsableCommand {
         let settings: AgentSettings
         do {
             settings = try await AgentSettings.read(
+                options: self.settingOptions,
                 configFile: self.configFile.map { FilePath($0) },
                 environment: ProcessInfo.processInfo.environment
             )
@@ -168,8 +170,8 @@ struct RunCommand: AsyncParsableCommand {
         let http: PeerAddress?
         do {
             (configuration, level) = try self.configuration(settings)
-            format = try Self.logFormat(self.logFormat ?? settings.logFormat ?? "text")
-            http = try Self.controlAddress(self.http ?? settings.http ?? "127.0.0.1:7421")
+            format = try Self.logFormat(settings.logFormat ?? "text")
+            http = try Self.controlAddress(settings.http ?? "127.0.0.1:7421")
         } catch {
             throw ValidationError(error.message)
         }
@@ -255,9 +257,7 @@ struct RunCommand: AsyncParsableCommand {
         http: PeerAddress?,
         settings: AgentSettings
     ) {
-        func source(_ key: String, option: Bool) -> String {
-            option ? "option" : settings.origins[key] ?? "default"
-        }
+        func source(_ key: String) -> String { settings.origins[key] ?? "default" }
         let peers = configuration.peers.map { peer in
             var text = peer.description
             if let sessions = peer.rules.sessions { text += " sessions=\(sessions.map(\.text).joined(separator: ","))" }
@@ -266,31 +266,31 @@ struct RunCommand: AsyncParsableCommand {
         }
         let rows: [(String, String, String)] = [
             ("root", self.rootOptions.root, "option"),
-            ("listen", "\(configuration.listen)", source("listen", option: self.listen != nil)),
-            ("http", http.map { "\($0)" } ?? "off", source("http", option: self.http != nil)),
+            ("listen", "\(configuration.listen)", source("listen")),
+            ("http", http.map { "\($0)" } ?? "off", source("http")),
             (
                 "peers", peers.isEmpty ? "none" : peers.joined(separator: "; "),
-                source("peers", option: !self.peers.isEmpty)
+                source("peers")
             ),
             (
                 "accept",
                 configuration.accepted.isEmpty
                     ? "none" : configuration.accepted.map(\.description).joined(separator: ", "),
-                source("accept", option: !self.accepted.isEmpty)
+                source("accept")
             ),
-            ("read_only", "\(configuration.isReadOnly)", source("read_only", option: self.isReadOnly)),
-            ("state_dir", configuration.stateDirectory.string, source("state_dir", option: self.stateDirectory != nil)),
-            ("fsync", "\(configuration.synchronizeWrites)", source("fsync", option: self.fsync != nil)),
+            ("read_only", "\(configuration.isReadOnly)", source("read_only")),
+            ("state_dir", configuration.stateDirectory.string, source("state_dir")),
+            ("fsync", "\(configuration.synchronizeWrites)", source("fsync")),
             (
                 "hold_seconds", Self.seconds(configuration.engine.holdTimeout),
-                source("hold_seconds", option: self.holdSeconds != nil)
+                source("hold_seconds")
             ),
             (
                 "stale_tail_seconds", Self.seconds(configuration.staleTailAge),
-                source("stale_tail_seconds", option: self.staleTailSeconds != nil)
+                source("stale_tail_seconds")
             ),
-            ("log_level", level.rawValue, source("log_level", option: self.logLevel != nil)),
-            ("log_format", format.rawValue, source("log_format", option: self.logFormat != nil)),
+            ("log_level", level.rawValue, source("log_level")),
+            ("log_format", format.rawValue, source("log_format")),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         var output = StandardOutput()
@@ -318,45 +318,51 @@ struct RunCommand: AsyncParsableCommand {
         "\(origin) is no longer supported: a node's ID is its identity's now; `oplog-sync id` prints it"
     }
 
-    /// Options over environment over file over defaults, each value checked.
+    /// The settings given as options, for ``AgentSettings/read(options:configFile:environment:)``,
+    /// which ranks them above the environment and the file.
+    private var settingOptions: [String: ConfigContent] {
+        var options: [String: ConfigContent] = [:]
+        options["listen"] = self.listen.map { .string($0) }
+        options["peers"] = self.peers.isEmpty ? nil : .stringArray(self.peers)
+        options["accept"] = self.accepted.isEmpty ? nil : .stringArray(self.accepted)
+        options["read_only"] = self.isReadOnly ? .bool(true) : nil
+        options["state_dir"] = self.stateDirectory.map { .string($0) }
+        options["fsync"] = self.fsync.map { .bool($0) }
+        options["hold_seconds"] = self.holdSeconds.map { .double($0) }
+        options["stale_tail_seconds"] = self.staleTailSeconds.map { .double($0) }
+        options["log_level"] = self.logLevel.map { .string($0) }
+        options["log_format"] = self.logFormat.map { .string($0) }
+        options["http"] = self.http.map { .string($0) }
+        return options
+    }
+
+    /// The settings checked, with the defaults for those not given.
     private func configuration(_ settings: AgentSettings) throws(AgentError) -> (AgentConfiguration, Logger.Level) {
         var configuration = AgentConfiguration(root: FilePath(self.rootOptions.root))
-        if let listen = self.listen ?? settings.listen {
+        if let listen = settings.listen {
             configuration.listen = try PeerAddress(parsing: listen)
         }
         if settings.retiredNodeID != nil {
             throw AgentError(code: .invalidConfiguration, message: Self.retiredNodeIDMessage("config node_id"))
         }
-        if self.peers.isEmpty {
-            configuration.peers = try settings.peerConfigurations() ?? []
-        } else {
-            configuration.peers = try self.peers.map { text throws(AgentError) in
-                try PeerConfiguration(parsing: text, origin: "--peer")
-            }
-        }
-        if self.accepted.isEmpty {
-            configuration.accepted = try settings.acceptedIDs() ?? []
-        } else {
-            configuration.accepted = try self.accepted.map { text throws(AgentError) in
-                try PeerConfiguration.parseID(text, origin: "--accept")
-            }
-        }
-        if let stateDirectory = self.stateDirectory ?? settings.stateDirectory {
+        configuration.peers = try settings.peerConfigurations() ?? []
+        configuration.accepted = try settings.acceptedIDs() ?? []
+        if let stateDirectory = settings.stateDirectory {
             configuration.stateDirectory = FilePath(stateDirectory)
         }
-        configuration.isReadOnly = self.isReadOnly || (settings.isReadOnly ?? false)
-        configuration.synchronizeWrites = self.fsync ?? settings.synchronizeWrites ?? true
-        let holdSeconds = self.holdSeconds ?? settings.holdSeconds ?? 10
+        configuration.isReadOnly = settings.isReadOnly ?? false
+        configuration.synchronizeWrites = settings.synchronizeWrites ?? true
+        let holdSeconds = settings.holdSeconds ?? 10
         guard holdSeconds.isFinite, (0...86_400).contains(holdSeconds) else {
             throw AgentError(code: .invalidConfiguration, message: "hold seconds must be between 0 and 86400")
         }
         configuration.engine.holdTimeout = .milliseconds(Int64(holdSeconds * 1000))
-        let staleTailSeconds = self.staleTailSeconds ?? settings.staleTailSeconds ?? 10
+        let staleTailSeconds = settings.staleTailSeconds ?? 10
         guard staleTailSeconds.isFinite, (0...86_400).contains(staleTailSeconds) else {
             throw AgentError(code: .invalidConfiguration, message: "stale tail seconds must be between 0 and 86400")
         }
         configuration.staleTailAge = .milliseconds(Int64(staleTailSeconds * 1000))
-        let levelName = self.logLevel ?? settings.logLevel ?? "info"
+        let levelName = settings.logLevel ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else {
             throw AgentError(
                 code: .invalidConfiguration,

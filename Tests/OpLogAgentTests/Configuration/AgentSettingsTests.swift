@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import OpLog
 import OpLogAgent
@@ -76,6 +77,32 @@ import Testing
         #expect(settings.peersOrigin == "OPLOG_SYNC_PEERS")
         #expect(settings.synchronizeWrites == false)
         #expect(settings.isReadOnly == nil)
+    }
+
+    /// STYLE §9: options sit ahead of the environment and the file, and `--check` says so.
+    @Test func optionsOverrideTheEnvironmentAndTheFile() async throws {
+        let yaml = "listen: 0.0.0.0:7000\npeers: [a:1]\nlog_format: text\nhold_seconds: 3\nread_only: false\n"
+        let settings = try await self.withConfigFile(yaml) { file in
+            try await AgentSettings.read(
+                options: [
+                    "listen": .string("127.0.0.1:1"), "peers": .stringArray(["p:1"]), "log_format": .string("json"),
+                    "read_only": .bool(true),
+                ],
+                configFile: file,
+                environment: ["OPLOG_SYNC_LISTEN": "9.9.9.9:9", "OPLOG_SYNC_PEERS": "c:3", "OPLOG_SYNC_HOLD_SECONDS": "4"]
+            )
+        }
+        #expect(settings.listen == "127.0.0.1:1")
+        #expect(settings.peers == [.init(text: "p:1")])
+        #expect(settings.peersOrigin == "--peer")
+        #expect(settings.logFormat == "json")
+        #expect(settings.isReadOnly == true)
+        #expect(settings.holdSeconds == 4, "the environment still beats the file")
+        #expect(settings.origins["listen"] == "option")
+        #expect(settings.origins["peers"] == "option")
+        #expect(settings.origins["hold_seconds"] == "environment OPLOG_SYNC_HOLD_SECONDS")
+        #expect(settings.origins["read_only"] == "option")
+        #expect(settings.origins["state_dir"] == nil)
     }
 
     @Test func nothingSetMeansEveryDefault() async throws {
