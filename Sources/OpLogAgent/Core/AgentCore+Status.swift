@@ -1,5 +1,6 @@
 import Logging
 import OpLog
+import OpLogIdentity
 import OpLogReplication
 
 // The status snapshot: what another service may read of the node at any time, and the metrics
@@ -25,9 +26,14 @@ extension AgentCore {
         peerIDs.formUnion(self.status.peers.answeredPeers)
         var peers = peerIDs.sorted().map { peer in
             let link = self.links.link(to: peer)
+            // Only what the peer is sent counts: a session its rules do not share, or a peer
+            // that takes nothing, is never acknowledged and is not lag.
+            let rules = link?.rules ?? self.configuredRules(of: peer)
             var lag: UInt64 = 0
+            var shipped: UInt64 = 0
             var oldest: Duration?
-            let progress = zip(sessions, counts).map { session, count in
+            let progress = zip(sessions, counts).filter { session, _ in rules.sends(session) }.map { session, count in
+                shipped += count
                 let acknowledged = min(self.engine.acknowledgedSequence(of: peer, session: session), count)
                 lag += count - acknowledged
                 if acknowledged < count {
@@ -51,7 +57,7 @@ extension AgentCore {
                 lastSeen: traffic.lastReceived,
                 bytesSent: traffic.bytesSent,
                 bytesReceived: traffic.bytesReceived,
-                catchUp: link == nil ? nil : self.followCatchUp(of: peer, done: total - lag, total: total, now: now)
+                catchUp: link == nil ? nil : self.followCatchUp(of: peer, done: shipped - lag, total: shipped, now: now)
             )
         }
         let oldestEntry = zip(sessions, counts).compactMap { session, count in
@@ -90,6 +96,14 @@ extension AgentCore {
         )
         self.status.board.publish(status)
         self.status.metrics.update(from: status)
+    }
+
+    /// The rules of a peer without a link: its `peers:` entry's, else everything.
+    private func configuredRules(of peer: NodeID) -> PeerRules {
+        guard let id = try? NodeFingerprint(parsing: peer.rawValue),
+            let configured = self.configuration.rules(for: id)
+        else { return .everything }
+        return PeerRules(sessions: configured.sessions, receives: configured.isReceiving)
     }
 
     /// The node's running totals.

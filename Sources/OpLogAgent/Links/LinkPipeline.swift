@@ -26,6 +26,8 @@ enum LinkPipeline {
     struct Adopted: Sendable {
         let connection: NIOAsyncChannel<WireMessage, WireMessage>
         let traffic: LinkTraffic
+        /// Succeeds once the TLS handshake completed (the peer's certificate is verified).
+        let handshake: EventLoopFuture<Void>
     }
 
     /// Configures a new connection's pipeline. Used as the bootstrap's channel initializer on
@@ -77,6 +79,8 @@ enum LinkPipeline {
             case .dialled(let peer):
                 try pipeline.addHandler(security.clientHandler(expecting: peer, address: address, admission: admission))
             }
+            let handshake = TLSHandshakeWaiter(eventLoop: channel.eventLoop)
+            try pipeline.addHandler(handshake)
             try WirePipeline.configure(pipeline, configuration: wire, frameLimit: limit)
             return Connection(channel: channel, admission: admission)
         }
@@ -93,7 +97,8 @@ enum LinkPipeline {
         let adopted = try await channel.eventLoop.submit {
             Adopted(
                 connection: try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel),
-                traffic: try channel.pipeline.syncOperations.handler(type: LinkTrafficHandler.self).traffic
+                traffic: try channel.pipeline.syncOperations.handler(type: LinkTrafficHandler.self).traffic,
+                handshake: try channel.pipeline.syncOperations.handler(type: TLSHandshakeWaiter.self).completed
             )
         }.get()
         let connection = adopted.connection

@@ -11,8 +11,9 @@ import Glibc
 
 /// One TLS connection to a peer, from handshake to close.
 enum PeerConnection {
-    /// Runs the connection: exchanges hellos (`hello` with a nonce of its own for this
-    /// connection, so that each link has its own reconciliation key) over TLS, checks that the
+    /// Runs the connection: once the TLS handshake completed, exchanges hellos (`hello` with a
+    /// nonce of its own for this connection, so that each link has its own reconciliation key,
+    /// and `takesEntries` false for a peer whose rules say `receive: false`), checks that the
     /// peer's hello names the node ID its certificate proved (``LinkTLS/verifiedPeer(of:)``),
     /// admits it (``LinkAdmission/admit()``: full-size frames, no deadline), registers the link
     /// with the core, then pumps
@@ -44,6 +45,13 @@ enum PeerConnection {
         hello.nonce = Hello.makeNonce()
         do {
             try await channel.executeThenClose { inbound, outbound in
+                // The hello says whether this node takes the peer's entries, by the peer's
+                // rules: known once TLS has verified who the peer is, which neither side needs
+                // the other's hello for.
+                try await adopted.handshake.get()
+                if let verified = try await LinkTLS.verifiedPeer(of: underlying) {
+                    hello.takesEntries = core.configuration.rules(for: verified)?.isReceiving ?? true
+                }
                 try await outbound.write(.hello(hello))
                 var messages = inbound.makeAsyncIterator()
                 guard let first = try await messages.next() else {

@@ -110,6 +110,11 @@ final class AgentProcess: Sendable {
         self.state.withLock { $0.options.peers = peers }
     }
 
+    /// Replaces the extra options used from the next start on (such as `--config FILE`).
+    func setExtraArguments(_ arguments: [String]) {
+        self.state.withLock { $0.options.extraArguments = arguments }
+    }
+
     /// Adds to the `--accept` list used from the next start on.
     func accept(_ ids: [String]) {
         self.state.withLock { $0.options.accepted += ids }
