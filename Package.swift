@@ -249,6 +249,8 @@ let package = Package(
             dependencies: [
                 "OpLog",
                 "OpLogIdentity",
+                "OpLogReplication",
+                "OpLogWire",
                 "oplog-sync",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

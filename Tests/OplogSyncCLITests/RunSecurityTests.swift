@@ -1,5 +1,7 @@
 import Foundation
 import OpLogIdentity
+import OpLogReplication
+import OpLogWire
 import SystemPackage
 import Testing
 
@@ -204,6 +206,82 @@ extension RunProcessTests {
                 )
                 print("unfinishedFramesCostLittle: A's RSS \(before >> 10) KiB before, peak \(after >> 10) KiB during")
                 try await Self.expectStillReplicating(cluster, a, b)
+            }
+        }
+        /// The Lamport and checkpoint attacks of issue #13, sent by a peer A admits (a pinned
+        /// identity, the real protocol): entries with `lamport_ts` 2^63 − 1 and 2^53 and a
+        /// checkpoint with `lamport_ts` 9·10^18 are refused and counted, the valid entry sent with
+        /// them is written, `append` on that session carries on above it, and A and B keep
+        /// replicating with their checkpoint unpoisoned.
+        @Test("an admitted peer's out-of-range lamport_ts and poisoned checkpoint are refused; A keeps replicating")
+        func hostilePeerValuesAreRefused() async throws {
+            try await withAgentCluster { cluster in
+                let (a, b) = try await Self.pairedNodes(cluster)
+                _ = try await a.commands(Self.session).oplogSync("checkpoint", ["--snapshot", "honest"])
+                try await waitFor("the honest checkpoint on B") {
+                    let text = (try? String(contentsOfFile: b.files(Self.session).checkpointPath, encoding: .utf8)) ?? ""
+                    return text.contains("honest") ? nil : "not yet"
+                }
+                let rejectedBefore = try await a.metrics().value("oplog_sync_entries_rejected_total", ["reason": "invalid_entry"]) ?? 0
+                let huge = museLine(actor: "alice", lamportTimestamp: 0).replacingOccurrences(
+                    of: #""lamport_ts":0"#,
+                    with: #""lamport_ts":9223372036854775807"#
+                )
+                let tooBig = museLine(actor: "alice", lamportTimestamp: 9_007_199_254_740_992)
+                let valid = museLine(actor: "mallory", lamportTimestamp: 100)
+                let validID = try #require(opID(of: Array(valid.utf8)))
+                let poison = RunProcessTests.CheckpointTests.museCheckpoint(
+                    session: Self.session,
+                    snapshotID: "poison",
+                    lamportTimestamp: 9_000_000_000_000_000_000,
+                    opCount: 1
+                )
+                let outcome = try await HostilePeer.send(
+                    [
+                        .replication(
+                            .entries(
+                                EntryBatch(
+                                    session: Self.session,
+                                    after: 0,
+                                    through: 3,
+                                    lines: [huge, tooBig, valid].map { Array($0.utf8) }
+                                )
+                            )
+                        ),
+                        .replication(.checkpoint(session: Self.session, bytes: Array(poison.utf8))),
+                    ],
+                    port: a.port,
+                    identity: try cluster.identities.take(),
+                    expecting: try NodeFingerprint(parsing: try #require(a.nodeID))
+                )
+                #expect(!outcome.received.isEmpty, "A linked the admitted peer and answered it")
+
+                try await waitFor("the valid entry on A and B") {
+                    holdsGap(a.replica(Self.session), [validID]) ?? holdsGap(b.replica(Self.session), [validID])
+                }
+                for agent in [a, b] {
+                    let lines = agent.files(Self.session).completeLines().map(\.text)
+                    #expect(!lines.contains(huge) && !lines.contains(tooBig), "\(agent.name) wrote an out-of-range entry")
+                    let checkpoint = (try? String(contentsOfFile: agent.files(Self.session).checkpointPath, encoding: .utf8)) ?? ""
+                    #expect(checkpoint.contains("honest") && !checkpoint.contains("poison"), "\(agent.name): \(checkpoint)")
+                }
+                let rejected = try await a.metrics().value("oplog_sync_entries_rejected_total", ["reason": "invalid_entry"]) ?? 0
+                #expect(rejected - rejectedBefore == 2, "both out-of-range entries counted: \(rejected - rejectedBefore)")
+                let refusals = a.logText().split(separator: "\n").filter {
+                    $0.contains("message rejected") && $0.contains("reason=invalid_checkpoint")
+                }
+                #expect(refusals.count == 1, "the poisoned checkpoint is refused and logged once: \(refusals)")
+
+                // The clock carries on above the valid entry, on the node that took it.
+                let next = try await a.commands(Self.session).append(actor: "writer-a", op: #"{"op":"insert"}"#)
+                let entries = try readEntries(a.files(Self.session))
+                #expect(entries.first { $0.opID == next }?.lamportTimestamp == 101)
+                try await Self.expectStillReplicating(cluster, a, b)
+                _ = try await b.commands(Self.session).oplogSync("checkpoint", ["--snapshot", "after"])
+                try await waitFor("B's new checkpoint on A") {
+                    let text = (try? String(contentsOfFile: a.files(Self.session).checkpointPath, encoding: .utf8)) ?? ""
+                    return text.contains("after") ? nil : "A has \(text)"
+                }
             }
         }
     }
