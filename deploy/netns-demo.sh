@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Three hosts on one machine: a studio, a laptop and a read-only backup, each in its own network
-# namespace with its own address (10.77.0.1-3) on a bridge that lives in a fourth namespace, so
-# nothing is added to this machine's own network. The script pairs them by node ID, starts one
-# `oplog-sync run` in each, writes on the studio and the laptop, waits until all three hold the
-# same lines and the same checkpoint, shows `oplog-sync status` as each host sees it (each node's
-# control endpoint is on its own namespace's 127.0.0.1:7421), and tears everything down, also
-# when it fails or is interrupted. Exits 0 once the three replicas converged.
+# namespace with its own address (10.77.0.1-3) on a bridge that lives in a namespace of its own,
+# so nothing is added to this machine's own network; and a fourth host (10.77.0.4) that nobody
+# paired with. The script pairs the three by node ID, starts one `oplog-sync run` in each host,
+# writes on the studio and the laptop, waits until the three hold the same lines and the same
+# checkpoint, checks that the stranger got nothing and is listed as refused, shows
+# `oplog-sync status` as each host sees it (each node's control endpoint is on its own
+# namespace's 127.0.0.1:7421), and tears everything down, also when it fails or is interrupted.
+# Exits 0 once the three replicas converged and the stranger was refused.
 #
 #   sudo bash deploy/netns-demo.sh [PATH-TO-oplog-sync]
 #
@@ -31,8 +33,8 @@ fi
 # names stay within 15 bytes).
 tag="osd$$"
 switch="$tag-sw"
-hosts=(studio laptop backup)
-declare -A address=([studio]=10.77.0.1 [laptop]=10.77.0.2 [backup]=10.77.0.3)
+hosts=(studio laptop backup stranger)
+declare -A address=([studio]=10.77.0.1 [laptop]=10.77.0.2 [backup]=10.77.0.3 [stranger]=10.77.0.4)
 work=$(mktemp -d)
 pids=()
 made=()
@@ -56,7 +58,7 @@ trap 'exit 130' INT TERM
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 in_host() { local host=$1; shift; ip netns exec "$tag-$host" "$@"; }
 
-say "# three hosts: network namespaces $tag-{studio,laptop,backup} on a bridge in $switch"
+say "# four hosts: network namespaces $tag-{studio,laptop,backup,stranger} on a bridge in $switch"
 ip netns add "$switch"
 made+=("$switch")
 ip -n "$switch" link add br0 type bridge
@@ -105,6 +107,8 @@ start() {
 start studio --accept "${id[laptop]}" --accept "${id[backup]}"
 start laptop --peer "${id[studio]}@${address[studio]}:7420" --accept "${id[backup]}"
 start backup --read-only --peer "${id[studio]}@${address[studio]}:7420" --peer "${id[laptop]}@${address[laptop]}:7420"
+# A node nobody paired with: it dials the studio, which refuses it.
+start stranger --peer "${id[studio]}@${address[studio]}:7420"
 
 say "# writers on the studio and the laptop, one session"
 for pitch in 60 64 67; do
@@ -133,7 +137,7 @@ converged() {
 say "# waiting for the three replicas to converge"
 for _ in $(seq 600); do converged && break; sleep 0.1; done
 converged || { echo "netns-demo: the replicas did not converge within 60 s" >&2; exit 1; }
-for host in "${hosts[@]}"; do
+for host in studio laptop backup; do
     printf '%s: %s lines, checkpoint %s\n' "$host" "$(wc -l <"$work/$host/.muse/op_log/song/ops.jsonl")" \
         "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["snapshot_id"])' \
             "$work/$host/.muse/op_log/song/checkpoint.json")"
@@ -154,9 +158,25 @@ for _ in $(seq 300); do
     linked studio 2 && linked laptop 2 && linked backup 2 && break
     sleep 0.1
 done
-for host in "${hosts[@]}"; do
+for host in studio laptop backup; do
     linked "$host" 2 || { echo "netns-demo: $host does not show its two peers linked and current" >&2; exit 1; }
 done
+
+# The stranger got nothing, and the studio lists it as refused, with the option that admits it.
+if [[ -e "$work/stranger/.muse/op_log/song" ]]; then
+    echo "netns-demo: the stranger, never paired, received the session" >&2
+    exit 1
+fi
+for _ in $(seq 100); do
+    in_host studio "$bin" status --json | grep -q "\"${id[stranger]}\"" && break
+    sleep 0.1
+done
+in_host studio "$bin" status --json | python3 -c '
+import json, sys
+pending = [p["id"] for p in json.load(sys.stdin)["pending"]]
+sys.exit(0 if sys.argv[1] in pending else 1)' "${id[stranger]}" ||
+    { echo "netns-demo: the studio does not list the stranger as pending" >&2; exit 1; }
+echo "stranger: no session received; the studio lists it as pending (--accept ${id[stranger]} would admit it)"
 
 for host in "${hosts[@]}"; do
     say "[$host] oplog-sync status"
@@ -171,4 +191,4 @@ for pid in "${pids[@]}"; do
     [[ $code -eq 0 ]] || { echo "netns-demo: daemon $pid exited $code" >&2; exit 1; }
 done
 pids=()
-echo "netns-demo: converged across three namespaces; all daemons exited 0"
+echo "netns-demo: converged across three namespaces, the fourth refused; all daemons exited 0"

@@ -19,7 +19,8 @@ import OpLogReplication
 /// sessions [{ id string, entries int, lamport_ts int|null, checkpoint string|null }]
 /// ```
 ///
-/// A peer's `id` is `null` for a configured address whose node has not answered yet;
+/// A configured peer whose address has not answered yet is listed with its configured `id`
+/// (`null` only for an address given without one, which today's configuration refuses);
 /// `rate_per_s` is 0 until the catch-up was measured twice, and `eta_s` is `null` while the
 /// rate is 0.
 public struct StatusDocument: Codable, Sendable, Equatable {

@@ -94,7 +94,8 @@ public enum StatusReport {
 
     private static func state(of peer: StatusDocument.Peer) -> String {
         if peer.connected { return "connected" }
-        if peer.id == nil { return "not answered" }
+        // A configured address that nothing has answered at since this node started.
+        if peer.lastSeen == nil, peer.address != nil { return "not answered" }
         return "offline"
     }
 

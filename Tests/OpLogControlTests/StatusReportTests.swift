@@ -9,6 +9,21 @@ import Testing
 @Suite struct StatusReportTests {
     private let now = Date(timeIntervalSince1970: 1_800_000_012)
 
+    /// A configured peer nothing has answered at is listed by its configured ID, as not
+    /// answered; one known from before (no address now) that is away, as offline.
+    @Test func aConfiguredPeerThatNeverAnsweredShowsItsIDAsNotAnswered() {
+        var status = sampleStatus()
+        status.peers = [
+            NodeStatus.Peer(id: NodeID("mixer"), address: "127.0.0.1:7700", isConnected: false, lagEntries: 2),
+            NodeStatus.Peer(id: NodeID("backup"), address: nil, isConnected: false, lagEntries: 0),
+        ]
+        let report = StatusReport.render(StatusDocument(status, version: "1"), now: self.now)
+        let lines = report.split(separator: "\n").map(String.init)
+        let mixer = lines.first { $0.hasPrefix("mixer") } ?? ""
+        #expect(mixer.contains("not answered") && mixer.contains("127.0.0.1:7700"), "\(report)")
+        #expect((lines.first { $0.hasPrefix("backup") } ?? "").contains("offline"), "\(report)")
+    }
+
     @Test func theReportShowsPeersCatchUpSessionsAndPending() {
         let report = StatusReport.render(StatusDocument(sampleStatus(), version: "9.8.7"), now: self.now)
         let lines = report.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

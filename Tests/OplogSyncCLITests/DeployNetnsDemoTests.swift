@@ -5,16 +5,20 @@ import Testing
 import Glibc
 #endif
 
-/// DESIGN §8, deploy/: `deploy/netns-demo.sh` brings up three hosts in network namespaces,
-/// replicates a session across them over their own addresses and tears everything down; without
-/// root it refuses in one line. CI runs as root, so there it runs in full.
+/// DESIGN §8, deploy/, and issue #13 item 9: `deploy/netns-demo.sh` brings up three hosts in
+/// network namespaces, replicates a session across them over their own addresses (mutual TLS,
+/// pinned IDs), shows that a fourth host nobody paired with gets nothing, and tears everything
+/// down; without root it refuses in one line. CI runs as root, so there it runs in full.
 @Suite("deploy: the three-host network namespace demo")
 struct DeployNetnsDemoTests {
     private static var script: String {
         TestEnvironment.packageRoot.appendingPathComponent("deploy/netns-demo.sh").path
     }
 
-    @Test("as root: three namespaces converge, each shows its peers, and nothing is left behind", .enabled(if: getuid() == 0))
+    @Test(
+        "as root: three namespaces converge over TLS, a fourth unpaired one gets nothing, and nothing is left behind",
+        .enabled(if: getuid() == 0)
+    )
     func convergesAcrossNamespaces() async throws {
         let output = try await Programs.run(
             "/bin/bash",
@@ -23,7 +27,11 @@ struct DeployNetnsDemoTests {
             timeout: .seconds(300)
         )
         #expect(output.exitCode == 0, "\(output)")
-        #expect(output.stdout.contains("converged across three namespaces; all daemons exited 0"), "\(output)")
+        #expect(
+            output.stdout.contains("converged across three namespaces, the fourth refused; all daemons exited 0"),
+            "\(output)"
+        )
+        #expect(output.stdout.contains("stranger: no session received; the studio lists it as pending"), "\(output)")
         for host in ["studio", "laptop", "backup"] {
             #expect(output.stdout.contains("[\(host)] oplog-sync status"), "\(host)'s status is shown")
             #expect(output.stdout.contains("\(host): 5 lines, checkpoint take-1"), "\(output.stdout)")

@@ -69,7 +69,7 @@ extension RunProcessTests {
                 #expect(linked["catch_up"] == .null)
 
                 let unanswered = peers[1]
-                #expect(unanswered["id"] == .null)
+                #expect(unanswered["id"]?.string == nobody.description, "its configured ID")
                 #expect(unanswered["address"]?.string == "127.0.0.1:\(silent)")
                 #expect(unanswered["connected"] == .bool(false))
                 #expect(unanswered["lag_entries"]?.integer == 8, "it lacks every entry, as far as B knows")

@@ -20,7 +20,6 @@ extension AgentCore {
         let now = self.now
         let sessions = self.engine.knownSessions
         let counts = sessions.map { UInt64(self.engine.durableCount(of: $0)) }
-        let total = counts.reduce(0, +)
         var peerIDs = Set(self.links.connectedPeers)
         peerIDs.formUnion(self.progress.acknowledged.keys)
         peerIDs.formUnion(self.status.peers.answeredPeers)
@@ -60,19 +59,23 @@ extension AgentCore {
                 catchUp: link == nil ? nil : self.followCatchUp(of: peer, done: shipped - lag, total: shipped, now: now)
             )
         }
-        let oldestEntry = zip(sessions, counts).compactMap { session, count in
-            count == 0 ? nil : (self.status.timeline.durableTime(of: session, sequence: 1) ?? now)
-        }.min()
+        // A configured peer whose address has not answered: listed with its configured ID
+        // (unless a link it dialled in on lists it already), lacking every entry it is sent.
         for address in self.status.peers.unansweredAddresses {
+            let id = self.configuration.peers.first { $0.address == address }?.id.nodeID
+            if let id, peerIDs.contains(id) { continue }
+            let rules = id.map { self.configuredRules(of: $0) } ?? .everything
+            let shared = zip(sessions, counts).filter { session, _ in rules.sends(session) }
+            let oldestEntry = shared.compactMap { session, count in
+                count == 0 ? nil : (self.status.timeline.durableTime(of: session, sequence: 1) ?? now)
+            }.min()
             peers.append(
                 NodeStatus.Peer(
-                    id: nil,
+                    id: id,
                     address: address.description,
                     isConnected: false,
-                    sessions: zip(sessions, counts).map {
-                        NodeStatus.SessionProgress(session: $0, acknowledged: 0, lag: $1)
-                    },
-                    lagEntries: total,
+                    sessions: shared.map { NodeStatus.SessionProgress(session: $0, acknowledged: 0, lag: $1) },
+                    lagEntries: shared.reduce(0) { $0 + $1.1 },
                     lagSeconds: oldestEntry.map { Self.roundedSeconds(now - $0) } ?? 0
                 )
             )

@@ -56,7 +56,8 @@
 
   // What a peer's card says of its link: a state for the colour and a label.
   function peerState(peer) {
-    if (peer.id === null) return ["unanswered", "Not answered"];
+    // A configured address that nothing has answered at since this node started.
+    if (!peer.connected && peer.last_seen === null && peer.address !== null) return ["unanswered", "Not answered"];
     if (!peer.connected) return ["offline", "Disconnected"];
     if (peer.catch_up) {
       const percent = peer.catch_up.total === 0 ? 100 : Math.floor((100 * peer.catch_up.done) / peer.catch_up.total);
@@ -101,6 +102,7 @@
     head.append(element("span", "dot"));
     const name = element("span", "peer-id", peer.id === null ? peer.address : peer.id);
     name.title = peer.id === null ? "configured address; its node has not answered yet" : peer.id;
+    if (peer.id !== null && state === "unanswered") name.title = peer.id + ": configured; it has not answered yet";
     head.append(name, element("span", "state", label));
     const body = element("div", "card-body");
     const rows = [];
