@@ -18,9 +18,21 @@ struct PendingAppends: Sendable {
 /// deferred ones), kept in step with them so that the byte bound is checked without a walk.
 struct HeldTally: Sendable {
     /// Entries held or deferred.
-    var count = 0
+    private(set) var count = 0
     /// Their line bytes.
-    var bytes = 0
+    private(set) var bytes = 0
+
+    /// `entry` is held or deferred now.
+    mutating func add(_ entry: OpEntry) {
+        self.count += 1
+        self.bytes += entry.line.count
+    }
+
+    /// `entry`, held or deferred until now, is not any more.
+    mutating func remove(_ entry: OpEntry) {
+        self.count -= 1
+        self.bytes -= entry.line.count
+    }
 }
 
 /// Where entries already in the files came from, as the engine knew it before it started

@@ -48,19 +48,17 @@ extension ReplicationEngine {
                 origin = writtenOrigin
                 isSettled = true
             case .held:
-                var lineBytes = local.entry.line.count
                 if let held = replica.held.removeValue(forKey: id) {
                     origin = held.origin
-                    lineBytes = held.entry.line.count
+                    self.heldTally.remove(held.entry)
                 } else if let index = replica.deferred.firstIndex(where: { $0.entry.opID == id }) {
                     let deferred = replica.deferred.remove(at: index)
                     origin = deferred.origin
-                    lineBytes = deferred.entry.line.count
+                    self.heldTally.remove(deferred.entry)
                 } else {
                     origin = .local
+                    self.heldTally.remove(local.entry)
                 }
-                self.heldTally.count -= 1
-                self.heldTally.bytes -= lineBytes
             case nil:
                 do {
                     try local.entry.verifyContentID()

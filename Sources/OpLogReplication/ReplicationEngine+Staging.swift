@@ -21,9 +21,8 @@ extension ReplicationEngine {
             for (entry, origin) in incoming {
                 replica.deferred.append(HeldEntry(entry: entry, origin: origin, since: now))
                 replica.status[entry.opID] = .held
-                self.heldTally.bytes += entry.line.count
+                self.heldTally.add(entry)
             }
-            self.heldTally.count += incoming.count
             return
         }
         replica.appendRetryAt = nil
@@ -35,9 +34,8 @@ extension ReplicationEngine {
             pool.append(HeldEntry(entry: entry, origin: origin, since: now))
         }
         // Everything waiting is in the pool now: what stays blocked is held again below.
-        self.heldTally.count -= replica.held.count + replica.deferred.count
-        for held in replica.held.values { self.heldTally.bytes -= held.entry.line.count }
-        for held in replica.deferred { self.heldTally.bytes -= held.entry.line.count }
+        for held in replica.held.values { self.heldTally.remove(held.entry) }
+        for held in replica.deferred { self.heldTally.remove(held.entry) }
         replica.held = [:]
         replica.deferred = []
         let holdTimeout = self.configuration.holdTimeout
@@ -114,8 +112,7 @@ extension ReplicationEngine {
         guard replica.held[held.entry.opID] == nil else { return }
         replica.held[held.entry.opID] = held
         replica.status[held.entry.opID] = .held
-        self.heldTally.count += 1
-        self.heldTally.bytes += held.entry.line.count
+        self.heldTally.add(held.entry)
     }
 
     /// Which of the `blocked` entries of `pool` to release so that at least `excess` line bytes
