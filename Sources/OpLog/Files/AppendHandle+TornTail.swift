@@ -34,4 +34,48 @@ extension AppendHandle {
         }
         return true
     }
+
+    /// Writes spaces over the bytes in `range` when they still are `expected`, and syncs: the
+    /// torn start of a line another writer's line was glued to, so that what is left of the
+    /// line is that writer's entry (JSON allows leading spaces). Returns whether it wrote. The
+    /// file's size does not change, so appends by others go on meanwhile; a range that holds
+    /// anything else (the file was replaced or rewritten) is left alone.
+    /// - Throws: `OpLogError` with code `.io`.
+    func blank(_ range: Range<Int64>, expecting expected: [UInt8]) throws(OpLogError) -> Bool {
+        guard !range.isEmpty, range.count == expected.count, !expected.contains(UInt8(ascii: "\n")),
+            try self.file.readBytes(in: range) == expected
+        else { return false }
+        // The append descriptor has O_APPEND, which makes Linux's pwrite(2) append wherever it
+        // is told to write: the same file is opened again without it (through /proc, so by the
+        // descriptor, not by a path that could have changed), and checked to be the same file.
+        let descriptor = open("/proc/self/fd/\(self.descriptor.rawValue)", O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw OpLogError(code: .io, message: "cannot open \(self.path) to write", cause: Errno(rawValue: errno))
+        }
+        defer { close(descriptor) }
+        var mine = stat()
+        var reopened = stat()
+        guard fstat(self.descriptor.rawValue, &mine) == 0, fstat(descriptor, &reopened) == 0,
+            mine.st_dev == reopened.st_dev, mine.st_ino == reopened.st_ino
+        else { return false }
+        let spaces = [UInt8](repeating: UInt8(ascii: " "), count: expected.count)
+        var written = 0
+        while written < spaces.count {
+            let count = spaces.withUnsafeBytes { raw in
+                pwrite(
+                    descriptor,
+                    raw.baseAddress.map { $0 + written },
+                    raw.count - written,
+                    off_t(range.lowerBound) + off_t(written)
+                )
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                throw OpLogError(code: .io, message: "cannot write to \(self.path)", cause: Errno(rawValue: errno))
+            }
+            written += count
+        }
+        try self.synchronize()
+        return true
+    }
 }

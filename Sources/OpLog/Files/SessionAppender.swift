@@ -61,4 +61,13 @@ public final class SessionAppender: Sendable {
     public func cutUnfinishedLine(startingAt lineStart: Int64, size: Int64) throws(OpLogError) -> Bool {
         try self.handle.cutUnfinishedLine(startingAt: lineStart, size: size)
     }
+
+    /// Writes spaces over `range` when it still holds `expected` (no `\n` in it), and syncs:
+    /// the torn start of a line that another writer's line was glued to after a crash, so that
+    /// what remains of the line is the writer's entry. Returns whether it wrote; the file's
+    /// size never changes.
+    /// - Throws: `OpLogError` with code `.io`.
+    public func blank(_ range: Range<Int64>, expecting expected: [UInt8]) throws(OpLogError) -> Bool {
+        try self.handle.blank(range, expecting: expected)
+    }
 }

@@ -37,6 +37,15 @@ import Testing
             AppendIntents.Intent(offset: offset, length: Int64(intentLength)),
             session: self.session
         )
+        return (try await self.restart(root: path), path)
+    }
+
+    /// Starts a node's core on `root` again; returns the log's contents once it started.
+    private func restart(root path: String) async throws -> String {
+        let root = FilePath(path)
+        let folder = root.appending(".muse/op_log/live-1")
+        let configuration = AgentConfiguration(root: root)
+        let state = try StateFolder(opening: configuration.stateDirectory, opLogFolder: configuration.layout.opLogPath)
         let core = AgentCore(
             configuration: configuration,
             nodeID: NodeID("studio"),
@@ -46,8 +55,7 @@ import Testing
             statusBoard: StatusBoard()
         )
         try await core.start()
-        let contents = try String(contentsOfFile: folder.appending("ops.jsonl").string, encoding: .utf8)
-        return (contents, path)
+        return try String(contentsOfFile: folder.appending("ops.jsonl").string, encoding: .utf8)
     }
 
     @Test func theTornEndOfTheNodesOwnAppendIsCutOff() async throws {
@@ -81,5 +89,36 @@ import Testing
         let (contents, root) = try await self.start(tail: after + partial, intentLength: after.utf8.count + 1)
         defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(contents.hasSuffix(partial))
+    }
+
+    /// Muse appended while the node was down, after the torn end: its first line is glued to
+    /// it. The start writes spaces over the torn part, so the line is Muse's entry again, with
+    /// the file's size and every other byte unchanged; a second start changes nothing.
+    @Test func aWritersLineGluedToTheTornEndIsItsEntryAgain() async throws {
+        let batch = self.line("uuid-c", lamport: 3) + "\n" + self.line("uuid-d", lamport: 4) + "\n"
+        let torn = String(self.line("uuid-d", lamport: 4).prefix(70))
+        let muse = self.line("uuid-m", lamport: 5)
+        let next = self.line("uuid-n", lamport: 6)
+        let tail = self.line("uuid-c", lamport: 3) + "\n" + torn + muse + "\n" + next + "\n"
+        let (contents, root) = try await self.start(tail: tail, intentLength: batch.utf8.count + 1)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lines = contents.split(separator: "\n").map(String.init)
+        let blanked = String(repeating: " ", count: torn.utf8.count) + muse
+        #expect(lines.suffix(3) == [self.line("uuid-c", lamport: 3), blanked, next])
+        #expect(contents.utf8.count == (self.line("uuid-a", lamport: 1) + "\n" + self.line("uuid-b", lamport: 2) + "\n" + tail).utf8.count)
+        let entry = try OpEntry(line: Array(blanked.utf8))
+        #expect(entry.opID.rawValue == "uuid-m")
+        let again = try await self.restart(root: root)
+        #expect(again == contents, "a second start changes nothing")
+    }
+
+    /// The node's append completed and Muse's lines follow it: nothing is appended.
+    @Test func completeLinesAfterAFinishedAppendAreLeftAlone() async throws {
+        let after = self.line("uuid-c", lamport: 3) + "\n"
+        let muse = self.line("uuid-m", lamport: 4) + "\n" + self.line("uuid-n", lamport: 5) + "\n"
+        let (contents, root) = try await self.start(tail: after + muse, intentLength: after.utf8.count + 1)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(contents.hasSuffix(after + muse))
+        #expect(contents.components(separatedBy: "uuid-m").count == 2)
     }
 }

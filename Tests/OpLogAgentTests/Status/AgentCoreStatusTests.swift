@@ -142,8 +142,10 @@ extension AgentCoreStatusTests {
         try await core.start()
         let started = try #require(board.snapshot)
         #expect(started.peers.map(\.address) == ["127.0.0.1:9", "127.0.0.1:7501"], "in the order configured")
+        // Listed with the IDs configured for them, which have not answered.
+        let configuredID = { (address: PeerAddress) in NodeFingerprint(certificateDER: Array("\(address)".utf8)).nodeID }
+        #expect(started.peers.map(\.id) == [configuredID(silent), configuredID(laptopAddress)])
         for peer in started.peers {
-            #expect(peer.id == nil)
             #expect(!peer.isConnected)
             #expect(peer.lagEntries == 2, "no node answered: it lacks every entry as far as this node knows")
             #expect(peer.lastSeen == nil)
@@ -164,7 +166,10 @@ extension AgentCoreStatusTests {
         #expect(await core.register(first))
         await core.tick()
         let linked = try #require(board.snapshot)
-        #expect(linked.peers.map(\.id) == [laptop, nil], "the node that answered, then the address that did not")
+        #expect(
+            linked.peers.map(\.id) == [laptop, configuredID(silent)],
+            "the node that answered, then the address that did not"
+        )
         let peer = linked.peers[0]
         #expect(peer.address == "127.0.0.1:7501")
         #expect(peer.isConnected)
@@ -192,7 +197,10 @@ extension AgentCoreStatusTests {
         await core.unregister(second)
         await core.tick()
         let gone = try #require(board.snapshot)
-        #expect(gone.peers.map(\.id) == [laptop, nil], "a configured peer stays listed when its link goes")
+        #expect(
+            gone.peers.map(\.id) == [laptop, configuredID(silent)],
+            "a configured peer stays listed when its link goes"
+        )
         #expect(gone.peers[0].isConnected == false)
         #expect(gone.peers[0].bytesSent == 101)
     }
