@@ -161,9 +161,9 @@ struct EntryIndex: Sendable {
         let path = self.path(session)
         guard let descriptor = try? FileDescriptor.open(path, .readOnly) else { return .missing }
         defer { try? descriptor.close() }
-        var info = stat()
-        guard fstat(descriptor.rawValue, &info) == 0 else { return .unreadable }
-        let size = Int(info.st_size)
+        // Reads below are at absolute offsets, so the seek to the end only measures the size.
+        guard let end = try? descriptor.seek(offset: 0, from: .end) else { return .unreadable }
+        let size = Int(end)
         guard let bytes = Self.read(descriptor, 0..<Self.headerLength), Array(bytes[0..<8]) == Self.magic else {
             return .unreadable
         }

@@ -205,9 +205,9 @@ struct StateFolder: Sendable, CustomStringConvertible {
             }
             try descriptor.closeAfter {
                 _ = try descriptor.writeAll(toAbsoluteOffset: 0, bytes)
-                var info = stat()
-                try Self.call { fstat(descriptor.rawValue, &info) }
-                if info.st_size > bytes.count {
+                // The file's size, by seeking to its end (no `stat` struct: in this module its
+                // members resolve to whichever C module an optimised build saw first).
+                if try descriptor.seek(offset: 0, from: .end) > bytes.count {
                     try Self.call { ftruncate(descriptor.rawValue, off_t(bytes.count)) }
                 }
             }
@@ -326,10 +326,9 @@ struct StateFolder: Sendable, CustomStringConvertible {
             }
             switch Errno(rawValue: errno) {
             case .fileExists:
-                var info = stat()
-                try Self.call { stat(path.string, &info) }
-                // S_IFMT, S_IFDIR
-                guard info.st_mode & 0o170000 == 0o040000 else { throw Errno.notDirectory }
+                // A folder opens with O_DIRECTORY; anything else fails with ENOTDIR.
+                let folder = try FileDescriptor.open(path, .readOnly, options: [.directory, .closeOnExec])
+                try folder.close()
                 return
             case .noSuchFileOrDirectory where !parent.isEmpty && parent != path:
                 try Self.makeFolder(

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
-import OpLogAgent
 import Synchronization
 import Testing
+
+@testable import OpLogAgent
 
 @Suite struct JSONLogHandlerTests {
     /// The lines a handler wrote, each parsed as one JSON object.
@@ -114,6 +115,20 @@ import Testing
         let object = try #require(try lines.objects().first)
         #expect(object["trace"] as? String == "t-1")
         #expect(object["session"] as? String == "from-call")
+    }
+
+    /// RFC 3339 in UTC to the millisecond, across leap days, centuries and the epoch (times
+    /// that are exact in binary, so the expected milliseconds are exact too).
+    @Test(arguments: [
+        (0.0, "1970-01-01T00:00:00.000Z"),
+        (-1.5, "1969-12-31T23:59:58.500Z"),
+        (951_782_400.0, "2000-02-29T00:00:00.000Z"),
+        (1_709_164_800.5, "2024-02-29T00:00:00.500Z"),
+        (1_800_000_012.25, "2027-01-15T08:00:12.250Z"),
+        (4_102_444_799.75, "2099-12-31T23:59:59.750Z"),
+    ])
+    func timestamps(seconds: Double, text: String) {
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: seconds)) == text)
     }
 
     @Test func theFormatsByName() {
