@@ -5,7 +5,7 @@ struct NodePair: Replicator {
 
     /// Pairs the two by node ID as a user would (`oplog-sync id` in each state folder), then
     /// starts B accepting A, then A with `--peer B_ID@B`: every byte between them goes over
-    /// mutual TLS 1.3. Both on `127.0.0.1:0`, logging warnings and worse to
+    /// mutual TLS 1.3. Both on `127.0.0.1:0` (their control endpoints too), logging warnings and worse to
     /// `<folder>/node-<name>.log`.
     /// - Throws: ``BenchmarkError`` when a node does not start; one already started is stopped.
     init(
@@ -15,7 +15,11 @@ struct NodePair: Replicator {
         synchronizesWrites: Bool
     ) throws(BenchmarkError) {
         func arguments(root: String, state: String) -> [String] {
-            var arguments = ["--root", root, "--listen", "127.0.0.1:0", "--state-dir", state, "--log-level", "warning"]
+            // The control endpoint serves, as it does for users, on a port of its own.
+            var arguments = [
+                "--root", root, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--state-dir", state, "--log-level",
+                "warning",
+            ]
             if !synchronizesWrites { arguments.append("--no-fsync") }
             return arguments
         }
