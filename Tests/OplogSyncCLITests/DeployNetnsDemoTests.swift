@@ -45,13 +45,22 @@ struct DeployNetnsDemoTests {
 
     @Test("without root: one line saying it needs root, exit 1, nothing made")
     func refusesWithoutRoot() async throws {
-        // As root, setpriv drops to nobody for this one run.
+        // As root, setpriv drops to nobody for this one run. The checkout may be in a folder
+        // only root can enter (a CI's temporary clone), so nobody runs a copy of the script from
+        // a folder anyone can read: it refuses before it looks at anything else.
+        let isRoot = getuid() == 0
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("netns-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = folder.appendingPathComponent("netns-demo.sh").path
+        try FileManager.default.copyItem(atPath: Self.script, toPath: script)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: script)
         let command =
-            getuid() == 0
-            ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash"] : ["/bin/bash"]
+            isRoot ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash"] : ["/bin/bash"]
         let output = try await Programs.run(
             command[0],
-            Array(command.dropFirst()) + [Self.script, TestEnvironment.oplogSyncBinary],
+            Array(command.dropFirst()) + [script, TestEnvironment.oplogSyncBinary],
             input: nil,
             timeout: .seconds(60)
         )
