@@ -91,6 +91,13 @@ extension RunProcessTests {
 
                     let streamedIDs = MuseStream.lines(by: "muse-stream", in: a.files(session)).compactMap(opID(of:))
                     #expect(streamedIDs.count == Self.streamed, "\(seed): A's file holds the whole stream")
+                    // How often a kill tore the node's own write, and how often a writer's line
+                    // was glued to the torn end before the restart: evidence for whoever reads
+                    // a failure (or wonders whether the loop reaches those paths at all).
+                    let log = killed.logText()
+                    let cuts = log.components(separatedBy: "cut off the unfinished end of an append").count - 1
+                    let blanks = log.components(separatedBy: "a writer's line was glued to the torn end").count - 1
+                    print("\(testName): \(seed): torn appends cut at restart: \(cuts); glued lines blanked: \(blanks)")
                     try await cluster.expectConverged(
                         session,
                         on: [a, b],

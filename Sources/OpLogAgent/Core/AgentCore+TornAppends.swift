@@ -72,7 +72,9 @@ extension AgentCore {
         let newline = UInt8(ascii: "\n")
         let closedTail = bytes[0] == newline
         let last = Int(intent.length) - (closedTail ? 1 : 2)
-        guard last < bytes.count, bytes[last] != newline else { return }
+        // Complete when its last byte is there and is `\n`; a file that now ends before that
+        // byte is the usual torn case (the writer added less than the tear lost).
+        if last < bytes.count, bytes[last] == newline { return }
         var start = closedTail ? 1 : 0
         while start < Int(intent.length), let stop = bytes[start...].firstIndex(of: newline) {
             let line = bytes[start..<stop]

@@ -112,6 +112,18 @@ import Testing
         #expect(again == contents, "a second start changes nothing")
     }
 
+    /// The usual shape: the append was long, the tear early, and Muse's line is shorter than
+    /// what the tear lost, so the file now ends before where the append would have.
+    @Test func aGluedLineInAFileShorterThanTheAppendIsFoundToo() async throws {
+        let batch = (3...12).map { self.line("uuid-\($0)", lamport: $0) + "\n" }.joined()
+        let torn = String(self.line("uuid-3", lamport: 3).prefix(19))
+        let muse = self.line("uuid-m", lamport: 13)
+        let (contents, root) = try await self.start(tail: torn + muse + "\n", intentLength: batch.utf8.count + 1)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let last = contents.split(separator: "\n").last.map(String.init)
+        #expect(last == String(repeating: " ", count: 19) + muse)
+    }
+
     /// The node's append completed and Muse's lines follow it: nothing is appended.
     @Test func completeLinesAfterAFinishedAppendAreLeftAlone() async throws {
         let after = self.line("uuid-c", lamport: 3) + "\n"
