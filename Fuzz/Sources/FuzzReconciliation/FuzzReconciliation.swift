@@ -1,4 +1,5 @@
 import FuzzSupport
+import Glibc
 import OpLog
 import OpLogReplication
 
@@ -206,36 +207,62 @@ struct HostileRun {
             self.conversation.advance(by: .seconds(120))
             require(self.conversation.run(), "the exchange after the hold timeout did not end")
         }
-        let session = Fixtures.session
         let alice = self.conversation.left
         let bob = self.conversation.right
+        // Only what the run added is parsed: the files before it are known, and may only grow.
         // By op id: an opaque id is not checked against its content, so a hostile peer may have
         // given alice another line under one of bob's ids first, and both files keep their own.
-        func opIDs(_ replica: MemoryReplica) -> Set<OpID> {
-            Set(replica.lines(session).compactMap { prepared.opIDs[$0] ?? (try? OpEntry(line: $0))?.opID })
+        let aliceAdded = Self.addedIDs(alice, before: prepared.aliceFile, holding: prepared.aliceIDs)
+        let bobAdded = Self.addedIDs(bob, before: prepared.bobFile, holding: prepared.bobIDs)
+        for entry in prepared.aliceOnly where !bobAdded.contains(entry.opID) {
+            failProperty("after the hostile run bob still lacks alice's \(String(decoding: entry.line, as: UTF8.self))")
         }
-        let aliceIDs = opIDs(alice)
-        let bobIDs = opIDs(bob)
-        for line in prepared.aliceLines where prepared.opIDs[line].map({ !bobIDs.contains($0) }) ?? true {
-            failProperty("after the hostile run bob still lacks alice's line \(String(decoding: line, as: UTF8.self))")
-        }
-        for line in prepared.bobLines where prepared.opIDs[line].map({ !aliceIDs.contains($0) }) ?? true {
-            failProperty("after the hostile run alice still lacks bob's line \(String(decoding: line, as: UTF8.self))")
+        for entry in prepared.bobOnly where !aliceAdded.contains(entry.opID) {
+            failProperty("after the hostile run alice still lacks bob's \(String(decoding: entry.line, as: UTF8.self))")
         }
         for replica in [alice, bob] {
-            for file in replica.files.keys.sorted() {
-                var seen = Set<OpID>()
-                for line in replica.lines(file) {
-                    guard let id = prepared.opIDs[line] ?? (try? OpEntry(line: line))?.opID else {
-                        failProperty("\(replica.name)'s \(file) holds a line that does not parse: \(hex(line))")
-                    }
-                    require(seen.insert(id).inserted, "\(replica.name)'s \(file) holds \(id) twice")
-                }
+            for file in replica.files.keys.sorted() where file != Fixtures.session {
+                _ = Self.addedIDs(replica, in: file, before: [], holding: [])
             }
             require(
                 replica.engine.heldEntryCount == 0,
                 "\(replica.name) still holds \(replica.engine.heldEntryCount) entries after their hold timeout"
             )
         }
+    }
+
+    /// The op ids of the lines `replica`'s `file` gained after its first `before.count` bytes,
+    /// which must still be `before`; fails the run when a gained line does not parse or holds an
+    /// op id the file already held (`holding`, or an earlier gained line).
+    static func addedIDs(
+        _ replica: MemoryReplica,
+        in file: SessionID = Fixtures.session,
+        before: [UInt8],
+        holding: Set<OpID>
+    ) -> Set<OpID> {
+        let bytes = replica.files[file, default: []]
+        // memcmp: a comparison in Swift would be traced byte by byte by the fuzzer's coverage.
+        let kept =
+            bytes.count >= before.count
+            && bytes.withUnsafeBytes { now in
+                before.withUnsafeBytes { then in
+                    guard let old = then.baseAddress, let new = now.baseAddress else { return then.isEmpty }
+                    return memcmp(new, old, then.count) == 0
+                }
+            }
+        require(kept, "\(replica.name)'s \(file) lost some of the \(before.count) bytes it held before the run")
+        var added = Set<OpID>()
+        var start = before.count
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            let line = Array(bytes[start..<end])
+            start = end + 1
+            guard !line.isEmpty else { continue }
+            guard let id = (try? OpEntry(line: line))?.opID else {
+                failProperty("\(replica.name)'s \(file) holds a line that does not parse: \(hex(line))")
+            }
+            require(!holding.contains(id) && added.insert(id).inserted, "\(replica.name)'s \(file) holds \(id) twice")
+        }
+        return added
     }
 }
