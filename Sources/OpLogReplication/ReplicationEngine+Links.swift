@@ -257,11 +257,21 @@ extension ReplicationEngine {
         }
     }
 
+    /// Retransmissions, checkpoint offers, stalled reconciliations and held entries whose time
+    /// has come.
+    ///
+    /// - Complexity: a check of a few fields per link and session, then work (in sorted order,
+    ///   so the engine stays deterministic) only for the sessions where something is due: an idle
+    ///   node with a thousand sessions sorts nothing.
     mutating func tick(now: Duration, into actions: inout [ReplicationAction]) {
         self.abandonStalledReconciliations(now: now, into: &actions)
         let retransmitTimeout = self.configuration.retransmitTimeout
         for peer in self.links.keys.sorted() {
-            for session in (self.links[peer]?.sessions.keys).map({ $0.sorted() }) ?? [] {
+            guard let link = self.links[peer] else { continue }
+            let due = link.sessions.compactMap { session, state in
+                self.isTickDue(state, session: session, rules: link.rules, now: now) ? session : nil
+            }
+            for session in due.sorted() {
                 guard var state = self.links[peer]?[session], let replica = self.sessions[session] else { continue }
                 if state.sent > state.acknowledged && now - state.lastProgress >= retransmitTimeout {
                     self.retransmit(&state, now: now)
@@ -276,14 +286,31 @@ extension ReplicationEngine {
         }
         guard self.heldTally.count > 0 else { return }
         let holdTimeout = self.configuration.holdTimeout
-        for session in self.sessions.keys.sorted() {
-            guard let current = self.sessions[session], current.appendInFlight == nil,
-                current.appendRetryAt.map({ $0 <= now })
-                    ?? current.held.values.contains(where: { $0.since + holdTimeout <= now })
-            else { continue }
+        let due = self.sessions.compactMap { session, current in
+            current.appendInFlight == nil
+                && (current.appendRetryAt.map { $0 <= now }
+                    ?? current.held.values.contains { $0.since + holdTimeout <= now })
+                ? session : nil
+        }
+        for session in due.sorted() {
             var replica = self.takeSession(session)
             self.stage([], replica: &replica, session: session, now: now, into: &actions)
             self.sessions[session] = replica
         }
+    }
+
+    /// Whether a tick has anything to do for `session` on a link in `state`: a retransmission
+    /// (timed out, or asked for), or a checkpoint offer (see
+    /// ``pumpCheckpoint(_:session:replica:now:into:)``, whose conditions these are).
+    func isTickDue(_ state: LinkState, session: SessionID, rules: PeerRules, now: Duration) -> Bool {
+        if state.isRetransmitRequested { return true }
+        if state.sent > state.acknowledged && now - state.lastProgress >= self.configuration.retransmitTimeout {
+            return true
+        }
+        guard let shared = self.sessions[session]?.shared, state.checkpointAcknowledged != shared.identity else {
+            return false
+        }
+        guard rules.sends(session) else { return false }
+        return state.checkpointSentAt.map { now - $0 >= self.configuration.retransmitTimeout } ?? true
     }
 }

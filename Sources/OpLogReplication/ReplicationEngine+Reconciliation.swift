@@ -239,10 +239,15 @@ extension ReplicationEngine {
     /// Gives up exchanges that stalled for ``Configuration/retransmitTimeout`` (a message lost on
     /// a network that loses them): the link ships everything instead, and tells the peer.
     mutating func abandonStalledReconciliations(now: Duration, into actions: inout [ReplicationAction]) {
+        let timeout = self.configuration.retransmitTimeout
         for peer in self.links.keys.sorted() {
-            for session in (self.links[peer]?.sessions.keys).map({ $0.sorted() }) ?? [] {
+            // Only the stalled ones are sorted (the order keeps the engine deterministic).
+            let stalled = (self.links[peer]?.sessions ?? [:]).compactMap { session, state in
+                state.reconciliation.map { now - $0.lastActivity >= timeout } == true ? session : nil
+            }
+            for session in stalled.sorted() {
                 guard let reconciliation = self.links[peer]?[session]?.reconciliation,
-                    now - reconciliation.lastActivity >= self.configuration.retransmitTimeout
+                    now - reconciliation.lastActivity >= timeout
                 else { continue }
                 let isBlocked = self.links[peer]?[session]?.isShippingBlocked ?? false
                 self.links[peer]?[session]?.endReconciliation()

@@ -113,7 +113,13 @@ public struct ReplicationEngine: Sendable {
     }
 
     /// The sessions the engine knows, in order.
+    ///
+    /// - Complexity: O(n log n) in the sessions; ``sessionCount`` tells whether a list made
+    ///   earlier is still current (the engine never forgets a session).
     public var knownSessions: [SessionID] { self.sessions.keys.sorted() }
+
+    /// How many sessions the engine knows.
+    public var sessionCount: Int { self.sessions.count }
 
     /// The number of durable entries the engine knows for `session`.
     public func durableCount(of session: SessionID) -> Int {

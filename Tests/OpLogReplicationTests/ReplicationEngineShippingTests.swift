@@ -213,6 +213,37 @@ struct ReplicationEngineShippingTests {
         #expect(again.first == first.first, "the lost range is sent again")
     }
 
+    /// With many sessions on a link, a tick acts on those where something is due and on no
+    /// other, in session order whatever order they were written in (the engine stays
+    /// deterministic though it looks at the due ones only).
+    @Test func aTickRetransmitsExactlyTheTimedOutSessionsInOrder() throws {
+        var alice = TestReplica { $0.retransmitTimeout = .seconds(5) }
+        _ = alice.handle(.peerConnected(self.bob, key: .testing))
+        let sessions = try (0..<200).map { number in
+            let digits = String(number)
+            return try SessionID(validating: "s-" + String(repeating: "0", count: 3 - digits.count) + digits)
+        }
+        for session in sessions.shuffled() {
+            _ = alice.write([Fixture.entry(lamport: 1)], session: session)
+        }
+        // Every session but three is acknowledged; those three time out.
+        let lost = [sessions[150], sessions[7], sessions[42]]
+        for session in sessions where !lost.contains(session) {
+            _ = alice.handle(.received(acknowledge(0, 1, session: session), from: self.bob))
+        }
+        alice.now = .seconds(4)
+        #expect(alice.handle(.tick).isEmpty, "nothing is due before the timeout")
+        alice.now = .seconds(5)
+        let again = alice.handle(.tick).shipments
+        #expect(again.map(\.session) == lost.sorted(), "only the lost sessions, in order")
+        #expect(again.allSatisfy { $0.after == 0 && $0.through == 1 })
+        for session in lost {
+            _ = alice.handle(.received(acknowledge(0, 1, session: session), from: self.bob))
+        }
+        alice.now = .seconds(60)
+        #expect(alice.handle(.tick).isEmpty, "everything is acknowledged")
+    }
+
     @Test func anAcknowledgementOfARangeNeverSentIsRejected() {
         var alice = TestReplica()
         _ = alice.handle(.peerConnected(self.bob, key: .testing))

@@ -27,6 +27,11 @@ extension RunProcessTests {
 
                 try await b.start(listen: .same)
                 #expect(b.nodeID == nodeID, "B keeps its node id in its state folder")
+                // B's record of what A holds of B's file (all of it) is kept: it names the last
+                // entry by its placement, which must still match the file.
+                let indexed = b.logText().split(separator: "\n").last { $0.contains("indexed") && $0.contains("peers_with_progress=") }
+                #expect(indexed?.contains("peers_with_progress=1") == true, "B restored its progress: \(indexed ?? "no indexed line")")
+                #expect(!b.logText().contains("recorded progress no longer matches"), "B dropped its progress\n\(b.logTail())")
                 let afterRestart = try await appendOps(b, session: session, actor: "writer-b", count: 5)
                 try await cluster.expectConverged(session, on: [a, b], expectedOpIDs: Set(before + whileDown + afterRestart))
                 try await cluster.expectConverged("restart-2", on: [a, b], expectedOpIDs: Set(secondSession))

@@ -14,6 +14,8 @@ final class AdmissionBook: Sendable {
         var refused: [NodeStatus.RefusalReason: Int] = [:]
         /// When each ID's refusal was last logged, for the rate limit.
         var lastLogged: [String: ContinuousClock.Instant] = [:]
+        /// Refusals counted so far, of every reason: the status is due when it moves.
+        var total = 0
     }
 
     let maximumPending: Int
@@ -29,7 +31,10 @@ final class AdmissionBook: Sendable {
 
     /// Counts one connection refused for `reason`.
     func count(_ reason: NodeStatus.RefusalReason) {
-        self.state.withLock { $0.refused[reason, default: 0] += 1 }
+        self.state.withLock {
+            $0.refused[reason, default: 0] += 1
+            $0.total += 1
+        }
     }
 
     /// Counts a refusal of `id` for `reason` and, for an unknown ID that dialled in
@@ -46,6 +51,7 @@ final class AdmissionBook: Sendable {
     ) -> Bool {
         self.state.withLock { state in
             state.refused[reason, default: 0] += 1
+            state.total += 1
             if isPending {
                 state.pending.removeAll { $0.id == id }
                 state.pending.append(NodeStatus.PendingPeer(id: id, address: address, lastAttempt: wallClock))
@@ -70,4 +76,8 @@ final class AdmissionBook: Sendable {
 
     /// Connections refused so far, by reason.
     var refusals: [NodeStatus.RefusalReason: Int] { self.state.withLock { $0.refused } }
+
+    /// Connections refused so far, of every reason: moves whenever ``pending`` or
+    /// ``refusals`` does.
+    var totalRefusals: Int { self.state.withLock { $0.total } }
 }

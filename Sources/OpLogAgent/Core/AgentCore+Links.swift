@@ -65,7 +65,7 @@ extension AgentCore {
         self.retryCheckpoints()
         self.retryStalledWrites()
         self.saveProgress()
-        self.publishStatus()
+        self.publishStatusIfDue()
     }
 
     /// Closes every link whose peer stopped reading: something waits to be written and nothing

@@ -28,15 +28,16 @@ extension AgentCore {
         }
     }
 
-    /// Each peer's acknowledged sequence per session, with the op id it ends at (read from the
-    /// file), as the progress record holds them.
+    /// Each peer's acknowledged sequence per session, with the placement of the entry it ends
+    /// at, as the progress record holds them: from the engine's memory, reading no log, so a
+    /// record of a thousand sessions costs no more reads than one of a single session (none).
     private func progressMarks() -> [NodeID: [SessionID: ProgressStore.Mark]] {
         var marks: [NodeID: [SessionID: ProgressStore.Mark]] = [:]
         for (peer, sessions) in self.progress.acknowledged {
             for (session, acknowledged) in sessions {
-                let lastOpID = acknowledged == 0 ? "" : (self.opID(of: session, sequence: acknowledged) ?? "")
-                guard acknowledged == 0 || !lastOpID.isEmpty else { continue }
-                marks[peer, default: [:]][session] = ProgressStore.Mark(acknowledged: acknowledged, lastOpID: lastOpID)
+                let last = acknowledged == 0 ? nil : self.engine.placement(of: session, sequence: acknowledged)
+                guard acknowledged == 0 || last != nil else { continue }
+                marks[peer, default: [:]][session] = ProgressStore.Mark(acknowledged: acknowledged, last: last)
             }
         }
         return marks

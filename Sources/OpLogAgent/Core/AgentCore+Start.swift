@@ -39,7 +39,14 @@ extension AgentCore {
         let admitted = Set(self.configuration.admittedIDs.map(\.nodeID))
         for (peer, sessions) in marks where admitted.contains(peer) {
             for (session, mark) in sessions {
-                if mark.acknowledged == 0 || self.opID(of: session, sequence: mark.acknowledged) == mark.lastOpID {
+                let isStillThere =
+                    if let lastOpID = mark.lastOpID {
+                        // A version 1 record: its op id is read from the log, once.
+                        self.opID(of: session, sequence: mark.acknowledged) == lastOpID
+                    } else {
+                        mark.names(self.engine.placement(of: session, sequence: mark.acknowledged))
+                    }
+                if mark.acknowledged == 0 || isStillThere {
                     restored[peer, default: [:]][session] = mark.acknowledged
                 } else {
                     dropped += 1
@@ -78,7 +85,8 @@ extension AgentCore {
         self.publishStatus()
     }
 
-    /// The op id of the entry with this sequence number, read from the file.
+    /// The op id of the entry with this sequence number, read from the file (for a version 1
+    /// progress record, which names entries by op id).
     func opID(of session: SessionID, sequence: UInt64) -> String? {
         guard let location = self.engine.location(of: session, sequence: sequence) else { return nil }
         let log = SessionLog(layout: self.configuration.layout, sessionID: session)

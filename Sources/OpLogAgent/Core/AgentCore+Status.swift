@@ -15,10 +15,18 @@ extension AgentCore {
     /// its entries, `lamport_ts` maximum and checkpoint. Then the refused IDs that dialled in
     /// (``NodeStatus/pending``), the counters and the health of the watcher and the listener.
     ///
-    /// - Complexity: O(peers × sessions); called on every tick.
+    /// - Complexity: O(peers × sessions); called on a tick when something changed (see
+    ///   ``publishStatusIfDue()``), and at once for health.
     func publishStatus() {
         let now = self.now
-        let sessions = self.engine.knownSessions
+        self.status.lastPublished = now
+        self.status.isStale = false
+        self.status.refusalsPublished = self.admissions.totalRefusals
+        if self.engine.sessionCount != self.status.sortedSessionCount {
+            self.status.sortedSessions = self.engine.knownSessions
+            self.status.sortedSessionCount = self.status.sortedSessions.count
+        }
+        let sessions = self.status.sortedSessions
         let counts = sessions.map { UInt64(self.engine.durableCount(of: $0)) }
         var peerIDs = Set(self.links.connectedPeers)
         peerIDs.formUnion(self.progress.acknowledged.keys)
@@ -100,6 +108,21 @@ extension AgentCore {
         self.status.board.publish(status)
         self.status.metrics.update(from: status)
     }
+
+    /// Publishes the status on a tick when the engine acted on anything, a session was read or
+    /// written, or a connection was refused since the last snapshot, or the last one is
+    /// ``idleStatusInterval`` old (so that lag in seconds and traffic move on while nothing else
+    /// does). An idle node with a thousand sessions does not rebuild its snapshot ten times a
+    /// second.
+    func publishStatusIfDue() {
+        let isDue =
+            self.status.isStale || self.admissions.totalRefusals != self.status.refusalsPublished
+            || self.status.lastPublished.map { self.now - $0 >= Self.idleStatusInterval } ?? true
+        if isDue { self.publishStatus() }
+    }
+
+    /// How old the status may grow on an idle node.
+    static let idleStatusInterval: Duration = .seconds(1)
 
     /// The rules of a peer without a link: its `peers:` entry's, else everything.
     private func configuredRules(of peer: NodeID) -> PeerRules {

@@ -133,12 +133,16 @@ actor AgentCore {
             if next < self.events.pending.count {
                 let event = self.events.pending[next]
                 next += 1
-                for action in self.engine.handle(event, now: self.now) { self.perform(action) }
+                let actions = self.engine.handle(event, now: self.now)
+                // A tick that did nothing leaves the status as it was (see `publishStatusIfDue`).
+                if case .tick = event, actions.isEmpty {} else { self.status.isStale = true }
+                for action in actions { self.perform(action) }
                 continue
             }
             self.events.pending.removeAll(keepingCapacity: true)
             next = 0
             guard let step = self.events.steps.popFirst() else { return }
+            self.status.isStale = true
             switch step {
             case .read(let session):
                 if self.scanPiece(session) { self.events.steps.prepend(.read(session)) }

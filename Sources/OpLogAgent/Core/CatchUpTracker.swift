@@ -1,4 +1,5 @@
 import DequeModule
+import OpLog
 import OpLogReplication
 
 /// The catch-ups of peers far behind (a new replica, one back from offline): which connected
@@ -122,4 +123,14 @@ struct StatusKeeping: Sendable {
     /// Entries rejected by reason since start. Connections refused, and the refused IDs, are
     /// in the core's ``AdmissionBook``.
     var rejectedByReason: [String: Int] = [:]
+    /// Something the snapshot shows may have changed since it was last published: an event
+    /// the engine acted on, a read or a write.
+    var isStale = true
+    /// When the snapshot was last published, and the refusals it counted.
+    var lastPublished: Duration?
+    var refusalsPublished = 0
+    /// The sessions in order, as of ``sortedSessionCount`` sessions (the engine only ever adds
+    /// sessions, so the count tells whether the list is current).
+    var sortedSessions: [SessionID] = []
+    var sortedSessionCount = 0
 }

@@ -9,21 +9,56 @@ import SystemPackage
 /// One file, `progress.json` (see ``StateFile``), replaced whole and durably
 /// (``StateFolder/replace(_:with:synchronize:permissions:action:)``: a temporary file, synced, renamed,
 /// folder synced): a crash leaves the previous version or the new one, never a mix. Each
-/// session's progress carries the op id of the last acknowledged entry; on load, progress whose
-/// op id is no longer at that place in the local log (the log was replaced) is dropped, so a
-/// stale record can only cause re-sending, never skipping.
+/// session's progress carries the placement of the last acknowledged entry (its
+/// ``EntryPlacement``: Lamport clock and 128 bits of hashes, which the engine holds in memory, so
+/// a record is made without reading any log); on load, progress whose entry is no longer at that
+/// place in the local log (the log was replaced) is dropped, so a stale record can only cause
+/// re-sending, never skipping. Version 1 records named the entry by its op id instead; they are
+/// still read, and checked against the log once, at start.
 struct ProgressStore: Sendable {
     /// A peer's acknowledgement of one session: the first `acknowledged` entries of this node's
-    /// file order, the last of which is `lastOpID`.
+    /// file order, the last of which is ``last`` (or, in a version 1 record, ``lastOpID``).
     struct Mark: Sendable, Hashable, Codable {
         /// How many entries, from the first, the peer holds durably.
         var acknowledged: UInt64
-        /// The op id of the last of them (empty when `acknowledged` is 0).
-        var lastOpID: String
+        /// The placement of the last of them (`nil` when `acknowledged` is 0, or in a version 1
+        /// record).
+        var last: Placement?
+        /// The op id of the last of them, in a version 1 record (`nil` otherwise).
+        var lastOpID: String?
+
+        init(acknowledged: UInt64, last: EntryPlacement?) {
+            self.acknowledged = acknowledged
+            self.last = last.map(Placement.init)
+        }
+
+        init(acknowledged: UInt64, lastOpID: String) {
+            self.acknowledged = acknowledged
+            self.lastOpID = lastOpID
+        }
+
+        /// Whether `placement` is the last acknowledged entry's, as far as the record tells.
+        func names(_ placement: EntryPlacement?) -> Bool {
+            self.last.map { placement.map(Placement.init) == $0 } ?? false
+        }
+    }
+
+    /// An ``EntryPlacement`` as the record spells it: hashes in hex, so that no JSON reader
+    /// rounds them.
+    struct Placement: Sendable, Hashable, Codable {
+        var lamport: UInt64
+        var hash: String
+        var content: String
+
+        init(_ placement: EntryPlacement) {
+            self.lamport = placement.bound.lamport
+            self.hash = String(placement.bound.hash, radix: 16)
+            self.content = String(placement.contentHash, radix: 16)
+        }
     }
 
     private struct Document: Codable {
-        var version = 1
+        var version = 2
         var peers: [String: [String: Mark]]
     }
 

@@ -120,6 +120,36 @@ import Testing
         }
     }
 
+    /// A version 2 mark names its last entry by placement, hashes in hex (no JSON reader rounds
+    /// them), and reads back equal; a version 1 record (by op id) is still read.
+    @Test func progressMarksNameTheirEntryByPlacement() throws {
+        try withScratchFolder { scratch in
+            let folder = try StateFolder(opening: scratch.appending("state"), opLogFolder: scratch.appending("op_log"))
+            let store = ProgressStore(folder: folder)
+            let session = try SessionID(validating: "live-1")
+            let placement = EntryPlacement(
+                bound: ReconciliationBound(lamport: 1 << 60, hash: 0xFEDC_BA98_7654_3210),
+                contentHash: 0x0123_4567_89AB_CDEF
+            )
+            let mark = ProgressStore.Mark(acknowledged: 7, last: placement)
+            try store.save([NodeID("studio"): [session: mark], NodeID("laptop"): [session: .init(acknowledged: 0, last: nil)]])
+            let text = String(decoding: try #require(fileBytes(folder.path(of: .progress))), as: UTF8.self)
+            #expect(text.contains(#""version":2"#))
+            #expect(text.contains(#""hash":"fedcba9876543210""#) && text.contains(#""content":"123456789abcdef""#), "\(text)")
+            let loaded = try store.load()
+            #expect(loaded == [NodeID("studio"): [session: mark], NodeID("laptop"): [session: .init(acknowledged: 0, last: nil)]])
+            #expect(loaded[NodeID("studio")]?[session]?.names(placement) == true)
+            var other = placement
+            other.contentHash ^= 1
+            #expect(loaded[NodeID("studio")]?[session]?.names(other) == false, "another entry at that place")
+            #expect(loaded[NodeID("studio")]?[session]?.names(nil) == false, "no entry at that place")
+
+            let older = #"{"version":1,"peers":{"studio":{"live-1":{"acknowledged":3,"lastOpID":"sha256:abc"}}}}"#
+            try folder.replace(.progress, with: Array(older.utf8), action: "test")
+            #expect(try store.load() == [NodeID("studio"): [session: ProgressStore.Mark(acknowledged: 3, lastOpID: "sha256:abc")]])
+        }
+    }
+
     /// A replacement that cannot be written leaves the old file untouched.
     @Test func aFailedReplacementLeavesTheOldFile() throws {
         try withScratchFolder { scratch in
