@@ -274,6 +274,10 @@ struct Reconciliation: Sendable {
             self.phase = .complete
             return [ReconciliationRange(upperBound: .end, payload: .lacking([]))]
         }
+        if self.snapshot == nil {
+            let shortcut = self.matchWhole(ranges, order: order)
+            if shortcut.isTaken { return shortcut.reply }
+        }
         if self.snapshot == nil { self.snapshot = ReconciliationSnapshot(order.prefix(self.count), key: self.key) }
         guard let snapshot = self.snapshot else { return nil }
         var reply = Reply()
@@ -362,6 +366,40 @@ struct Reconciliation: Sendable {
         self.phase = next.isEmpty ? .complete : .awaiting(next)
         return reply.isOnlySkips ? nil : reply.ranges
     }
+
+    /// The answer to a fingerprint of everything that equals ours, found with one pass over
+    /// `order` and no sort (two replicas in sync, reconnecting); not taken when the message is
+    /// something else or the fingerprints differ, and ``answer(_:order:)`` goes the long way.
+    /// A whole-range fingerprint is a valid message only while nothing or exactly the whole
+    /// range is awaited, as the long way checks too.
+    ///
+    /// The starter's side of the same: "matched" for the fingerprint of everything it sent ends
+    /// the exchange (with no reply), again without a sort.
+    private mutating func matchWhole(
+        _ ranges: [ReconciliationRange],
+        order: [KnownEntry]
+    ) -> (isTaken: Bool, reply: [ReconciliationRange]?) {
+        let isWholeAwaited =
+            self.awaiting.count == 1 && self.awaiting[0].lower == .start && self.awaiting[0].upper == .end
+            && self.awaiting[0].ids == nil
+        guard ranges.count == 1, ranges[0].upperBound == .end else { return (false, nil) }
+        if ranges[0].payload == .matched, isWholeAwaited {
+            self.phase = .complete
+            return (true, nil)
+        }
+        guard case .fingerprint(let count, let sum) = ranges[0].payload, count == UInt64(self.count),
+            self.awaiting.isEmpty || isWholeAwaited
+        else { return (false, nil) }
+        var ours: UInt64 = 0
+        for entry in order.prefix(self.count) { ours &+= self.key.item(entry.key.hash, entry.contentHash) }
+        guard ours == sum else { return (false, nil) }
+        self.phase = .complete
+        return (true, [ReconciliationRange(upperBound: .end, payload: .matched)])
+    }
+
+    /// Whether this exchange sorted its entries (for tests: an exchange between replicas in
+    /// sync never does).
+    var hasSortedEntries: Bool { self.snapshot != nil }
 
     /// An answer being built: neighbouring skips merge into one range.
     private struct Reply {

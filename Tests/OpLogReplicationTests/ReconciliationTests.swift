@@ -29,6 +29,8 @@ struct ReconciliationTests {
         var bLacking: Set<UInt32>
         var messages: [[ReconciliationRange]]
         var isComplete: Bool
+        /// Whether each side sorted its entries (starter, responder).
+        var sorted: (Bool, Bool)
 
         /// Ids and ranges that travelled, the two measures of the exchange's size.
         var idCount: Int {
@@ -73,7 +75,8 @@ struct ReconciliationTests {
             aLacking: lacking(starter, a.count),
             bLacking: lacking(responder, b.count),
             messages: messages,
-            isComplete: starter.isComplete && responder.isComplete
+            isComplete: starter.isComplete && responder.isComplete,
+            sorted: (starter.hasSortedEntries, responder.hasSortedEntries)
         )
     }
 
@@ -99,6 +102,7 @@ struct ReconciliationTests {
         #expect(outcome.aLacking.isEmpty && outcome.bLacking.isEmpty)
         #expect(outcome.messages.count == 2, "\(outcome.messages)")
         #expect(outcome.messages.last == [ReconciliationRange(upperBound: .end, payload: .matched)])
+        #expect(outcome.sorted == (false, false), "replicas in sync compare sums in one pass; neither sorts")
     }
 
     @Test func aPeerWithNothingLacksEverythingAndNothingIsSorted() async throws {
