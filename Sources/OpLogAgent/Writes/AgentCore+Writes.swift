@@ -16,6 +16,8 @@ extension AgentCore {
     /// are queued and handled after it.
     func flushWrites(_ session: SessionID) {
         let log = SessionLog(layout: self.configuration.layout, sessionID: session)
+        // A batch that ended (or gave up its slot) lets a session that waited for a sync slot go.
+        defer { self.writeSessionsGivenASlot() }
         while let request = self.writers.nextWrite(for: session) {
             let outcome = self.write(request, to: log)
             switch self.writers.finishWrite(session, outcome) {
@@ -126,7 +128,13 @@ extension AgentCore {
             if isReadDeferred { self.requestRead(session) }
         }
         self.requestWrites(session)
+        self.writeSessionsGivenASlot()
         self.resumeDrainWaitersIfIdle()
+    }
+
+    /// Asks for the writes of the sessions whose turn for a sync slot came.
+    private func writeSessionsGivenASlot() {
+        for session in self.writers.takeSessionsGivenASlot() { self.requestWrites(session) }
     }
 
     func resumeDrainWaitersIfIdle() {
@@ -187,6 +195,7 @@ extension AgentCore {
             await withCheckedContinuation { self.writers.drainWaiters.append($0) }
         }
         self.writers.finishShutdown()
+        self.writeSessionsGivenASlot()
     }
 
     /// Writes again the batches that waited for a writer's line.

@@ -36,6 +36,11 @@ enum WriteOutcome: Sendable {
 /// - Nothing is completed (and so acknowledged) before its sync is done, when syncs are on.
 /// - While a session's batch waits for its sync, its file is not read: the engine numbers lines
 ///   in file order, and those lines are numbered first (the read is done after the sync).
+/// - At most ``maximumSyncsInFlight`` batches, across all sessions, are written and waiting for
+///   their sync: each holds its file open, so a thousand sessions' first batches would otherwise
+///   hold a thousand descriptors while the syncs (done one at a time) catch up. A session that
+///   finds no slot waits in order for one; ``takeSessionsGivenASlot()`` names those whose turn
+///   came, and the core writes them.
 /// - Shutdown is a phase: once ``beginShutdown()`` found nothing in flight (or the last sync in
 ///   flight finished), every later batch is synced in place by the caller, so none is left
 ///   written but unsynced when the sync service stops.
@@ -80,13 +85,27 @@ struct SessionWriters: Sendable {
         case syncing(token: UInt64, isReadDeferred: Bool)
     }
 
+    /// A ready session's claim on one of the ``maximumSyncsInFlight`` slots, which its next
+    /// write needs when it will wait for a sync.
+    private enum Slot: Sendable, Equatable {
+        case none
+        /// In ``slotQueue``, for the next slot that frees.
+        case waiting
+        /// Held for the session's next write, which turns it into its sync's.
+        case reserved
+    }
+
     private struct Session: Sendable {
         var state = State.ready
         var queue = Deque<AppendRequest>()
+        var slot = Slot.none
         /// The stall of the queue's first batch was reported (it is reported once, not at
         /// every retry).
         var isStallReported = false
     }
+
+    /// How many batches may be written and waiting for their sync at once, across sessions.
+    static let defaultMaximumSyncsInFlight = 64
 
     private var sessions: [SessionID: Session] = [:]
     private var phase = Phase.running
@@ -94,10 +113,23 @@ struct SessionWriters: Sendable {
     /// before the shutdown finishes.
     var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private let isSynchronizing: Bool
+    let maximumSyncsInFlight: Int
+    /// Sessions in the `.syncing` state, and sessions holding a `.reserved` slot: together at
+    /// most ``maximumSyncsInFlight``.
+    private var syncingCount = 0
+    private var reservedCount = 0
+    /// Sessions waiting for a slot, first come first served.
+    private var slotQueue = Deque<SessionID>()
+    /// Sessions given a slot since the core last asked (``takeSessionsGivenASlot()``).
+    private var givenASlot: [SessionID] = []
 
-    /// - Parameter isSynchronizing: whether written batches are synced before they complete.
-    init(isSynchronizing: Bool) {
+    /// - Parameters:
+    ///   - isSynchronizing: whether written batches are synced before they complete.
+    ///   - maximumSyncsInFlight: how many written batches may wait for their sync at once.
+    init(isSynchronizing: Bool, maximumSyncsInFlight: Int = Self.defaultMaximumSyncsInFlight) {
+        precondition(maximumSyncsInFlight > 0, "at least one sync must be allowed in flight")
         self.isSynchronizing = isSynchronizing
+        self.maximumSyncsInFlight = maximumSyncsInFlight
     }
 
     /// Queues a batch behind the session's others.
@@ -106,10 +138,65 @@ struct SessionWriters: Sendable {
     }
 
     /// The batch to write next for the session, if it may be written now: none while one waits
-    /// for its sync or a writer's line.
-    func nextWrite(for session: SessionID) -> AppendRequest? {
-        guard let entry = self.sessions[session], case .ready = entry.state else { return nil }
-        return entry.queue.first
+    /// for its sync or a writer's line, or while every sync slot is taken (the session then
+    /// waits for one, behind the sessions that waited before it).
+    mutating func nextWrite(for session: SessionID) -> AppendRequest? {
+        guard var entry = self.sessions[session], case .ready = entry.state, let first = entry.queue.first else {
+            return nil
+        }
+        guard self.needsSlots else { return first }
+        switch entry.slot {
+        case .reserved:
+            return first
+        case .waiting:
+            return nil
+        case .none:
+            if self.slotQueue.isEmpty && self.slotsInUse < self.maximumSyncsInFlight {
+                entry.slot = .reserved
+                self.reservedCount += 1
+                self.sessions[session] = entry
+                return first
+            }
+            entry.slot = .waiting
+            self.slotQueue.append(session)
+            self.sessions[session] = entry
+            return nil
+        }
+    }
+
+    /// The sessions given a sync slot since the last call, in the order they waited: the core
+    /// writes their batches.
+    mutating func takeSessionsGivenASlot() -> [SessionID] {
+        defer { self.givenASlot = [] }
+        return self.givenASlot
+    }
+
+    /// Whether a written batch will wait for a sync service's slot (not when syncs are off, or
+    /// done in place at shutdown).
+    private var needsSlots: Bool {
+        guard self.isSynchronizing else { return false }
+        if case .syncingInPlace = self.phase { return false }
+        return true
+    }
+
+    private var slotsInUse: Int { self.syncingCount + self.reservedCount }
+
+    /// Gives the slots that are free to the sessions waiting longest.
+    private mutating func grantFreeSlots() {
+        while self.slotsInUse < self.maximumSyncsInFlight, let session = self.slotQueue.popFirst() {
+            guard var entry = self.sessions[session], case .waiting = entry.slot else { continue }
+            entry.slot = .reserved
+            self.reservedCount += 1
+            self.sessions[session] = entry
+            self.givenASlot.append(session)
+        }
+    }
+
+    /// Gives up the session's reserved slot, if it holds one (its write did not end in a sync).
+    private mutating func releaseReservation(_ entry: inout Session) {
+        guard case .reserved = entry.slot else { return }
+        entry.slot = .none
+        self.reservedCount -= 1
     }
 
     /// Reports what the write of ``nextWrite(for:)`` did, and says what to do next.
@@ -117,17 +204,22 @@ struct SessionWriters: Sendable {
         guard var entry = self.sessions[session], let request = entry.queue.first else {
             preconditionFailure("a write was reported for \(session) with nothing queued")
         }
-        defer { self.store(entry, for: session) }
+        defer {
+            self.store(entry, for: session)
+            self.grantFreeSlots()
+        }
         switch outcome {
         case .tailInProgress:
             let isFirst = !entry.isStallReported
             entry.isStallReported = true
             entry.state = .stalled
+            self.releaseReservation(&entry)
             return .stalled(isFirst: isFirst)
         case .failed:
             entry.queue.removeFirst()
             entry.isStallReported = false
             entry.state = .ready
+            self.releaseReservation(&entry)
             return .failed(token: request.token)
         case .written(let written):
             entry.queue.removeFirst()
@@ -138,10 +230,16 @@ struct SessionWriters: Sendable {
             }
             switch self.phase {
             case .running, .draining:
+                // The reserved slot becomes the sync's (a write reaches here only with one).
+                precondition(entry.slot == .reserved, "a batch was written for a sync without a slot")
+                entry.slot = .none
+                self.reservedCount -= 1
+                self.syncingCount += 1
                 entry.state = .syncing(token: written.token, isReadDeferred: false)
                 return .completion(.sync)
             case .syncingInPlace:
                 entry.state = .ready
+                self.releaseReservation(&entry)
                 return .completion(.syncInPlace)
             }
         }
@@ -182,17 +280,14 @@ struct SessionWriters: Sendable {
             preconditionFailure("a sync finished for \(written.session) that was not in flight")
         }
         entry.state = .ready
+        self.syncingCount -= 1
         self.store(entry, for: written.session)
+        self.grantFreeSlots()
         return isReadDeferred
     }
 
     /// Whether any batch waits for its sync.
-    var isSyncInFlight: Bool {
-        self.sessions.values.contains { entry in
-            if case .syncing = entry.state { return true }
-            return false
-        }
-    }
+    var isSyncInFlight: Bool { self.syncingCount > 0 }
 
     /// Starts the shutdown: from now on the core waits for the syncs in flight
     /// (``isSyncInFlight``) and then calls ``finishShutdown()``.
@@ -204,6 +299,14 @@ struct SessionWriters: Sendable {
     mutating func finishShutdown() {
         precondition(!self.isSyncInFlight, "the shutdown finished with a sync in flight")
         self.phase = .syncingInPlace
+        // Slots no longer matter: the sessions that waited for one may write, in their order.
+        self.givenASlot += self.slotQueue.filter { self.sessions[$0]?.slot == .waiting }
+        for (session, var entry) in self.sessions where entry.slot != .none {
+            entry.slot = .none
+            self.sessions[session] = entry
+        }
+        self.slotQueue = []
+        self.reservedCount = 0
     }
 
     /// Whether syncs are done in place now (the sync service is stopping or stopped).
@@ -213,7 +316,7 @@ struct SessionWriters: Sendable {
     }
 
     private mutating func store(_ entry: Session, for session: SessionID) {
-        if case .ready = entry.state, entry.queue.isEmpty {
+        if case .ready = entry.state, entry.queue.isEmpty, entry.slot == .none {
             self.sessions[session] = nil
         } else {
             self.sessions[session] = entry
