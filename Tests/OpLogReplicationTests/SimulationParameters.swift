@@ -14,12 +14,16 @@ enum SimulationVariant: String, Sendable, CaseIterable {
     /// As `lossy`, but some entries name a parent that never exists anywhere: they must be held
     /// for the hold timeout, then written everywhere (held, never dropped).
     case orphans
+    /// Networks of up to 32 replicas in every shape of ``SimulationShape``, on a stream-like
+    /// transport with links and replicas going down and coming back (partitions, crash-restarts).
+    case topologies
 
     var salt: UInt64 {
         switch self {
         case .lossy: 0x1000_0000
         case .stream: 0x2000_0000
         case .orphans: 0x3000_0000
+        case .topologies: 0x4000_0000
         }
     }
 }
@@ -32,6 +36,7 @@ struct SimulationParameters: CustomStringConvertible {
     var readOnly: Set<Int>
     /// Neighbour pairs (low index first).
     var topology: [(Int, Int)]
+    var shape: SimulationShape
     var isLine: Bool
     var lineOrder: [Int]
     var sessions: [SessionID]
@@ -92,6 +97,7 @@ struct SimulationParameters: CustomStringConvertible {
             order.swapAt(index, random.below(index + 1))
         }
         self.lineOrder = order
+        self.shape = self.isLine ? .line : .mesh
         if self.isLine {
             self.topology = (1..<order.count).map { (min(order[$0 - 1], order[$0]), max(order[$0 - 1], order[$0])) }
         } else {
@@ -136,7 +142,7 @@ struct SimulationParameters: CustomStringConvertible {
             engine.retransmitTimeout = .seconds(random.within(1...6))
             // Longer than any fault phase: every parent arrives before its child's hold ends.
             engine.holdTimeout = .seconds(3600)
-        case .stream:
+        case .stream, .topologies:
             break
         case .orphans:
             // Long enough for a dropped parent to be sent again a few times, so only a parent
@@ -154,6 +160,41 @@ struct SimulationParameters: CustomStringConvertible {
         engine.maximumBatchLines = [1, 2, 7, 1024][random.below(4)]
         engine.maximumBatchBytes = [200, 1500, 1 << 20][random.below(3)]
         self.engine = engine
+        if variant == .topologies { self.makeTopology() }
+    }
+
+    /// The topologies variant: a shape by seed (so that a few seeds cover every shape), up to 32
+    /// replicas (a mesh up to 8: flooding it costs (N-1)^2 sends an entry), a stream-like
+    /// transport, partitions and crash-restarts always; drawn from a generator of its own.
+    private mutating func makeTopology() {
+        var random = SplitMix64(seed: self.seed ^ self.variant.salt ^ 0x70B0_0000_0000_0000)
+        let shapes = SimulationShape.allCases
+        self.shape = shapes[Int(self.seed % UInt64(shapes.count))]
+        self.replicaCount = self.shape == .mesh ? random.within(4...8) : random.within(8...32)
+        self.readOnly = random.chance(0.5) ? [random.below(self.replicaCount)] : []
+        self.topology = self.shape.links(among: self.replicaCount, random: &random)
+        self.isLine = self.shape == .line
+        self.lineOrder = []
+        self.entryTarget = random.within(40...80)
+        self.isInOrder = true
+        self.dropRate = 0
+        self.duplicateRate = 0
+        self.missingParentRate = 0
+        self.hasPartitions = true
+        self.hasCrashes = true
+        self.historyCount = 0
+        self.fileCutRate = 0
+        self.runningCutRate = 0
+    }
+
+    /// How many neighbours each replica has.
+    var degrees: [Int] {
+        var degrees = [Int](repeating: 0, count: self.replicaCount)
+        for (low, high) in self.topology {
+            degrees[low] += 1
+            degrees[high] += 1
+        }
+        return degrees
     }
 
     func configuration(of replica: Int) -> ReplicationEngine.Configuration {
@@ -164,7 +205,11 @@ struct SimulationParameters: CustomStringConvertible {
     }
 
     var description: String {
-        let shape = self.isLine ? "line \(self.lineOrder.map { "n\($0)" }.joined(separator: "-"))" : "mesh"
+        let degrees = self.degrees
+        let shape =
+            self.isLine && !self.lineOrder.isEmpty
+            ? "line \(self.lineOrder.map { "n\($0)" }.joined(separator: "-"))"
+            : "\(self.shape.rawValue) of \(self.topology.count) links (degree \(degrees.min() ?? 0)-\(degrees.max() ?? 0))"
         let readOnly = self.readOnly.sorted().map { "n\($0)" }.joined(separator: ",")
         return """
             \(self.variant) seed \(self.seed): \(self.replicaCount) replicas, \(shape), read-only [\(readOnly)], \

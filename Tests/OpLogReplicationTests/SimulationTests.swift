@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 
-/// Seeded randomized simulations of five or six replicas (DESIGN §6): after a fault phase the
-/// world heals, runs until quiet, and every invariant of DESIGN §3 is checked on the files.
+/// Seeded randomized simulations of five or six replicas, and of networks of up to 32 in several
+/// shapes (DESIGN §6): after a fault phase the world heals, runs until quiet, and every
+/// invariant of DESIGN §3 is checked on the files.
 ///
-/// 300 seeds by default (160 lossy, 80 stream, 60 orphans; about one in a hundred with a history of
-/// a few thousand entries), plus one with such a history always. `OPLOG_SIM_SEEDS=N` runs seeds
+/// 320 seeds by default (160 lossy, 80 stream, 60 orphans, 20 topologies; about one in a hundred
+/// with a history of a few thousand entries), plus one with such a history always. `OPLOG_SIM_SEEDS=N` runs seeds
 /// `0..<N` of each sweep (from `OPLOG_SIM_FIRST_SEED` if set); `OPLOG_SIM_SEED=N` runs seed N alone; `OPLOG_SIM_VERBOSE=1` adds the
 /// end state of a failed run to its message; `OPLOG_SIM_FILE_CUTS=0` turns off the files cut back
 /// while their replica is down or under it while it runs (on by default).
@@ -33,6 +34,26 @@ struct SimulationTests {
     @Test("Entries whose parent never exists are held, then written everywhere", arguments: SimulationSeeds.seeds(defaultCount: 60))
     func neverExistingParents(seed: UInt64) async {
         _ = await Self.check(SimulationParameters(seed: seed, variant: .orphans), test: #function)
+    }
+
+    /// Twenty seeds cover each shape four times; `OPLOG_SIM_REPORT=1` prints each run's shape and
+    /// how often each replica received each entry's line; `OPLOG_SIM_SEEDS=N` runs a larger sweep.
+    @Test(
+        "Topologies of up to 32 replicas (mesh, line, ring, random graphs of degree 3-4, star) with link and replica churn",
+        arguments: SimulationSeeds.seeds(defaultCount: 20)
+    )
+    func topologies(seed: UInt64) async {
+        let parameters = SimulationParameters(seed: seed, variant: .topologies)
+        let outcome = await Self.run(parameters, test: #function)
+        if ProcessInfo.processInfo.environment["OPLOG_SIM_REPORT"] == "1" {
+            let degrees = parameters.degrees
+            print(
+                "topologies seed \(seed): \(parameters.shape.rawValue), \(parameters.replicaCount) replicas,"
+                    + " \(parameters.topology.count) links (degree \(degrees.min() ?? 0)-\(degrees.max() ?? 0)),"
+                    + " \(outcome.made) entries; receipts of an entry's line per replica: most \(outcome.receipts.most),"
+                    + " mean \(String(format: "%.2f", outcome.receipts.mean))"
+            )
+        }
     }
 
     /// Now and then a sweep's seed has a history of a few thousand entries; these always do, so
@@ -86,13 +107,29 @@ struct SimulationTests {
         return "\(cuts)\(SimulationSeeds.seedVariable)=\(seed) OPLOG_SIM_VERBOSE=1 swift test --filter 'OpLogReplicationTests.SimulationTests/\(name)'"
     }
 
+    /// What a checked run leaves besides its violations.
+    struct Outcome: Sendable {
+        var rangeSplits: Int
+        var made: Int
+        var receipts: (most: Int, mean: Double)
+    }
+
     static func check(
         _ parameters: SimulationParameters,
         test: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async -> Int {
+        await Self.run(parameters, test: test, sourceLocation: sourceLocation).rangeSplits
+    }
+
+    /// Runs a world to the end and records its violations as issues.
+    static func run(
+        _ parameters: SimulationParameters,
+        test: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> Outcome {
         let isVerbose = ProcessInfo.processInfo.environment["OPLOG_SIM_VERBOSE"] != nil
-        let (failures, splits) = await SimulationThread.run { () -> ([String], Int) in
+        let (failures, outcome) = await SimulationThread.run { () -> ([String], Outcome) in
             let world = SimulationWorld(parameters: parameters)
             world.isRecording = isVerbose
             world.run()
@@ -100,7 +137,8 @@ struct SimulationTests {
             if world.madeCount < parameters.entryTarget / 2 {
                 failures.append("\(parameters.variant) seed \(parameters.seed): only \(world.madeCount) entries were written")
             }
-            guard !world.violations.isEmpty else { return (failures, world.rangeSplits) }
+            let outcome = Outcome(rangeSplits: world.rangeSplits, made: world.madeCount, receipts: world.payloadReceiptSummary)
+            guard !world.violations.isEmpty else { return (failures, outcome) }
             let details = isVerbose ? "\n" + world.diagnostics() : ""
             let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test)
             failures.append(
@@ -111,12 +149,12 @@ struct SimulationTests {
                 \(replay)\(details)
                 """
             )
-            return (failures, world.rangeSplits)
+            return (failures, outcome)
         }
         for failure in failures {
             Issue.record(Comment(rawValue: failure), sourceLocation: sourceLocation)
         }
-        return splits
+        return outcome
     }
 }
 

@@ -78,7 +78,12 @@ extension SimulationWorld {
         let link = self.links[delivery.link]
         guard link.isConnected, link.epoch == delivery.epoch else { return }
         self.deliveries += 1
-        if case .entries(let batch) = delivery.message { self.deliveredLines += batch.lines.count }
+        if case .entries(let batch) = delivery.message {
+            self.deliveredLines += batch.lines.count
+            for line in batch.lines {
+                if let entry = self.lines[line] { self.payloadReceipts[delivery.to][entry.opID, default: 0] += 1 }
+            }
+        }
         if case .entries(let batch) = delivery.message, self.parameters.missingParentRate > 0 {
             for line in batch.lines {
                 guard let entry = self.lines[line], self.replicas[delivery.to].arrivals[entry.opID] == nil else { continue }
@@ -209,5 +214,15 @@ extension SimulationWorld {
         case .report(let report):
             self.digest.add("report \(report)")
         }
+    }
+}
+
+extension SimulationWorld {
+    /// How often the replicas received the entries' lines over their links: the most times one
+    /// replica received one entry, and the mean over the (replica, entry) pairs where it did.
+    var payloadReceiptSummary: (most: Int, mean: Double) {
+        let counts = self.payloadReceipts.flatMap(\.values)
+        guard !counts.isEmpty else { return (0, 0) }
+        return (counts.max() ?? 0, Double(counts.reduce(0, +)) / Double(counts.count))
     }
 }

@@ -123,6 +123,9 @@ final class SimulationWorld {
     /// Files cut back while their replica ran (``cutFile(at:isRunning:)``).
     var runningFileCuts = 0
     var checkpointCount = 0
+    /// By replica: how many times each entry's line arrived over a link (valid or not, duplicate
+    /// or not), for the entries the run made.
+    var payloadReceipts: [[OpID: Int]] = []
 
     var made: [OpID: Made] = [:]
     var madeOrder: [OpID] = []
@@ -163,6 +166,7 @@ final class SimulationWorld {
                 Replica(node: node, isReadOnly: parameters.readOnly.contains(index), actors: ["n\(index)-agent", "n\(index)-human"])
             )
         }
+        self.payloadReceipts = Array(repeating: [:], count: parameters.replicaCount)
         for (low, high) in parameters.topology {
             self.linkIndex[Self.pairKey(low, high)] = self.links.count
             self.links.append(Link(low: low, high: high))
@@ -203,7 +207,7 @@ final class SimulationWorld {
         let quietPeriod = parameters.engine.retransmitTimeout + parameters.tickInterval * 2 + parameters.maximumDelay
         // Held entries may take a hold timeout per hop to arrive, unless every parent exists
         // (lossy): then nothing may stay held long after healing.
-        let holdAllowance = parameters.missingParentRate > 0 || parameters.variant == .stream ? parameters.engine.holdTimeout * (parameters.replicaCount + 1) : .zero
+        let holdAllowance = parameters.missingParentRate > 0 || parameters.isInOrder ? parameters.engine.holdTimeout * (parameters.replicaCount + 1) : .zero
         let deadline = parameters.faultDuration + holdAllowance + parameters.engine.retransmitTimeout * 10 + .seconds(120)
         while case let (time, event)? = self.queue.next() {
             self.now = time
