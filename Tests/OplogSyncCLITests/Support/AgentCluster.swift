@@ -23,9 +23,11 @@ final class AgentCluster: Sendable {
     let identities: IdentityPool
     private let agents = Mutex<[AgentProcess]>([])
 
-    init(folder: TemporaryFolder) throws {
+    /// - Parameter identityCount: how many pool identities to make up front: every agent added
+    ///   before the pool runs out accepts every one of them.
+    init(folder: TemporaryFolder, identityCount: Int = 16) throws {
         self.folder = folder
-        self.identities = try IdentityPool()
+        self.identities = try IdentityPool(initialCount: identityCount)
     }
 
     /// Starts an agent named `name` that dials `peers`, and waits until it listens.
@@ -109,12 +111,13 @@ final class AgentCluster: Sendable {
 /// SIGTERM (and must exit 0). If `body` throws, the agents' log tails are recorded and every
 /// agent is killed. No agent outlives the call.
 func withAgentCluster<T>(
+    identityCount: Int = 16,
     isolation: isolated (any Actor)? = #isolation,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: (AgentCluster) async throws -> T
 ) async throws -> T {
     try await withTemporaryFolder { folder in
-        let cluster = try AgentCluster(folder: folder)
+        let cluster = try AgentCluster(folder: folder, identityCount: identityCount)
         do {
             let value = try await body(cluster)
             try await cluster.stopAll()
