@@ -23,8 +23,8 @@ final class AgentCluster: Sendable {
     let identities: IdentityPool
     private let agents = Mutex<[AgentProcess]>([])
 
-    /// - Parameter identityCount: how many pool identities to make up front: every agent added
-    ///   before the pool runs out accepts every one of them.
+    // `identityCount`: how many pool identities to make up front; every agent added before the
+    // pool runs out accepts every one of them.
     init(folder: TemporaryFolder, identityCount: Int = 16) throws {
         self.folder = folder
         self.identities = try IdentityPool(initialCount: identityCount)
