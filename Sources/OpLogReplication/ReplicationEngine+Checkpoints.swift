@@ -148,9 +148,9 @@ extension ReplicationEngine {
     ) {
         guard let shared = replica.shared, let link = self.links[peer], link.rules.sends(session) else { return }
         self.ensureLinkState(peer, session: session, now: now)
-        guard var state = self.links[peer]?[session] else { return }
-        if state.checkpointAcknowledged == shared.identity { return }
-        if let sentAt = state.checkpointSentAt, now - sentAt < self.configuration.retransmitTimeout { return }
+        guard var state = self.links[peer]?[session],
+            self.isCheckpointOfferDue(state, shared, session: session, rules: link.rules, now: now)
+        else { return }
         state.checkpointSentAt = now
         self.links[peer]?[session] = state
         actions.append(.send(.checkpoint(session: session.rawValue, bytes: shared.checkpoint.bytes), to: peer))

@@ -307,10 +307,21 @@ extension ReplicationEngine {
         if state.sent > state.acknowledged && now - state.lastProgress >= self.configuration.retransmitTimeout {
             return true
         }
-        guard let shared = self.sessions[session]?.shared, state.checkpointAcknowledged != shared.identity else {
-            return false
-        }
-        guard rules.sends(session) else { return false }
+        guard let shared = self.sessions[session]?.shared else { return false }
+        return self.isCheckpointOfferDue(state, shared, session: session, rules: rules, now: now)
+    }
+
+    /// Whether the link in `state` is to be offered `shared` now (by ``pumpCheckpoint``): the
+    /// peer may see the session, has not acknowledged that checkpoint, and the last offer, if
+    /// any, is a retransmit timeout old.
+    func isCheckpointOfferDue(
+        _ state: LinkState,
+        _ shared: SharedCheckpoint,
+        session: SessionID,
+        rules: PeerRules,
+        now: Duration
+    ) -> Bool {
+        guard rules.sends(session), state.checkpointAcknowledged != shared.identity else { return false }
         return state.checkpointSentAt.map { now - $0 >= self.configuration.retransmitTimeout } ?? true
     }
 }
