@@ -67,6 +67,53 @@ extension RunProcessTests {
             }
         }
 
+        /// A stop while a thousand sessions arrive, each with its first append to write and sync
+        /// (at most 64 at once): what B counted as written is exactly what its files hold, whole
+        /// and distinct.
+        @Test("SIGTERM B while 1,000 sessions arrive: exit 0, only whole distinct entries, all counted, then it catches up")
+        func stopWhileAThousandSessionsArrive() async throws {
+            try await withAgentCluster { cluster in
+                let a = try cluster.add("A")
+                var expected: [String: Set<String>] = [:]
+                for number in 0..<Self.sessionCount {
+                    let session = Self.session(number)
+                    expected[session] = try Self.write(Self.linesPerSession, to: a.files(session), actor: "writer-a")
+                }
+                try await a.start()
+                let b = try cluster.add("B", peers: [try a.peerArgument()])
+                try await b.start()
+                let sessions = "\(b.root)/.muse/op_log"
+                try await waitFor("B to take in some of the sessions", pollInterval: .milliseconds(5)) {
+                    let count = (try? FileManager.default.contentsOfDirectory(atPath: sessions).count) ?? 0
+                    return count >= 100 ? nil : "B has \(count) sessions"
+                }
+                // stop() expects exit 0: the syncs in flight and the batches waiting for a slot
+                // are finished before the process ends.
+                try await b.stop()
+                var held = 0
+                var problems: [String] = []
+                for (session, ids) in expected {
+                    let (entries, found) = fileProblems(b.replica(session))
+                    problems += found
+                    held += entries.count
+                    let strangers = Set(entries.map(\.opID)).subtracting(ids)
+                    if !strangers.isEmpty { problems.append("B's \(session) holds \(strangers.count) entries A never had") }
+                }
+                cluster.expectNoProblems(problems, "B's files after its stop")
+                #expect(held < Self.sessionCount * Self.linesPerSession, "B was stopped while the sessions arrived (it held \(held))")
+                #expect(!b.logText().contains("cannot sync"), "\(b.logTail())")
+                let stopped = try #require(
+                    b.logText().split(separator: "\n").last { $0.contains("stopped") && $0.contains("written=") },
+                    "B logs its totals when it stops\n\(b.logTail())"
+                )
+                let written = stopped.range(of: "written=").flatMap { Int(stopped[$0.upperBound...].prefix(while: \.isNumber)) }
+                #expect(written == held, "B counted \(written ?? -1) entries written; its files hold \(held): \(stopped)")
+
+                try await b.start(listen: .same)
+                try await Self.waitForEverySession(expected, on: b, timeout: .seconds(300))
+            }
+        }
+
         static func session(_ number: Int) -> String {
             String(format: "session-%04d", number)
         }
