@@ -19,16 +19,8 @@ extension RunProcessTests {
         @Test("1,000 sessions reach a fresh node: at most 256 descriptors on the sender and 128 on the receiver, 32 threads each")
         func aThousandSessionsToAFreshNode() async throws {
             try await withAgentCluster { cluster in
-                let a = try cluster.add("A")
-                // Written as Muse writes them, before A starts: A finds a thousand sessions at once.
-                var expected: [String: Set<String>] = [:]
-                for number in 0..<Self.sessionCount {
-                    let session = Self.session(number)
-                    expected[session] = try Self.write(Self.linesPerSession, to: a.files(session), actor: "writer-a")
-                }
-                try await a.start()
-                let b = try cluster.add("B", peers: [try a.peerArgument()])
-                try await b.start()
+                let (a, b, sessions) = try await Self.startAThousandSessions(in: cluster)
+                var expected = sessions
                 let aPID = try #require(a.pid)
                 let bPID = try #require(b.pid)
                 let sampler = ResourceSampler(pids: [aPID, bPID])
@@ -73,15 +65,7 @@ extension RunProcessTests {
         @Test("SIGTERM B while 1,000 sessions arrive: exit 0, only whole distinct entries, all counted, then it catches up")
         func stopWhileAThousandSessionsArrive() async throws {
             try await withAgentCluster { cluster in
-                let a = try cluster.add("A")
-                var expected: [String: Set<String>] = [:]
-                for number in 0..<Self.sessionCount {
-                    let session = Self.session(number)
-                    expected[session] = try Self.write(Self.linesPerSession, to: a.files(session), actor: "writer-a")
-                }
-                try await a.start()
-                let b = try cluster.add("B", peers: [try a.peerArgument()])
-                try await b.start()
+                let (_, b, expected) = try await Self.startAThousandSessions(in: cluster)
                 let sessions = "\(b.root)/.muse/op_log"
                 try await waitFor("B to take in some of the sessions", pollInterval: .milliseconds(5)) {
                     let count = (try? FileManager.default.contentsOfDirectory(atPath: sessions).count) ?? 0
@@ -112,6 +96,24 @@ extension RunProcessTests {
                 try await b.start(listen: .same)
                 try await Self.waitForEverySession(expected, on: b, timeout: .seconds(300))
             }
+        }
+
+        /// Starts A holding ``sessionCount`` sessions of ``linesPerSession`` entries, written as
+        /// Muse writes them before A starts (A finds them all at once), and a fresh B that dials
+        /// A; returns both and each session's op_ids.
+        static func startAThousandSessions(
+            in cluster: AgentCluster
+        ) async throws -> (a: AgentProcess, b: AgentProcess, expected: [String: Set<String>]) {
+            let a = try cluster.add("A")
+            var expected: [String: Set<String>] = [:]
+            for number in 0..<Self.sessionCount {
+                let session = Self.session(number)
+                expected[session] = try Self.write(Self.linesPerSession, to: a.files(session), actor: "writer-a")
+            }
+            try await a.start()
+            let b = try cluster.add("B", peers: [try a.peerArgument()])
+            try await b.start()
+            return (a, b, expected)
         }
 
         static func session(_ number: Int) -> String {
