@@ -38,6 +38,9 @@ struct PreparedWorld: Sendable {
         let bobOwn = Self.chain(actor: "laptop", firstLamport: 45, count: 4, after: shared[43])
         var alice = MemoryReplica(name: Self.alice)
         var bob = MemoryReplica(name: Self.bob)
+        // The agent's usual completion; every line a run adds is parsed by the checks after it.
+        alice.completesInPlace = true
+        bob.completesInPlace = true
         _ = alice.write(shared + aliceOwn, session: Fixtures.session)
         _ = bob.write(shared + bobOwn, session: Fixtures.session)
         _ = alice.handle(

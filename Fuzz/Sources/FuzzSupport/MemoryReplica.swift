@@ -14,6 +14,10 @@ public struct MemoryReplica: Sendable {
     public var now: Duration = .zero
     /// Reports the engine made, in order.
     public var reports: [ReplicationReport] = []
+    /// Whether appends are completed as the agent completes one when nothing came in between
+    /// (`.appendCompletedInPlace`: the engine numbers the lines itself) rather than by feeding
+    /// the lines back, parsed again, as the file's new lines.
+    public var completesInPlace = false
 
     /// A replica that knows its node id (so links start with reconciliation).
     public init(name: NodeID) {
@@ -38,9 +42,13 @@ public struct MemoryReplica: Sendable {
     }
 
     /// Carries out an append as a host does: writes the lines, reports the append complete, and
-    /// feeds the lines back as the file's new lines.
+    /// feeds the lines back as the file's new lines (unless ``completesInPlace``).
     public mutating func complete(_ request: AppendRequest) -> [ReplicationAction] {
+        let end = Int64(self.files[request.session, default: []].count)
         let offsets = self.appendToFile(request.lines, session: request.session)
+        if self.completesInPlace {
+            return self.handle(.appendCompletedInPlace(token: request.token, firstOffset: offsets.first ?? end))
+        }
         var actions = self.handle(.appendCompleted(token: request.token))
         var locals: [LocalEntry] = []
         for (line, offset) in zip(request.lines, offsets) {
