@@ -5,14 +5,17 @@
 # links per entry (TLS records included, from `/status`'s per-peer `bytes_received`) against the
 # bytes of the entry itself, how many copies of each entry a node received
 # (`oplog_sync_entries_received_total`; N-1 would be one per link, 1 is the floor), and the CPU
-# seconds each node spent per 10,000 entries (from /proc). Today's forwarding floods: every
-# node forwards every entry to every peer but the one it came from.
+# seconds each node spent per 10,000 entries (from /proc). Each size runs twice in the same run:
+# with broadcast trees (`--forwarding tree`, the default: about one copy per node) and with
+# flooding (`--forwarding flood`: every node forwards every entry to every peer but the one it
+# came from), the floor the tree is measured against.
 #
 #   Benchmarks/mesh.sh                                           # 4, 8 and 16 nodes, release build
 #   OPLOG_BENCH_MESH_SIZES="4 8" OPLOG_BENCH_MESH_ENTRIES=2000 Benchmarks/mesh.sh   # quicker
 #   OPLOG_BENCH_BINARY=.build/debug/oplog-sync Benchmarks/mesh.sh   # an existing binary
 #
 # Sizes: OPLOG_BENCH_MESH_SIZES ("4 8 16"), OPLOG_BENCH_MESH_ENTRIES (10000),
+# OPLOG_BENCH_MESH_FORWARDING ("tree flood"),
 # OPLOG_BENCH_MESH_TIMEOUT (600 s for each wait). Nothing is asserted: the exit status says only
 # whether it ran. Everything goes under one temporary folder, removed however the run ends; the
 # nodes are stopped by pid.
@@ -23,6 +26,7 @@ repo="$(dirname "$here")"
 sizes="${OPLOG_BENCH_MESH_SIZES:-4 8 16}"
 entries="${OPLOG_BENCH_MESH_ENTRIES:-10000}"
 timeout_seconds="${OPLOG_BENCH_MESH_TIMEOUT:-600}"
+policies="${OPLOG_BENCH_MESH_FORWARDING:-tree flood}"
 
 fail() {
     echo "mesh.sh: $*" >&2
@@ -30,6 +34,9 @@ fail() {
 }
 for size in $sizes; do
     [[ "$size" =~ ^[0-9]+$ ]] && ((size >= 2 && size <= 32)) || fail "each size must be 2 to 32 nodes, not '$size'"
+done
+for policy in $policies; do
+    [[ "$policy" == tree || "$policy" == flood ]] || fail "each forwarding must be tree or flood, not '$policy'"
 done
 for setting in entries timeout_seconds; do
     [[ "${!setting}" =~ ^[1-9][0-9]*$ ]] || fail "$setting must be a positive integer, not '${!setting}'"
@@ -82,8 +89,8 @@ print(total, int(entries))
 PY
 }
 
-run() { # N
-    local count="$1" dir="$work/mesh-$1"
+run() { # N POLICY
+    local count="$1" policy="$2" dir="$work/mesh-$1-$2"
     local index other
     local -a roots=() ids=() ports=() http=() node_pids=()
     for ((index = 0; index < count; index++)); do
@@ -92,7 +99,7 @@ run() { # N
         ids+=("$("$binary" id --root "${roots[-1]}")") || fail "oplog-sync id failed"
     done
     for ((index = 0; index < count; index++)); do
-        local -a arguments=()
+        local -a arguments=(--forwarding "$policy")
         for ((other = 0; other < count; other++)); do
             ((other == index)) && continue
             arguments+=(--accept "${ids[$other]}")
@@ -147,7 +154,7 @@ for n in range($entries):
         cpu_total=$((cpu_total + $(cpu_ticks "${node_pids[$index]}") - ${cpu_before[$index]}))
     done
     local receivers=$((count - 1))
-    echo "== $count nodes, full mesh ($((count * (count - 1) / 2)) links), $entries entries of" \
+    echo "== $count nodes, full mesh ($((count * (count - 1) / 2)) links), forwarding $policy, $entries entries of" \
         "$((entry_bytes / entries)) bytes on average, written on one node"
     echo "   every node held every entry after $(printf '%.2f' "$(echo "$converged - $began" | bc)") s"
     echo "   per receiving node: $(echo "scale=2; $bytes_total / $receivers / $entries" | bc) bytes received per entry" \
@@ -160,4 +167,6 @@ for n in range($entries):
     rm -rf "$dir"
 }
 
-for size in $sizes; do run "$size"; done
+for size in $sizes; do
+    for policy in $policies; do run "$size" "$policy"; done
+done

@@ -4,6 +4,9 @@
 /// bookkeeping) hold in every phase; the ``Phase`` says how entries are shipped, and carries the
 /// reconciliation under way, if any. It changes only through the methods below.
 struct LinkState: Sendable {
+    /// The most entries one link remembers as announced by its peer.
+    static let maximumPeerNotices = 4096
+
     /// The peer holds durably the first `acknowledged` entries of this replica's sequence (or,
     /// while ``Phase/reconciling(_:)``, the progress recorded before the link came up).
     var acknowledged: UInt64
@@ -28,6 +31,17 @@ struct LinkState: Sendable {
     /// link. Its exchanges are numbered upwards, so a reset start at or below it is a duplicate
     /// or a late copy, not a new reset.
     var peerReset: UInt64?
+    /// Whether new entries go to the peer in full (true) or as notices (see
+    /// ``ForwardingPolicy/tree``; always true under other policies).
+    var isEager = true
+    /// Entries numbered after this (the count when the link began streaming) may travel live.
+    var liveFrom: UInt64
+    /// The most ever sent on this link: what is sent below it again is not live.
+    var highestSent: UInt64
+    /// Entries the peer announced to this replica (by ``NoticeKey``): it holds them, so they
+    /// are not announced back (at most ``maximumPeerNotices``; past it, a notice is only sent
+    /// twice).
+    var peerNoticed: Set<NoticeKey> = []
     /// How entries are shipped on this link now.
     private(set) var phase: Phase
 
@@ -49,17 +63,19 @@ struct LinkState: Sendable {
     }
 
     /// A link that streams from `acknowledged`.
-    init(acknowledged: UInt64, now: Duration) {
+    init(acknowledged: UInt64, count: UInt64, now: Duration) {
         self.acknowledged = acknowledged
         self.sent = acknowledged
+        self.liveFrom = count
+        self.highestSent = acknowledged
         self.lastProgress = now
         self.phase = .streaming(answering: nil)
     }
 
     /// A link that ships nothing until `reconciliation` (started here) ends; `recorded` is the
     /// progress recorded before.
-    init(reconciling reconciliation: Reconciliation, recorded: UInt64, now: Duration) {
-        self.init(acknowledged: recorded, now: now)
+    init(reconciling reconciliation: Reconciliation, recorded: UInt64, count: UInt64, now: Duration) {
+        self.init(acknowledged: recorded, count: count, now: now)
         self.phase = .reconciling(reconciliation)
     }
 

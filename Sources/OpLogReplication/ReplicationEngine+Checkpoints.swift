@@ -159,7 +159,8 @@ extension ReplicationEngine {
     mutating func ensureLinkState(_ peer: NodeID, session: SessionID, now: Duration) {
         guard self.links[peer] != nil, self.links[peer]?[session] == nil else { return }
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
-        self.links[peer]?[session] = LinkState(acknowledged: acknowledged, now: now)
+        let count = UInt64(self.sessions[session]?.order.count ?? 0)
+        self.links[peer]?[session] = LinkState(acknowledged: acknowledged, count: count, now: now)
     }
 }
 

@@ -85,6 +85,7 @@ extension ReplicationEngine {
             let location = EntryLocation(offset: local.offset, length: Int32(local.entry.line.count))
             replica.order.append(KnownEntry(location: location, origin: origin, key: key, contentHash: contentHash))
             indexed.append(IndexedEntry(opID: id, location: location, key: key, contentHash: contentHash))
+            self.noteHeld(NoticeKey(hash: key.hash, contentHash: contentHash), session: session, replica: &replica)
             lastLine = local.entry.line
             if !isSettled { Self.settle(id, in: &replica) }
             added = true
@@ -132,12 +133,25 @@ extension ReplicationEngine {
             .acknowledge(session: batch.session, after: batch.after, through: batch.through),
             to: peer
         )
-        guard batch.after < batch.through, UInt64(batch.entries.count) <= batch.through - batch.after else {
+        guard batch.after < batch.through,
+            UInt64(batch.entries.count) + UInt64(batch.notices.count) <= batch.through - batch.after
+        else {
             self.rejectMessage(
                 from: peer,
                 ReplicationRejection(
                     .invalidRange,
-                    "entry range (\(batch.after), \(batch.through)] of \(batch.session) cannot hold \(batch.entries.count) lines"
+                    "entry range (\(batch.after), \(batch.through)] of \(batch.session) cannot hold \(batch.entries.count) lines and \(batch.notices.count) notices"
+                ),
+                into: &actions
+            )
+            return
+        }
+        guard batch.notices.allSatisfy({ $0.sequence > batch.after && $0.sequence <= batch.through }) else {
+            self.rejectMessage(
+                from: peer,
+                ReplicationRejection(
+                    .invalidRange,
+                    "a notice of \(batch.session) lies outside its batch's range (\(batch.after), \(batch.through)]"
                 ),
                 into: &actions
             )
@@ -155,14 +169,17 @@ extension ReplicationEngine {
         guard self.links[peer]?.rules.takes(session) ?? false else {
             // Acknowledged unread: the sender does not send them again, and learns nothing of
             // whether this replica holds the session.
-            self.statistics.refusedByRules += batch.entries.count
+            self.statistics.refusedByRules += batch.entries.count + batch.notices.count
             actions.append(acknowledgement)
             return
         }
         let origin = self.origin(of: peer)
         var replica = self.takeSession(session)
         defer { self.sessions[session] = replica }
+        let announced = self.receiveNotices(batch.notices, session: session, from: peer, replica: &replica, now: now)
         self.statistics.entriesReceived += batch.entries.count
+        // A live entry this replica already held came faster another way.
+        var heldAlready = false
         var remaining = Set<OpID>(minimumCapacity: batch.entries.count)
         var incoming: [(entry: OpEntry, origin: Origin)] = []
         incoming.reserveCapacity(batch.entries.count)
@@ -172,6 +189,7 @@ extension ReplicationEngine {
             switch checked {
             case .success(let checkedEntry):
                 entry = checkedEntry
+                self.statistics.entryBytesReceived += checkedEntry.line.count
             case .failure(let error):
                 rejected += 1
                 self.statistics.entriesRejected += 1
@@ -184,7 +202,17 @@ extension ReplicationEngine {
             }
             switch replica.status[entry.opID] {
             case .indexed:
+                heldAlready = true
                 self.statistics.duplicatesIgnored += 1
+                if replica.waits.contains(where: { !$0.announced.isEmpty }) {
+                    // Announced again after it left the recent entries, and sent on request.
+                    let (key, contentHash) = ReconciliationBound.placing(entry)
+                    self.noteHeld(
+                        NoticeKey(hash: key.hash, contentHash: contentHash),
+                        session: session,
+                        replica: &replica
+                    )
+                }
                 // A content id was verified, so the same id is the same content; an opaque one
                 // may name two different entries (a writer bug): the host compares the lines.
                 if !entry.opID.rawValue.hasPrefix(OpID.contentPrefix),
@@ -203,18 +231,27 @@ extension ReplicationEngine {
                     )
                 }
             case .written:
+                heldAlready = true
                 self.statistics.duplicatesIgnored += 1
             case .pending, .held:
+                heldAlready = true
                 self.statistics.duplicatesIgnored += 1
                 remaining.insert(entry.opID)
             case nil:
                 if remaining.insert(entry.opID).inserted {
+                    if !replica.noticed.isEmpty {
+                        // Announced by another peer: no need to ask for it now.
+                        let (key, contentHash) = ReconciliationBound.placing(entry)
+                        let notice = NoticeKey(hash: key.hash, contentHash: contentHash)
+                        if replica.noticed.removeValue(forKey: notice) != nil { self.noticedTally -= 1 }
+                    }
                     incoming.append((entry, origin))
                 } else {
                     self.statistics.duplicatesIgnored += 1
                 }
             }
         }
+        if heldAlready && batch.isLive { self.prune(peer, session: session, now: now, into: &actions) }
         self.stage(incoming, replica: &replica, session: session, now: now, into: &actions)
         // A sender ships only lines that pass its own checks, so a rejected line was damaged on
         // the way: the range stays unacknowledged, and the sender is asked to send it again.
@@ -222,13 +259,20 @@ extension ReplicationEngine {
             actions.append(.send(.retransmit(session: session.rawValue), to: peer))
             return
         }
-        if remaining.isEmpty {
+        if remaining.isEmpty && announced.isEmpty {
             actions.append(acknowledgement)
         } else {
             replica.waits.append(
-                RangeWait(peer: peer, after: batch.after, through: batch.through, remaining: remaining)
+                RangeWait(
+                    peer: peer,
+                    after: batch.after,
+                    through: batch.through,
+                    remaining: remaining,
+                    announced: announced
+                )
             )
         }
+        if !announced.isEmpty { self.acknowledgeSettled(&replica, session: session, into: &actions) }
     }
 
     /// The append is durable: the ranges waiting for it are acknowledged, and what waited behind
@@ -334,13 +378,13 @@ extension ReplicationEngine {
         session: SessionID,
         into actions: inout [ReplicationAction]
     ) {
-        guard replica.waits.contains(where: \.remaining.isEmpty) else { return }
-        for wait in replica.waits where wait.remaining.isEmpty && self.links[wait.peer] != nil {
+        guard replica.waits.contains(where: \.isSettled) else { return }
+        for wait in replica.waits where wait.isSettled && self.links[wait.peer] != nil {
             actions.append(
                 .send(.acknowledge(session: session.rawValue, after: wait.after, through: wait.through), to: wait.peer)
             )
         }
-        replica.waits.removeAll(where: \.remaining.isEmpty)
+        replica.waits.removeAll(where: \.isSettled)
     }
 
     mutating func takeSession(_ session: SessionID) -> SessionReplica {

@@ -17,6 +17,8 @@ extension ReplicationEngine {
             if self.shouldReconcile(peer, session: session, replica: replica) {
                 self.startReconciliation(peer, session: session, replica: replica, now: now, into: &actions)
             } else {
+                // What the session holds now is a backlog to this peer, not live.
+                self.ensureLinkState(peer, session: session, now: now)
                 self.pump(peer, session: session, replica: replica, now: now, into: &actions)
             }
             self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
@@ -30,9 +32,23 @@ extension ReplicationEngine {
             if state.isShippingBlocked { continue }
             self.acknowledged[peer, default: [:]][session] = state.acknowledged
         }
-        // Ranges still being written for it are sent again on reconnect.
+        // Ranges still being written for it are sent again on reconnect; what it announced is
+        // asked for from another announcer, or left to reconciliation.
         for session in self.sessions.keys {
             self.sessions[session]?.waits.removeAll { $0.peer == peer }
+            guard self.noticedTally > 0, var noticed = self.sessions[session]?.noticed, !noticed.isEmpty else {
+                continue
+            }
+            for (key, var entry) in noticed where entry.announcers.contains(where: { $0.peer == peer }) {
+                entry.announcers.removeAll { $0.peer == peer }
+                if entry.announcers.isEmpty {
+                    noticed[key] = nil
+                    self.noticedTally -= 1
+                } else {
+                    noticed[key] = entry
+                }
+            }
+            self.sessions[session]?.noticed = noticed
         }
     }
 
@@ -77,6 +93,10 @@ extension ReplicationEngine {
                 now: now,
                 into: &actions
             )
+        case .prune(let rawSession):
+            self.receivePrune(rawSession, from: peer)
+        case .graft(let rawSession, let sequences):
+            self.receiveGraft(rawSession, sequences: sequences, from: peer, now: now, into: &actions)
         case .retransmit(let rawSession):
             guard let session = try? SessionID(validating: rawSession), self.links[peer]?[session] != nil else {
                 return
@@ -174,19 +194,26 @@ extension ReplicationEngine {
         self.pump(peer, session: session, replica: replica, now: now, into: &actions)
     }
 
-    /// Ships the next ranges of `session` to `peer`, as far as the window allows.
+    /// Ships the next ranges of `session` to `peer`, as far as the window allows. On a lazy link
+    /// of a broadcast tree, entries the forwarding policy sends travel as notices, and only when
+    /// `announcing` (at a tick), so that they are batched and the peer's own notices of the
+    /// same entries, arriving meanwhile, keep them from being announced back.
     mutating func pump(
         _ peer: NodeID,
         session: SessionID,
         replica: SessionReplica,
+        announcing: Bool = false,
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
         guard let link = self.links[peer], link.rules.sends(session) else { return }
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
+        let count = UInt64(replica.order.count)
+        // A session first pumped on a live link is new since the link came up (the sessions
+        // known then got their state at connect): all of it is live.
         var state =
             self.links[peer]?[session]
-            ?? LinkState(acknowledged: acknowledged, now: now)
+            ?? LinkState(acknowledged: acknowledged, count: 0, now: now)
         let before = state.acknowledged
         defer {
             self.links[peer]?[session] = state
@@ -194,15 +221,22 @@ extension ReplicationEngine {
                 actions.append(.recordProgress(peer: peer, session: session, acknowledged: state.acknowledged))
             }
         }
-        let count = UInt64(replica.order.count)
         if state.acknowledged > count {
             // The peer acknowledged more than this replica now holds (its log was replaced).
             state.acknowledged = count
             state.earlyAcknowledgements = [:]
         }
-        if state.isShippingBlocked { return }
+        if state.isShippingBlocked {
+            // What is numbered before shipping starts is a backlog, not live.
+            state.liveFrom = max(state.liveFrom, count)
+            return
+        }
         state.forgetFindingIfAcknowledged()
         state.sent = min(max(state.sent, state.acknowledged), count)
+        let isTree = self.configuration.forwarding.isTree
+        let isLazy = isTree && !state.isEager
+        // Notices wait for a tick; what a reconciliation found the peer lacks does not.
+        if isLazy && !announcing && state.peerHolds(state.sent + 1) == nil { return }
         // What the forwarding policy sends this peer, by origin; a reconciliation's finding that
         // the peer lacks an entry overrides it.
         let forwarded = self.forwardingTable(to: peer)
@@ -211,37 +245,66 @@ extension ReplicationEngine {
             let limit = min(count, state.acknowledged + window)
             var sequence = state.sent
             var locations: [EntryLocation] = []
+            var notices: [EntryNotice] = []
             var bytes = 0
-            while sequence < limit && locations.count < self.configuration.maximumBatchLines {
+            while sequence < limit && locations.count + notices.count < self.configuration.maximumBatchLines {
                 let known = replica.order[Int(sequence)]
-                let isOwnOnReadOnly = self.configuration.isReadOnly && known.origin.isLocal
-                if isOwnOnReadOnly || (state.peerHolds(sequence + 1) ?? !forwarded[known.origin.slot]) {
-                    sequence += 1
+                sequence += 1
+                if self.configuration.isReadOnly && known.origin.isLocal { continue }
+                switch state.peerHolds(sequence) {
+                case true?:
                     continue
+                case false?:
+                    break
+                case nil:
+                    guard forwarded[known.origin.slot] else { continue }
+                    if isLazy {
+                        let key = NoticeKey(known)
+                        if state.peerNoticed.remove(key) == nil {
+                            notices.append(
+                                EntryNotice(sequence: sequence, hash: key.hash, contentHash: key.contentHash)
+                            )
+                        }
+                        continue
+                    }
                 }
                 let length = Int(known.location.length)
-                if !locations.isEmpty && bytes + length > self.configuration.maximumBatchBytes { break }
+                if !locations.isEmpty && bytes + length > self.configuration.maximumBatchBytes {
+                    sequence -= 1
+                    break
+                }
                 locations.append(known.location)
                 bytes += length
-                sequence += 1
             }
-            if locations.isEmpty && state.sent == state.acknowledged {
+            if locations.isEmpty && notices.isEmpty && state.sent == state.acknowledged {
                 // Nothing in this stretch is for this peer: it needs no acknowledgement.
                 state.acknowledged = sequence
                 state.sent = sequence
+                state.highestSent = max(state.highestSent, sequence)
                 continue
             }
             if state.sent == state.acknowledged {
                 // Nothing was outstanding: the retransmission timer starts with this send.
                 state.lastProgress = now
             }
+            let isLive = isTree && state.sent >= state.liveFrom && state.sent >= state.highestSent
             actions.append(
                 .ship(
-                    Shipment(peer: peer, session: session, after: state.sent, through: sequence, locations: locations)
+                    Shipment(
+                        peer: peer,
+                        session: session,
+                        after: state.sent,
+                        through: sequence,
+                        locations: locations,
+                        notices: notices,
+                        isLive: isLive && !locations.isEmpty
+                    )
                 )
             )
             self.statistics.entriesShipped += locations.count
+            self.statistics.noticesSent += notices.count
             state.sent = sequence
+            state.highestSent = max(state.highestSent, sequence)
         }
     }
 
@@ -277,13 +340,17 @@ extension ReplicationEngine {
                     self.retransmit(&state, now: now)
                     state.isRetransmitRequested = false
                     self.links[peer]?[session] = state
-                    self.pump(peer, session: session, replica: replica, now: now, into: &actions)
+                    self.pump(peer, session: session, replica: replica, announcing: true, now: now, into: &actions)
                 } else {
                     self.retransmitIfRequested(peer, session: session, now: now, into: &actions)
+                }
+                if let current = self.links[peer]?[session], self.hasNoticesDue(current, session: session) {
+                    self.pump(peer, session: session, replica: replica, announcing: true, now: now, into: &actions)
                 }
                 self.pumpCheckpoint(peer, session: session, replica: replica, now: now, into: &actions)
             }
         }
+        self.graftMissing(now: now, into: &actions)
         guard self.heldTally.count > 0 else { return }
         let holdTimeout = self.configuration.holdTimeout
         let due = self.sessions.compactMap { session, current in
@@ -300,10 +367,10 @@ extension ReplicationEngine {
     }
 
     /// Whether a tick has anything to do for `session` on a link in `state`: a retransmission
-    /// (timed out, or asked for), or a checkpoint offer (see
+    /// (timed out, or asked for), notices to send on a lazy link, or a checkpoint offer (see
     /// ``pumpCheckpoint(_:session:replica:now:into:)``, whose conditions these are).
     func isTickDue(_ state: LinkState, session: SessionID, rules: PeerRules, now: Duration) -> Bool {
-        if state.isRetransmitRequested { return true }
+        if state.isRetransmitRequested || self.hasNoticesDue(state, session: session) { return true }
         if state.sent > state.acknowledged && now - state.lastProgress >= self.configuration.retransmitTimeout {
             return true
         }

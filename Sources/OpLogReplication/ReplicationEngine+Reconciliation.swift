@@ -40,7 +40,12 @@ extension ReplicationEngine {
             now: now
         )
         let ranges = reconciliation.start(replica.order)
-        var state = LinkState(reconciling: reconciliation, recorded: recorded, now: now)
+        var state = LinkState(
+            reconciling: reconciliation,
+            recorded: recorded,
+            count: UInt64(replica.order.count),
+            now: now
+        )
         // Late copies of the peer's earlier starts on this link stay recognised.
         state.peerReset = self.links[peer]?[session]?.peerReset
         self.links[peer]?[session] = state
@@ -87,7 +92,7 @@ extension ReplicationEngine {
         let order = self.sessions[session]?.order ?? []
         let acknowledged = self.acknowledged[peer]?[session] ?? 0
         var state =
-            self.links[peer]?[session] ?? LinkState(acknowledged: acknowledged, now: now)
+            self.links[peer]?[session] ?? LinkState(acknowledged: acknowledged, count: UInt64(order.count), now: now)
         defer {
             self.links[peer]?[session] = state
             if let replica = self.sessions[session] {
@@ -122,6 +127,8 @@ extension ReplicationEngine {
                 // A copy of an earlier reset start (a network that duplicates or delays).
                 if let last = state.peerReset, Reconciliation.serial(exchange) <= last { return }
                 state.peerReset = Reconciliation.serial(exchange)
+                // What it announced before its file was reset, it may no longer hold.
+                state.peerNoticed = []
                 // The acknowledgements still owed to the peer for this session count the
                 // numbering it dropped.
                 self.sessions[session]?.waits.removeAll { $0.peer == peer }
@@ -271,6 +278,21 @@ extension ReplicationEngine {
                         into: &actions
                     )
                 } else {
+                    if isBlocked && !reconciliation.isStartedHere && Reconciliation.isReset(reconciliation.exchange),
+                        self.configuration.localNode != nil
+                    {
+                        // The peer's file was reset and what it lacks was never learnt (its last
+                        // step was lost): the recorded progress counts what it may have lost,
+                        // and what came from it would never go back. Reconcile from this side.
+                        self.startReconciliation(
+                            peer,
+                            session: session,
+                            replica: replica,
+                            now: now,
+                            into: &actions
+                        )
+                        continue
+                    }
                     self.pump(peer, session: session, replica: replica, now: now, into: &actions)
                 }
             }

@@ -35,6 +35,7 @@ extension ReplicationEngine {
         into actions: inout [ReplicationAction]
     ) {
         actions.append(.resetSession(session))
+        self.recentEntries.removeAll(in: session)
         var replica = self.takeSession(session)
         // The peers the old file's entries came from, by reconciliation key (a re-read entry is
         // matched by its key, as the old numbering kept no op ids); this replica's own are the

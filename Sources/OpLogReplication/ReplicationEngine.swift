@@ -26,8 +26,12 @@ public import OpLog
 ///   its first missing entry on. This also catches a peer that holds less than it once
 ///   acknowledged (restored from a backup): what it lost is sent again.
 /// - **No echo, forwarding.** An entry is never sent back to the peer it came from, and is
-///   sent to the other peers ``Configuration/forwarding`` chooses (by default every one), so
-///   replicas connected through others converge.
+///   sent to the other peers ``Configuration/forwarding`` chooses, so replicas connected
+///   through others converge. By default each session's entries spread over a broadcast tree
+///   (``ForwardingPolicy/tree``): in full to eager peers, as notices to lazy ones, so each
+///   replica receives each line about once on any network; an announced entry that does not
+///   arrive is asked for. An entry is acknowledged, sent or announced, only once it is durable
+///   at the receiver.
 /// - **Read-only.** A read-only replica ships nothing its own writers wrote (entries or
 ///   checkpoints), and still forwards what it receives, across restarts too.
 /// - **Checkpoints** converge on the greatest by ``Checkpoint/precedes(_:_:)``; a lesser local
@@ -61,9 +65,17 @@ public struct ReplicationEngine: Sendable {
         /// oldest of the session being staged stop waiting and are written as orphans (with a
         /// report), as when their hold runs out, until the rest fit.
         public var maximumHeldBytes = 64 << 20
-        /// To which linked peers what came from an origin is forwarded (default: every one but
-        /// the one it came from). See ``ForwardingPolicy`` for what it does not decide.
-        public var forwarding: ForwardingPolicy = .flood
+        /// To which linked peers what came from an origin is forwarded, in full or as notices
+        /// (default: a broadcast tree per session). See ``ForwardingPolicy`` for what it does not
+        /// decide.
+        public var forwarding: ForwardingPolicy = .tree
+        /// How long an announced entry may take to arrive before it is asked for from the peer
+        /// that announced it (``ForwardingPolicy/tree``): longer than a path through the tree
+        /// usually takes, or a tree that works is grafted and pruned again.
+        public var graftTimeout: Duration = .seconds(1)
+        /// Announced entries not yet held that are remembered, over all sessions; notices past
+        /// it are dropped (and counted).
+        public var maximumNoticedEntries = 1 << 16
         /// This replica's node id. With it, a link that never heard from its peer what it holds
         /// of a session (a new peer, a lost state folder) starts with set reconciliation and
         /// ships only what the peer lacks; when both sides start one, the smaller id's goes on.
@@ -76,6 +88,9 @@ public struct ReplicationEngine: Sendable {
     /// Running totals, for logs and metrics.
     public struct Statistics: Sendable, Hashable {
         public var entriesReceived = 0
+        /// The line bytes of ``entriesReceived`` (valid lines only, duplicates included): what
+        /// forwarding costs a node in payload.
+        public var entryBytesReceived = 0
         public var entriesWritten = 0
         public var duplicatesIgnored = 0
         public var entriesRejected = 0
@@ -85,6 +100,14 @@ public struct ReplicationEngine: Sendable {
         /// Entries and checkpoints a peer sent that its rules do not let in (a session not
         /// shared with it, or a peer that may not write): acknowledged, not written.
         public var refusedByRules = 0
+        /// Entries announced to peers instead of sent, and announced by peers.
+        public var noticesSent = 0
+        public var noticesReceived = 0
+        /// Notices dropped because ``Configuration/maximumNoticedEntries`` were remembered.
+        public var noticesDropped = 0
+        /// Links this replica turned lazy for a session, and asked to turn eager again.
+        public var prunesSent = 0
+        public var graftsSent = 0
     }
 
     public let configuration: Configuration
@@ -107,6 +130,10 @@ public struct ReplicationEngine: Sendable {
     var priorOrigins = PriorOrigins()
     /// Node ids by ``Origin/peerIndex``.
     var peerNames: [NodeID] = []
+    /// What this replica came to hold most recently: what notices are checked against.
+    var recentEntries = RecentEntries()
+    /// How many announced entries wait in the sessions' ``SessionReplica/noticed``.
+    var noticedTally = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -208,6 +235,8 @@ struct SessionReplica: Sendable {
     /// The greatest checkpoint that may be offered to peers. The same as ``checkpoint``, except
     /// on a read-only replica, where it is the greatest that came from peers.
     var shared: SharedCheckpoint?
+    /// Entries peers announced that this replica does not hold yet.
+    var noticed: [NoticeKey: NoticedEntry] = [:]
 }
 
 struct SharedCheckpoint: Sendable {
@@ -289,6 +318,12 @@ struct RangeWait: Sendable {
     var after: UInt64
     var through: UInt64
     var remaining: Set<OpID>
+    /// Entries the range announced (``EntryBatch/notices``) that this replica does not hold
+    /// yet: a notice is acknowledged, as a line is, only once its entry is durable here.
+    var announced: Set<NoticeKey> = []
+
+    /// Whether every entry of the range is durable here: the range may be acknowledged.
+    var isSettled: Bool { self.remaining.isEmpty && self.announced.isEmpty }
 }
 
 struct PendingAppend: Sendable {

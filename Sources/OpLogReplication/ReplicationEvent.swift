@@ -144,6 +144,11 @@ public struct Shipment: Sendable, Equatable {
     public var after: UInt64
     public var through: UInt64
     public var locations: [EntryLocation]
+    /// Entries announced, not sent (a lazy link of a broadcast tree): the host sends them as
+    /// ``EntryBatch/notices``.
+    public var notices: [EntryNotice] = []
+    /// See ``EntryBatch/isLive``.
+    public var isLive = false
 }
 
 /// Lines to append to one session's log in one write.

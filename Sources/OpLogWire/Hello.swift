@@ -7,7 +7,7 @@ public import OpLogReplication
 /// anything else; on a mismatch it closes the connection with the returned error.
 public struct Hello: Sendable, Hashable {
     /// The protocol version this build speaks. Frames of other versions are not understood.
-    public static let currentProtocolVersion: UInt16 = 4
+    public static let currentProtocolVersion: UInt16 = 5
     /// The longest node id accepted, in bytes: ``NodeID/maximumLength``, since a hello's id must
     /// be one `NodeID(validating:)` accepts.
     public static let maximumNodeIDLength = NodeID.maximumLength

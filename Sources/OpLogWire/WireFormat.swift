@@ -16,7 +16,10 @@
 //                                 other bits zero; nonce: 16 random bytes)
 //     0x02 ping                   (no fields)
 //     0x03 pong                   (no fields)
-//     0x10 entries                session:string after:UInt64 through:UInt64 count:UInt32 line:bytes × count
+//     0x10 entries                session:string after:UInt64 through:UInt64 flags:UInt8
+//                                 count:UInt32 line:bytes × count notices:UInt32 notice × notices
+//          notice                 sequence:UInt64 hash:UInt64 contentHash:UInt64
+//                                 (flags bit 0: live; other bits zero)
 //     0x11 acknowledge            session:string after:UInt64 through:UInt64
 //     0x12 checkpoint             session:string checkpoint:bytes
 //     0x13 checkpointAcknowledge  session:string lamportTimestamp:Int64 snapshotID:string digest:bytes
@@ -27,9 +30,12 @@
 //                                 kind 0 skip, 1 fingerprint count:UInt64 sum:UInt64, 2 matched,
 //                                 3 ids count:UInt32 id:UInt64 × count, 4 lacking bitmap:bytes
 //                                 (sum and id: keyed hashes of entries, keyed by both nonces)
+//     0x16 prune                  session:string
+//     0x17 graft                  session:string count:UInt32 sequence:UInt64 × count
 //
 // Version 2 added the digest and `retransmit`; version 3 added `reconcile`; version 4 the
-// hello's nonce, and keyed the hashes of `reconcile`. Peers of other versions are refused at
+// hello's nonce, and keyed the hashes of `reconcile`; version 5 the broadcast trees (the
+// entries' flags and notices, `prune`, `graft`). Peers of other versions are refused at
 // the hello.
 //
 // The type byte, the magic and the version field of a hello keep their places in every future
@@ -48,6 +54,10 @@ enum WireFormat {
     static let takesNothingFlag: UInt8 = 0x02
     /// Bytes of a reconcile range without its payload's fields: bound and kind.
     static let reconcileRangeHeaderSize = 17
+    /// Bytes of one notice in an entries message.
+    static let noticeSize = 24
+    /// The entries flag bit for ``EntryBatch/isLive``.
+    static let liveFlag: UInt8 = 0x01
 
     /// The kind byte of a reconcile range.
     enum RangeKind: UInt8 {
@@ -69,6 +79,8 @@ enum WireFormat {
         case checkpointAcknowledge = 0x13
         case retransmit = 0x14
         case reconcile = 0x15
+        case prune = 0x16
+        case graft = 0x17
 
         /// The name used in error messages.
         var name: String {
@@ -82,6 +94,8 @@ enum WireFormat {
             case .checkpointAcknowledge: "checkpointAcknowledge"
             case .retransmit: "retransmit"
             case .reconcile: "reconcile"
+            case .prune: "prune"
+            case .graft: "graft"
             }
         }
     }

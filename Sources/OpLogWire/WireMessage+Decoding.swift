@@ -34,13 +34,40 @@ extension WireMessage {
             let session = try reader.readString("session")
             let after = try reader.readInteger("after", as: UInt64.self)
             let through = try reader.readInteger("through", as: UInt64.self)
+            let flags = try reader.readInteger("flags", as: UInt8.self)
+            guard flags & ~WireFormat.liveFlag == 0 else {
+                throw WireError(
+                    code: .invalidField,
+                    message: "entries message: reserved flag bits set in \(Self.hex(flags))"
+                )
+            }
             let count = try reader.readCount("line count", minimumElementSize: 4)
             var lines: [[UInt8]] = []
             lines.reserveCapacity(count)
             for index in 0..<count {
                 lines.append(try reader.readBytes("line \(index)"))
             }
-            self = .replication(.entries(EntryBatch(session: session, after: after, through: through, lines: lines)))
+            let noticeCount = try reader.readCount("notice count", minimumElementSize: WireFormat.noticeSize)
+            var notices: [EntryNotice] = []
+            notices.reserveCapacity(noticeCount)
+            for index in 0..<noticeCount {
+                notices.append(
+                    EntryNotice(
+                        sequence: try reader.readInteger("notice \(index) sequence", as: UInt64.self),
+                        hash: try reader.readInteger("notice \(index) hash", as: UInt64.self),
+                        contentHash: try reader.readInteger("notice \(index) contentHash", as: UInt64.self)
+                    )
+                )
+            }
+            let batch = EntryBatch(
+                session: session,
+                after: after,
+                through: through,
+                lines: lines,
+                notices: notices,
+                isLive: flags & WireFormat.liveFlag != 0
+            )
+            self = .replication(.entries(batch))
         case .acknowledge:
             let session = try reader.readString("session")
             let after = try reader.readInteger("after", as: UInt64.self)
@@ -65,6 +92,15 @@ extension WireMessage {
             )
         case .retransmit:
             self = .replication(.retransmit(session: try reader.readString("session")))
+        case .prune:
+            self = .replication(.prune(session: try reader.readString("session")))
+        case .graft:
+            let session = try reader.readString("session")
+            let count = try reader.readCount("sequence count", minimumElementSize: 8)
+            var sequences: [UInt64] = []
+            sequences.reserveCapacity(count)
+            for _ in 0..<count { sequences.append(try reader.readInteger("sequence", as: UInt64.self)) }
+            self = .replication(.graft(session: session, sequences: sequences))
         case .reconcile:
             self = .replication(try Self.decodeReconcile(&reader))
         }

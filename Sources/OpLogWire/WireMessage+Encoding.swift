@@ -16,15 +16,18 @@ extension WireMessage {
             switch message {
             case .entries(let batch):
                 let lines = batch.lines.reduce(0) { $0 + 4 + $1.count }
-                return 1 + 4 + batch.session.utf8.count + 8 + 8 + 4 + lines
+                let notices = 4 + WireFormat.noticeSize * batch.notices.count
+                return 1 + 4 + batch.session.utf8.count + 8 + 8 + 1 + 4 + lines + notices
             case .acknowledge(let session, _, _):
                 return 1 + 4 + session.utf8.count + 8 + 8
             case .checkpoint(let session, let bytes):
                 return 1 + 4 + session.utf8.count + 4 + bytes.count
             case .checkpointAcknowledge(let session, _, let snapshotID, let digest):
                 return 1 + 4 + session.utf8.count + 8 + 4 + snapshotID.utf8.count + 4 + digest.count
-            case .retransmit(let session):
+            case .retransmit(let session), .prune(let session):
                 return 1 + 4 + session.utf8.count
+            case .graft(let session, let sequences):
+                return 1 + 4 + session.utf8.count + 4 + 8 * sequences.count
             case .reconcile(let session, _, _, let ranges):
                 let rangeBytes = ranges.reduce(0) { total, range in
                     let fields =
@@ -83,9 +86,16 @@ extension WireMessage {
                 buffer.writeLengthPrefixed(batch.session)
                 buffer.writeInteger(batch.after, endianness: .big)
                 buffer.writeInteger(batch.through, endianness: .big)
+                buffer.writeInteger(batch.isLive ? WireFormat.liveFlag : 0)
                 buffer.writeInteger(UInt32(batch.lines.count), endianness: .big)
                 for line in batch.lines {
                     buffer.writeLengthPrefixed(line)
+                }
+                buffer.writeInteger(UInt32(batch.notices.count), endianness: .big)
+                for notice in batch.notices {
+                    buffer.writeInteger(notice.sequence, endianness: .big)
+                    buffer.writeInteger(notice.hash, endianness: .big)
+                    buffer.writeInteger(notice.contentHash, endianness: .big)
                 }
             case .acknowledge(let session, let after, let through):
                 buffer.writeLengthPrefixed(session)
@@ -99,8 +109,12 @@ extension WireMessage {
                 buffer.writeInteger(lamportTimestamp, endianness: .big)
                 buffer.writeLengthPrefixed(snapshotID)
                 buffer.writeLengthPrefixed(digest)
-            case .retransmit(let session):
+            case .retransmit(let session), .prune(let session):
                 buffer.writeLengthPrefixed(session)
+            case .graft(let session, let sequences):
+                buffer.writeLengthPrefixed(session)
+                buffer.writeInteger(UInt32(sequences.count), endianness: .big)
+                for sequence in sequences { buffer.writeInteger(sequence, endianness: .big) }
             case .reconcile(let session, let exchange, let step, let ranges):
                 buffer.writeLengthPrefixed(session)
                 buffer.writeInteger(exchange, endianness: .big)
@@ -125,6 +139,8 @@ extension WireMessage {
         case .replication(.checkpointAcknowledge): .checkpointAcknowledge
         case .replication(.retransmit): .retransmit
         case .replication(.reconcile): .reconcile
+        case .replication(.prune): .prune
+        case .replication(.graft): .graft
         }
     }
 }

@@ -19,7 +19,7 @@ struct ReplicationEngineForwardingTests {
         #expect(
             completed == [
                 .send(acknowledge(0, 1), to: self.alice),
-                .ship(Shipment(peer: self.carol, session: self.session, after: 0, through: 1, locations: [location])),
+                .ship(Shipment(peer: self.carol, session: self.session, after: 0, through: 1, locations: [location], isLive: true)),
             ]
         )
         #expect(bob.engine.acknowledgedSequence(of: self.alice, session: self.session) == 1, "skipped for its origin, so nothing is owed")

@@ -29,7 +29,8 @@ struct ReplicationEnginePeerRulesTests {
             messages.compactMap { message in
                 switch message {
                 case .reconcile(let session, _, _, _), .checkpoint(let session, _), .acknowledge(let session, _, _),
-                    .retransmit(let session), .checkpointAcknowledge(let session, _, _, _):
+                    .retransmit(let session), .checkpointAcknowledge(let session, _, _, _), .prune(let session),
+                    .graft(let session, _):
                     session
                 case .entries(let batch): batch.session
                 }

@@ -124,7 +124,13 @@ extension SimulationWorld {
                 continue
             }
             if order != reference.order {
-                self.violate("5 canonical order", "n\(index) and n\(reference.index) order \(session)'s entries differently")
+                let extra = Set(order).symmetricDifference(reference.order).sorted().prefix(3)
+                let who = extra.map { "\($0.rawValue.prefix(15)) of n\(self.made[$0]?.origin ?? -1)" }
+                self.violate(
+                    "5 canonical order",
+                    "n\(index) and n\(reference.index) order \(session)'s entries differently"
+                        + (extra.isEmpty ? "" : " (held by one only: \(who.joined(separator: ", ")))")
+                )
             } else if deltas != reference.deltas {
                 self.violate("5 canonical order", "n\(index) and n\(reference.index) compute different deltas of \(session)")
             }

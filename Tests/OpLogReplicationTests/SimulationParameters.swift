@@ -75,7 +75,12 @@ struct SimulationParameters: CustomStringConvertible {
     /// (replaced by a shorter copy, or truncated); drawn like the history, and off with
     /// `OPLOG_SIM_FILE_CUTS=0`.
     var runningCutRate = 0.0
-    let tickInterval: Duration = .seconds(2)
+    /// How often each replica's engine is ticked. Broadcast trees send notices and grafts at
+    /// ticks, so the topologies tick as the agent does, about every 100 ms (250 ms here).
+    var tickInterval: Duration = .seconds(2)
+    /// Writes made after the faults on the healed network, whose receipts are counted (see
+    /// ``SimulationWorld/runSteadyPhase(quietPeriod:)``); none in most variants.
+    var steadyWrites = 0
     var engine: ReplicationEngine.Configuration
 
     init(seed: UInt64, variant: SimulationVariant) {
@@ -185,6 +190,8 @@ struct SimulationParameters: CustomStringConvertible {
         self.historyCount = 0
         self.fileCutRate = 0
         self.runningCutRate = 0
+        self.tickInterval = .milliseconds(250)
+        self.steadyWrites = 12
     }
 
     /// How many neighbours each replica has.

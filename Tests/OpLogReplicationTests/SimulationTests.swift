@@ -38,6 +38,12 @@ struct SimulationTests {
 
     /// Twenty seeds cover each shape four times; `OPLOG_SIM_REPORT=1` prints each run's shape and
     /// how often each replica received each entry's line; `OPLOG_SIM_SEEDS=N` runs a larger sweep.
+    ///
+    /// After the faults, twelve writes on the healed network (once a couple per session settled
+    /// the trees) bound the broadcast trees' cost: on a tree-shaped network (line, star) every
+    /// replica gets each entry's line exactly once; elsewhere at most four times, and about once
+    /// on average (a second copy comes when a notice outruns the tree by a graft timeout, and the
+    /// graft moves the tree onto the faster path). Flooding gives N−1 copies in a full mesh.
     @Test(
         "Topologies of up to 32 replicas (mesh, line, ring, random graphs of degree 3-4, star) with link and replica churn",
         arguments: SimulationSeeds.seeds(defaultCount: 20)
@@ -45,13 +51,22 @@ struct SimulationTests {
     func topologies(seed: UInt64) async {
         let parameters = SimulationParameters(seed: seed, variant: .topologies)
         let outcome = await Self.run(parameters, test: #function)
+        let steady = outcome.steady
+        #expect(steady.pairs > 0, "seed \(seed): the steady phase wrote nothing")
+        if parameters.shape == .line || parameters.shape == .star {
+            #expect(steady.most == 1, "seed \(seed), \(parameters.shape.rawValue): a replica got one entry's line \(steady.most) times")
+        } else {
+            #expect(steady.most <= 4, "seed \(seed), \(parameters.shape.rawValue): a replica got one entry's line \(steady.most) times")
+            #expect(steady.mean <= 1.35, "seed \(seed), \(parameters.shape.rawValue): \(steady.mean) copies of a line per replica")
+        }
         if ProcessInfo.processInfo.environment["OPLOG_SIM_REPORT"] == "1" {
             let degrees = parameters.degrees
             print(
                 "topologies seed \(seed): \(parameters.shape.rawValue), \(parameters.replicaCount) replicas,"
                     + " \(parameters.topology.count) links (degree \(degrees.min() ?? 0)-\(degrees.max() ?? 0)),"
                     + " \(outcome.made) entries; receipts of an entry's line per replica: most \(outcome.receipts.most),"
-                    + " mean \(String(format: "%.2f", outcome.receipts.mean))"
+                    + " mean \(String(format: "%.2f", outcome.receipts.mean)); steady phase: most \(outcome.steady.most),"
+                    + " mean \(String(format: "%.3f", outcome.steady.mean)) over \(outcome.steady.pairs)"
             )
         }
     }
@@ -112,6 +127,8 @@ struct SimulationTests {
         var rangeSplits: Int
         var made: Int
         var receipts: (most: Int, mean: Double)
+        /// See ``SimulationWorld/steadyReceiptSummary``.
+        var steady: (most: Int, mean: Double, pairs: Int)
     }
 
     static func check(
@@ -137,7 +154,7 @@ struct SimulationTests {
             if world.madeCount < parameters.entryTarget / 2 {
                 failures.append("\(parameters.variant) seed \(parameters.seed): only \(world.madeCount) entries were written")
             }
-            let outcome = Outcome(rangeSplits: world.rangeSplits, made: world.madeCount, receipts: world.payloadReceiptSummary)
+            let outcome = Outcome(rangeSplits: world.rangeSplits, made: world.madeCount, receipts: world.payloadReceiptSummary, steady: world.steadyReceiptSummary)
             guard !world.violations.isEmpty else { return (failures, outcome) }
             let details = isVerbose ? "\n" + world.diagnostics() : ""
             let replay = "replay: " + Self.replayCommand(seed: parameters.seed, test: test)

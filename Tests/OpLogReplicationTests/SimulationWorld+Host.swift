@@ -179,7 +179,7 @@ extension SimulationWorld {
             lines.append(line)
         }
         self.noteShipped(lines, session: shipment.session, from: index, to: shipment.peer)
-        let batch = EntryBatch(session: shipment.session.rawValue, after: shipment.after, through: shipment.through, lines: lines)
+        let batch = EntryBatch(shipment, lines: lines)
         self.transmit(.entries(batch), from: index, to: shipment.peer)
     }
 

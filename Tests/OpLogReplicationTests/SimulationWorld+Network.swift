@@ -1,3 +1,4 @@
+import Foundation
 import OpLog
 
 @testable import OpLogReplication
@@ -49,6 +50,9 @@ extension SimulationWorld {
         if self.isRecording {
             self.recentSends.append("t=\(self.now) n\(index)->\(peer): \(Self.summary(message))")
             if self.recentSends.count > 12 { self.recentSends.removeFirst() }
+            if ProcessInfo.processInfo.environment["OPLOG_SIM_TRACE"] != nil {
+                print("t=\(self.now) n\(index)->\(peer): \(Self.summary(message))")
+            }
         }
         let isFaulty = !self.isHealing
         if isFaulty, self.random.chance(self.parameters.dropRate) { return }
@@ -81,7 +85,10 @@ extension SimulationWorld {
         if case .entries(let batch) = delivery.message {
             self.deliveredLines += batch.lines.count
             for line in batch.lines {
-                if let entry = self.lines[line] { self.payloadReceipts[delivery.to][entry.opID, default: 0] += 1 }
+                if let entry = self.lines[line] {
+                    self.payloadReceipts[delivery.to][entry.opID, default: 0] += 1
+                    if !self.steadyReceipts.isEmpty { self.steadyReceipts[delivery.to][entry.opID, default: 0] += 1 }
+                }
             }
         }
         if case .entries(let batch) = delivery.message, self.parameters.missingParentRate > 0 {
@@ -138,13 +145,17 @@ extension SimulationWorld {
 
     static func summary(_ message: ReplicationMessage) -> String {
         switch message {
-        case .entries(let batch): "entries \(batch.session) (\(batch.after), \(batch.through)] \(batch.lines.count) lines"
+        case .entries(let batch):
+            "entries \(batch.session) (\(batch.after), \(batch.through)] \(batch.lines.count) lines \(batch.notices.count) notices"
+                + (batch.isLive ? " live" : "")
         case .acknowledge(let session, let after, let through): "ack \(session) (\(after), \(through)]"
         case .checkpoint(let session, let bytes): "checkpoint \(session) \(Self.describe(try? Checkpoint(bytes: bytes)))"
         case .checkpointAcknowledge(let session, let lamport, let snapshot, _): "checkpoint ack \(session) \(lamport) \(snapshot)"
         case .retransmit(let session): "retransmit \(session)"
         case .reconcile(let session, let exchange, let step, let ranges):
             "reconcile \(session) \(exchange) step \(step) \(ranges.map { "\($0.payload)..\($0.upperBound)" })"
+        case .prune(let session): "prune \(session)"
+        case .graft(let session, let sequences): "graft \(session) \(sequences)"
         }
     }
 
@@ -174,8 +185,9 @@ extension SimulationWorld {
             self.digest.add("send \(peer)")
             switch message {
             case .entries(let batch):
-                self.digest.add("entries \(batch.session) \(batch.after) \(batch.through)")
+                self.digest.add("entries \(batch.session) \(batch.after) \(batch.through) \(batch.isLive)")
                 for line in batch.lines { self.digest.add(line) }
+                for notice in batch.notices { self.digest.add("notice \(notice.sequence) \(notice.hash) \(notice.contentHash)") }
             case .acknowledge(let session, let after, let through):
                 self.digest.add("ack \(session) \(after) \(through)")
             case .checkpoint(let session, let bytes):
@@ -188,10 +200,15 @@ extension SimulationWorld {
                 self.digest.add("retransmit \(session)")
             case .reconcile(let session, let exchange, let step, let ranges):
                 self.digest.add("reconcile \(session) \(exchange) \(step) \(ranges)")
+            case .prune(let session):
+                self.digest.add("prune \(session)")
+            case .graft(let session, let sequences):
+                self.digest.add("graft \(session) \(sequences)")
             }
         case .ship(let shipment):
-            self.digest.add("ship \(shipment.peer) \(shipment.session) \(shipment.after) \(shipment.through)")
+            self.digest.add("ship \(shipment.peer) \(shipment.session) \(shipment.after) \(shipment.through) \(shipment.isLive)")
             for location in shipment.locations { self.digest.add("\(location.offset):\(location.length)") }
+            for notice in shipment.notices { self.digest.add("notice \(notice.sequence) \(notice.hash)") }
         case .append(let request):
             self.digest.add("append \(request.token) \(request.session)")
             for line in request.lines { self.digest.add(line) }
@@ -218,6 +235,21 @@ extension SimulationWorld {
 }
 
 extension SimulationWorld {
+    /// How often each replica received the line of each of the steady phase's counted entries
+    /// (not the writer's own), over all such (replica, entry) pairs: the most, and the mean.
+    var steadyReceiptSummary: (most: Int, mean: Double, pairs: Int) {
+        guard let start = self.steadyStart, !self.steadyReceipts.isEmpty else { return (0, 0, 0) }
+        var counts: [Int] = []
+        for id in self.madeOrder[start...] {
+            guard let origin = self.made[id]?.origin else { continue }
+            for replica in self.replicas.indices where replica != origin {
+                counts.append(self.steadyReceipts[replica][id] ?? 0)
+            }
+        }
+        guard !counts.isEmpty else { return (0, 0, 0) }
+        return (counts.max() ?? 0, Double(counts.reduce(0, +)) / Double(counts.count), counts.count)
+    }
+
     /// How often the replicas received the entries' lines over their links: the most times one
     /// replica received one entry, and the mean over the (replica, entry) pairs where it did.
     var payloadReceiptSummary: (most: Int, mean: Double) {

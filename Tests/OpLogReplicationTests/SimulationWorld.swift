@@ -126,6 +126,13 @@ final class SimulationWorld {
     /// By replica: how many times each entry's line arrived over a link (valid or not, duplicate
     /// or not), for the entries the run made.
     var payloadReceipts: [[OpID: Int]] = []
+    /// As ``payloadReceipts``, from the start of the steady phase's counted writes (empty
+    /// until then).
+    var steadyReceipts: [[OpID: Int]] = []
+    /// Where in ``madeOrder`` the steady phase's counted writes begin.
+    var steadyStart: Int?
+    /// Writes the steady phase still has to make.
+    var steadyWritesLeft = 0
 
     var made: [OpID: Made] = [:]
     var madeOrder: [OpID] = []
@@ -209,22 +216,55 @@ final class SimulationWorld {
         // (lossy): then nothing may stay held long after healing.
         let holdAllowance = parameters.missingParentRate > 0 || parameters.isInOrder ? parameters.engine.holdTimeout * (parameters.replicaCount + 1) : .zero
         let deadline = parameters.faultDuration + holdAllowance + parameters.engine.retransmitTimeout * 10 + .seconds(120)
+        guard self.runUntilQuiet(quietPeriod: quietPeriod, deadline: deadline) else {
+            self.checkInvariants()
+            return
+        }
+        if parameters.steadyWrites > 0 { self.runSteadyPhase(quietPeriod: quietPeriod) }
+        self.checkInvariants()
+    }
+
+    /// Runs events until the healed world is quiet (true), or reports a liveness violation at
+    /// `deadline` (false).
+    func runUntilQuiet(quietPeriod: Duration, deadline: Duration) -> Bool {
         while case let (time, event)? = self.queue.next() {
             self.now = time
             self.events += 1
             self.process(event)
             guard self.isHealing, case .tick = event else { continue }
-            if self.isQuiescent(quietPeriod: quietPeriod) { break }
+            if self.steadyWritesLeft == 0, self.isQuiescent(quietPeriod: quietPeriod) { return true }
             if self.now > deadline {
                 let held = self.replicas.map { $0.engine?.heldEntryCount ?? -1 }
                 self.violate(
                     "liveness",
                     "not quiescent \(self.now - self.healStarted) after healing: \(self.inFlight) messages in flight, last send at \(self.lastSend), held \(held)"
                 )
-                break
+                return false
             }
         }
-        self.checkInvariants()
+        return true
+    }
+
+    /// After the faults, on the healed network: a few writes in every session settle the
+    /// broadcast trees, then ``SimulationParameters/steadyWrites`` more, a second apart from
+    /// random writers, are counted in ``steadyReceipts`` (how often each replica received
+    /// each one's line).
+    func runSteadyPhase(quietPeriod: Duration) {
+        let writers = self.replicas.indices.filter { !self.replicas[$0].isReadOnly }
+        guard !writers.isEmpty else { return }
+        for round in 0..<2 {
+            let count = round == 0 ? self.parameters.sessions.count * 2 : self.parameters.steadyWrites
+            if round == 1 {
+                self.steadyReceipts = Array(repeating: [:], count: self.replicas.count)
+                self.steadyStart = self.madeOrder.count
+            }
+            self.steadyWritesLeft = count
+            for write in 0..<count {
+                self.queue.schedule(.write(self.random.pick(writers)), at: self.now + .seconds(1) * (write + 1))
+            }
+            let start = self.now
+            guard self.runUntilQuiet(quietPeriod: quietPeriod, deadline: start + .seconds(count) + .seconds(300)) else { return }
+        }
     }
 
     /// The most time between one replica's writes: on average the replicas together write the
@@ -256,6 +296,12 @@ final class SimulationWorld {
             self.feed(.tick, to: index)
             self.queue.schedule(.tick(index), at: self.now + self.parameters.tickInterval)
         case .write(let index):
+            if self.steadyWritesLeft > 0 {
+                // One of the steady phase's writes, on the healed network.
+                self.steadyWritesLeft -= 1
+                if self.replicas[index].engine != nil { self.writeEntry(at: index) }
+                return
+            }
             guard !self.isHealing, self.madeCount < self.parameters.entryTarget else { return }
             self.writeEntry(at: index)
             self.queue.schedule(.write(index), at: self.now + self.random.duration(.milliseconds(1)...self.writeInterval))

@@ -210,6 +210,13 @@ struct TestReplica {
 }
 
 extension ReplicationAction {
+    /// The same action as a resend: a shipment sent again is not live.
+    var resent: ReplicationAction {
+        guard case .ship(var shipment) = self else { return self }
+        shipment.isLive = false
+        return .ship(shipment)
+    }
+
     var appendRequest: AppendRequest? {
         guard case .append(let request) = self else { return nil }
         return request
@@ -264,7 +271,9 @@ extension ReplicationMessage {
     /// `checkpoint live-1 snap (5, 2026-...)`, `ack live-1 (0, 1]`, ...
     var summary: String {
         switch self {
-        case .entries(let batch): "entries \(batch.session) (\(batch.after), \(batch.through)] \(batch.lines.count) lines"
+        case .entries(let batch):
+            "entries \(batch.session) (\(batch.after), \(batch.through)] \(batch.lines.count) lines"
+                + (batch.notices.isEmpty ? "" : " \(batch.notices.count) notices") + (batch.isLive ? " live" : "")
         case .acknowledge(let session, let after, let through): "ack \(session) (\(after), \(through)]"
         case .checkpoint(let session, let bytes):
             "checkpoint \(session) " + ((try? Checkpoint(bytes: bytes)).map { "\($0.snapshotID) (\($0.lamportTimestamp), \($0.createdAt))" } ?? "invalid")
@@ -273,6 +282,8 @@ extension ReplicationMessage {
         case .retransmit(let session): "retransmit \(session)"
         case .reconcile(let session, let exchange, let step, let ranges):
             "reconcile \(session) \(exchange) step \(step) " + ranges.map { "\($0.payload)..\($0.upperBound)" }.joined(separator: " ")
+        case .prune(let session): "prune \(session)"
+        case .graft(let session, let sequences): "graft \(session) \(sequences)"
         }
     }
 }

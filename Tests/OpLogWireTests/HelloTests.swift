@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func defaultsToTheCurrentVersion() {
-        #expect(Hello.currentProtocolVersion == 4)
+        #expect(Hello.currentProtocolVersion == 5)
         #expect(self.ours.protocolVersion == Hello.currentProtocolVersion)
     }
 
@@ -34,7 +34,7 @@ import Testing
     @Test func rejectsAnotherVersion() {
         let error = self.validationError(Hello(protocolVersion: 1, nodeID: "node-b", isReadOnly: false))
         #expect(error?.code == .protocolVersionMismatch)
-        #expect(error?.message == "peer speaks protocol version 1, this node speaks 4")
+        #expect(error?.message == "peer speaks protocol version 1, this node speaks 5")
     }
 
     @Test func versionIsCheckedBeforeTheNodeID() {

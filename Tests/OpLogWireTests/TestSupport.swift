@@ -14,6 +14,19 @@ let sampleMessages: [WireMessage] = [
     .replication(.entries(EntryBatch(session: "", after: 7, through: 9, lines: []))),
     .replication(.entries(EntryBatch(session: "s1", after: 1, through: 4, lines: [[], Array("{\"a\":1}".utf8), [0, 10, 13, 255]]))),
     .replication(.entries(EntryBatch(session: "s2", after: .max - 1, through: .max, lines: [Array(repeating: 0x41, count: 5000)]))),
+    .replication(
+        .entries(
+            EntryBatch(
+                session: "s3",
+                after: 2,
+                through: 9,
+                lines: [Array("{}".utf8)],
+                notices: [EntryNotice(sequence: 4, hash: .max, contentHash: 0), EntryNotice(sequence: 9, hash: 1, contentHash: 2)],
+                isLive: true
+            )
+        )
+    ),
+    .replication(.entries(EntryBatch(session: "s3", after: 0, through: 1, lines: [], isLive: true))),
     .replication(.acknowledge(session: "s1", after: 0, through: .max)),
     .replication(.checkpoint(session: "s1", bytes: [])),
     .replication(.checkpoint(session: "s1", bytes: Array("{\"lamport_ts\":3}".utf8))),
@@ -21,6 +34,9 @@ let sampleMessages: [WireMessage] = [
     .replication(.checkpointAcknowledge(session: "s1", lamportTimestamp: .max, snapshotID: "sha256:abc", digest: Array(0..<32))),
     .replication(.retransmit(session: "s1")),
     .replication(.retransmit(session: "")),
+    .replication(.prune(session: "s1")),
+    .replication(.graft(session: "s1", sequences: [])),
+    .replication(.graft(session: "s2", sequences: [1, .max, 3])),
     .replication(.reconcile(session: "s1", exchange: 0, step: 3, ranges: [])),
     .replication(
         .reconcile(

@@ -24,7 +24,7 @@ import Testing
         let nonce = (1...16).map { UInt8($0) }
         let bytes = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: true, nonce: nonce)))
         #expect(
-            bytes == [0x01] + Array("OPLS".utf8) + [0x00, 0x04, 0x01, 0, 0, 0, 2] + Array("ab".utf8) + [0, 0, 0, 16] + nonce
+            bytes == [0x01] + Array("OPLS".utf8) + [0x00, 0x05, 0x01, 0, 0, 0, 2] + Array("ab".utf8) + [0, 0, 0, 16] + nonce
         )
         let writable = try payloadBytes(.hello(Hello(nodeID: "ab", isReadOnly: false)))
         #expect(writable[7] == 0x00)
@@ -37,8 +37,30 @@ import Testing
     @Test func entriesLayoutIsBigEndianAndLengthPrefixed() throws {
         let message = WireMessage.replication(.entries(EntryBatch(session: "s", after: 1, through: 0x0102_0304_0506_0708, lines: [[0xFF], []])))
         let expected: [UInt8] =
-            [0x10, 0, 0, 0, 1, 0x73] + [0, 0, 0, 0, 0, 0, 0, 1] + [1, 2, 3, 4, 5, 6, 7, 8] + [0, 0, 0, 2] + [0, 0, 0, 1, 0xFF] + [0, 0, 0, 0]
+            [0x10, 0, 0, 0, 1, 0x73] + [0, 0, 0, 0, 0, 0, 0, 1] + [1, 2, 3, 4, 5, 6, 7, 8] + [0] + [0, 0, 0, 2] + [0, 0, 0, 1, 0xFF] + [0, 0, 0, 0]
+            + [0, 0, 0, 0]
         #expect(try payloadBytes(message) == expected)
+        let notice = EntryNotice(sequence: 5, hash: 6, contentHash: 7)
+        let announced = WireMessage.replication(.entries(EntryBatch(session: "s", after: 4, through: 5, lines: [], notices: [notice], isLive: true)))
+        let announcedBytes: [UInt8] =
+            [0x10] + lengthPrefixed([0x73]) + bigEndianBytes(UInt64(4)) + bigEndianBytes(UInt64(5)) + [1] + bigEndianBytes(UInt32(0))
+            + bigEndianBytes(UInt32(1)) + bigEndianBytes(UInt64(5)) + bigEndianBytes(UInt64(6)) + bigEndianBytes(UInt64(7))
+        #expect(try payloadBytes(announced) == announcedBytes)
+    }
+
+    @Test func entriesWithReservedFlagsAreRejected() throws {
+        var bytes = try payloadBytes(.replication(.entries(EntryBatch(session: "s", after: 0, through: 1, lines: []))))
+        for flags: UInt8 in [0x02, 0x80, 0xFF] {
+            bytes[22] = flags
+            #expect(decodeError(bytes)?.code == .invalidField, "flags \(flags)")
+        }
+    }
+
+    @Test func noticeCountLargerThanTheFrameCouldHoldIsRejected() throws {
+        let header: [UInt8] = [0x10] + lengthPrefixed([0x73]) + bigEndianBytes(UInt64(0)) + bigEndianBytes(UInt64(4)) + [0] + bigEndianBytes(UInt32(0))
+        #expect(decodeError(header + bigEndianBytes(UInt32(2)) + Array(repeating: 0, count: 47))?.code == .countOutOfBounds)
+        let graft: [UInt8] = [0x17] + lengthPrefixed([0x73]) + bigEndianBytes(UInt32.max)
+        #expect(decodeError(graft + Array(repeating: 0, count: 8))?.code == .countOutOfBounds)
     }
 
     @Test func otherReplicationLayouts() throws {
@@ -52,6 +74,9 @@ import Testing
         )
         let retransmit = WireMessage.replication(.retransmit(session: "s"))
         #expect(try payloadBytes(retransmit) == [0x14] + lengthPrefixed([0x73]))
+        #expect(try payloadBytes(.replication(.prune(session: "s"))) == [0x16] + lengthPrefixed([0x73]))
+        let graft = WireMessage.replication(.graft(session: "s", sequences: [1, 2]))
+        #expect(try payloadBytes(graft) == [0x17] + lengthPrefixed([0x73]) + bigEndianBytes(UInt32(2)) + bigEndianBytes(UInt64(1)) + bigEndianBytes(UInt64(2)))
         let reconcile = WireMessage.replication(
             .reconcile(
                 session: "s",
@@ -72,7 +97,7 @@ import Testing
     }
 
     @Test func everyUnknownTypeByteIsRejected() {
-        let known: Set<UInt8> = [0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15]
+        let known: Set<UInt8> = [0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17]
         for byte in UInt8.min...UInt8.max where !known.contains(byte) {
             #expect(decodeError([byte, 0, 0, 0, 0])?.code == .unknownMessageType, "type byte \(byte)")
         }
@@ -106,12 +131,12 @@ import Testing
     }
 
     @Test func lineCountLargerThanTheFrameCouldHoldIsRejected() throws {
-        let header: [UInt8] = [0x10] + lengthPrefixed([0x73]) + bigEndianBytes(UInt64(0)) + bigEndianBytes(UInt64(4))
-        // 4 billion lines announced, 16 bytes left: rejected before reserving the array.
-        #expect(decodeError(header + [0xFF, 0xFF, 0xFF, 0xFF] + Array(repeating: 0, count: 16))?.code == .countOutOfBounds)
-        #expect(decodeError(header + bigEndianBytes(UInt32(5)) + Array(repeating: 0, count: 16))?.code == .countOutOfBounds)
-        // Exactly as many empty lines as the bytes can hold is fine.
-        let fits = try decode(header + bigEndianBytes(UInt32(4)) + Array(repeating: 0, count: 16))
+        let header: [UInt8] = [0x10] + lengthPrefixed([0x73]) + bigEndianBytes(UInt64(0)) + bigEndianBytes(UInt64(4)) + [0]
+        // 4 billion lines announced, 20 bytes left: rejected before reserving the array.
+        #expect(decodeError(header + [0xFF, 0xFF, 0xFF, 0xFF] + Array(repeating: 0, count: 20))?.code == .countOutOfBounds)
+        #expect(decodeError(header + bigEndianBytes(UInt32(6)) + Array(repeating: 0, count: 20))?.code == .countOutOfBounds)
+        // Exactly as many empty lines as the bytes can hold (with the notice count) is fine.
+        let fits = try decode(header + bigEndianBytes(UInt32(4)) + Array(repeating: 0, count: 20))
         #expect(fits == .replication(.entries(EntryBatch(session: "s", after: 0, through: 4, lines: [[], [], [], []]))))
     }
 
@@ -138,16 +163,16 @@ import Testing
         let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 1] + [0xEE, 0xEE, 0xEE]
         let error = decodeError(bytes)
         #expect(error?.code == .protocolVersionMismatch)
-        #expect(error?.message == "peer speaks protocol version 1, this node speaks 4")
+        #expect(error?.message == "peer speaks protocol version 1, this node speaks 5")
     }
 
     @Test func helloWithReservedFlagsIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 4, 0x04] + lengthPrefixed([0x61])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 5, 0x04] + lengthPrefixed([0x61])
         #expect(decodeError(bytes)?.code == .invalidField)
     }
 
     @Test func helloWithNonUTF8NodeIDIsRejected() {
-        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 4, 0] + lengthPrefixed([0x61, 0xFE, 0x62])
+        let bytes: [UInt8] = [0x01] + Array("OPLS".utf8) + [0, 5, 0] + lengthPrefixed([0x61, 0xFE, 0x62])
         let error = decodeError(bytes)
         #expect(error?.code == .invalidNodeID)
         #expect(error?.message == "peer node id is not valid UTF-8")

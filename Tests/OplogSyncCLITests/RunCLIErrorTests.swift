@@ -97,6 +97,8 @@ extension RunProcessTests {
                 ("log_format: xml\n", [:], "log format xml is not text or json"),
                 ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_LOG_FORMAT": "JSON"], "log format JSON is not text or json"),
                 ("log_formt: json\n", [:], "the nearest known key is \"log_format\""),
+                ("forwarding: gossip\n", [:], "forwarding gossip is not one of tree, flood"),
+                ("listen: 127.0.0.1:0\n", ["OPLOG_SYNC_FORWARDING": "Tree"], "forwarding Tree is not one of tree, flood"),
             ]
         )
         func badConfiguredPeers(yaml: String, environment: [String: String], expected: String) async throws {

@@ -95,12 +95,7 @@ public struct Conversation: Sendable {
                 }
             case .ship(let shipment):
                 let lines = fromLeftSide ? self.left.read(shipment) : self.right.read(shipment)
-                let batch = EntryBatch(
-                    session: shipment.session.rawValue,
-                    after: shipment.after,
-                    through: shipment.through,
-                    lines: lines
-                )
+                let batch = EntryBatch(shipment, lines: lines)
                 if shipment.peer == receiver {
                     self.enqueue(.entries(batch), fromLeftSide: fromLeftSide)
                 } else {

@@ -62,6 +62,8 @@ public struct AgentSettings: Sendable, Equatable {
     public var synchronizeWrites: Bool?
     public var holdSeconds: Double?
     public var staleTailSeconds: Double?
+    /// `tree` or `flood` (see ``ForwardingPolicy``).
+    public var forwarding: String?
     public var logLevel: String?
     public var logFormat: String?
     public var http: String?
@@ -141,6 +143,7 @@ public struct AgentSettings: Sendable, Equatable {
             "stale_tail_seconds",
             reader.double(forKey: "stale_tail_seconds")
         )
+        settings.forwarding = try Self.value(reader, "forwarding", reader.string(forKey: "forwarding"))
         settings.logLevel = try Self.value(reader, "log_level", reader.string(forKey: "log_level"))
         settings.logFormat = try Self.value(reader, "log_format", reader.string(forKey: "log_format"))
         settings.http = try Self.value(reader, "http", reader.string(forKey: "http"))

@@ -32,6 +32,7 @@ public enum SettingKeys {
         ("fsync", .boolean),
         ("hold_seconds", .number),
         ("stale_tail_seconds", .number),
+        ("forwarding", .text),
         ("log_level", .text),
         ("log_format", .text),
         ("http", .text),

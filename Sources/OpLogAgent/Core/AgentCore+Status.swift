@@ -139,6 +139,11 @@ extension AgentCore {
         counters.entriesReceived = statistics.entriesReceived
         counters.entriesWritten = statistics.entriesWritten
         counters.entriesShipped = statistics.entriesShipped
+        counters.entryBytesReceived = statistics.entryBytesReceived
+        counters.noticesSent = statistics.noticesSent
+        counters.noticesReceived = statistics.noticesReceived
+        counters.prunesSent = statistics.prunesSent
+        counters.graftsSent = statistics.graftsSent
         counters.entriesRejected = statistics.entriesRejected + self.files.rejectedLines
         counters.entriesRejectedByReason = self.status.rejectedByReason
         counters.messagesRejected = statistics.messagesRejected

@@ -11,12 +11,7 @@ struct ShipmentReader: Sendable {
 
     /// The batch of the shipment's lines.
     func batch(for shipment: Shipment) -> EntryBatch {
-        EntryBatch(
-            session: shipment.session.rawValue,
-            after: shipment.after,
-            through: shipment.through,
-            lines: self.lines(of: shipment)
-        )
+        EntryBatch(shipment, lines: self.lines(of: shipment))
     }
 
     /// Reads the shipment's lines from the local file: one read for a compact run of lines,

@@ -11,7 +11,7 @@ extension WireMessage {
         case .replication(let message):
             switch message {
             case .entries(let batch):
-                return batch.lines.reduce(0) { $0 + $1.count + 16 }
+                return batch.lines.reduce(0) { $0 + $1.count + 16 } + 24 * batch.notices.count
             case .checkpoint(_, let bytes):
                 return bytes.count
             case .reconcile(_, _, _, let ranges):
@@ -22,7 +22,9 @@ extension WireMessage {
                     case .skip, .fingerprint, .matched: total + 32
                     }
                 }
-            case .acknowledge, .checkpointAcknowledge, .retransmit:
+            case .graft(_, let sequences):
+                return 8 * sequences.count
+            case .acknowledge, .checkpointAcknowledge, .retransmit, .prune:
                 return 0
             }
         }

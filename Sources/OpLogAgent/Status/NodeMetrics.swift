@@ -33,6 +33,11 @@ struct NodeMetrics: Sendable {
     let fsyncSeconds: Timer
     private let entriesReceived: Counter
     private let entriesShipped: Counter
+    private let entryBytesReceived: Counter
+    private let noticesSent: Counter
+    private let noticesReceived: Counter
+    private let prunesSent: Counter
+    private let graftsSent: Counter
     private let sessions: Gauge
     private var rejected: [String: Counter] = [:]
     private var refused: [String: Counter] = [:]
@@ -45,6 +50,11 @@ struct NodeMetrics: Sendable {
         self.fsyncSeconds = Timer(label: "oplog_sync_fsync_seconds", factory: factory)
         self.entriesReceived = Counter(label: "oplog_sync_entries_received_total", factory: factory)
         self.entriesShipped = Counter(label: "oplog_sync_entries_shipped_total", factory: factory)
+        self.entryBytesReceived = Counter(label: "oplog_sync_entry_bytes_received_total", factory: factory)
+        self.noticesSent = Counter(label: "oplog_sync_notices_sent_total", factory: factory)
+        self.noticesReceived = Counter(label: "oplog_sync_notices_received_total", factory: factory)
+        self.prunesSent = Counter(label: "oplog_sync_prunes_sent_total", factory: factory)
+        self.graftsSent = Counter(label: "oplog_sync_grafts_sent_total", factory: factory)
         self.sessions = Gauge(label: "oplog_sync_sessions", factory: factory)
         // The known reasons exist from the start at 0, so a rate over them needs no first event.
         for reason in NodeStatus.RefusalReason.allCases {
@@ -67,6 +77,11 @@ struct NodeMetrics: Sendable {
         let counters = status.counters
         self.entriesReceived.increment(by: max(0, counters.entriesReceived - self.last.entriesReceived))
         self.entriesShipped.increment(by: max(0, counters.entriesShipped - self.last.entriesShipped))
+        self.entryBytesReceived.increment(by: max(0, counters.entryBytesReceived - self.last.entryBytesReceived))
+        self.noticesSent.increment(by: max(0, counters.noticesSent - self.last.noticesSent))
+        self.noticesReceived.increment(by: max(0, counters.noticesReceived - self.last.noticesReceived))
+        self.prunesSent.increment(by: max(0, counters.prunesSent - self.last.prunesSent))
+        self.graftsSent.increment(by: max(0, counters.graftsSent - self.last.graftsSent))
         for (reason, count) in counters.entriesRejectedByReason {
             let counter =
                 self.rejected[reason] ?? Self.counter("oplog_sync_entries_rejected_total", reason, self.factory)

@@ -181,8 +181,16 @@ public struct NodeStatus: Sendable, Equatable {
     /// Running totals since the node started.
     public struct Counters: Sendable, Equatable {
         public var entriesReceived = 0
+        /// The line bytes of ``entriesReceived``.
+        public var entryBytesReceived = 0
         public var entriesWritten = 0
         public var entriesShipped = 0
+        /// Broadcast trees: entries announced to lazy peers and by them, links this node turned
+        /// lazy (prunes) and asked to turn eager again (grafts), per session.
+        public var noticesSent = 0
+        public var noticesReceived = 0
+        public var prunesSent = 0
+        public var graftsSent = 0
         /// Entries refused: peers' entries that failed validation, and local lines that do not
         /// parse.
         public var entriesRejected = 0

@@ -117,6 +117,15 @@ struct RunCommand: AsyncParsableCommand {
     var staleTailSeconds: Double?
 
     @Option(
+        name: .customLong("forwarding"),
+        help: ArgumentHelp(
+            "tree (default: each entry crosses the network about once per node) or flood (every entry to every peer; kept to measure the tree against).",
+            valueName: "policy"
+        )
+    )
+    var forwarding: String?
+
+    @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level")
     )
@@ -289,6 +298,7 @@ struct RunCommand: AsyncParsableCommand {
                 "stale_tail_seconds", Self.seconds(configuration.staleTailAge),
                 source("stale_tail_seconds")
             ),
+            ("forwarding", configuration.engine.forwarding.isTree ? "tree" : "flood", source("forwarding")),
             ("log_level", level.rawValue, source("log_level")),
             ("log_format", format.rawValue, source("log_format")),
         ]
@@ -330,6 +340,7 @@ struct RunCommand: AsyncParsableCommand {
         options["fsync"] = self.fsync.map { .bool($0) }
         options["hold_seconds"] = self.holdSeconds.map { .double($0) }
         options["stale_tail_seconds"] = self.staleTailSeconds.map { .double($0) }
+        options["forwarding"] = self.forwarding.map { .string($0) }
         options["log_level"] = self.logLevel.map { .string($0) }
         options["log_format"] = self.logFormat.map { .string($0) }
         options["http"] = self.http.map { .string($0) }
@@ -362,6 +373,12 @@ struct RunCommand: AsyncParsableCommand {
             throw AgentError(code: .invalidConfiguration, message: "stale tail seconds must be between 0 and 86400")
         }
         configuration.staleTailAge = .milliseconds(Int64(staleTailSeconds * 1000))
+        switch settings.forwarding ?? "tree" {
+        case "tree": configuration.engine.forwarding = .tree
+        case "flood": configuration.engine.forwarding = .flood
+        case let other:
+            throw AgentError(code: .invalidConfiguration, message: "forwarding \(other) is not one of tree, flood")
+        }
         let levelName = settings.logLevel ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else {
             throw AgentError(

@@ -14,6 +14,11 @@ import Testing
         var counters = NodeStatus.Counters()
         counters.entriesReceived = received
         counters.entriesShipped = 2 * received
+        counters.entryBytesReceived = 300 * received
+        counters.noticesSent = 3 * received
+        counters.noticesReceived = 4 * received
+        counters.prunesSent = received - 1
+        counters.graftsSent = received / 2
         counters.entriesRejectedByReason = rejected
         counters.connectionsRefused = [.ownNodeID: received]
         return NodeStatus(
@@ -47,6 +52,11 @@ import Testing
 
         #expect(try factory.expectCounter("oplog_sync_entries_received_total").totalValue == 8, "by the difference")
         #expect(try factory.expectCounter("oplog_sync_entries_shipped_total").totalValue == 16)
+        #expect(try factory.expectCounter("oplog_sync_entry_bytes_received_total").totalValue == 2_400)
+        #expect(try factory.expectCounter("oplog_sync_notices_sent_total").totalValue == 24)
+        #expect(try factory.expectCounter("oplog_sync_notices_received_total").totalValue == 32)
+        #expect(try factory.expectCounter("oplog_sync_prunes_sent_total").totalValue == 7)
+        #expect(try factory.expectCounter("oplog_sync_grafts_sent_total").totalValue == 4)
         #expect(try factory.expectCounter("oplog_sync_entries_rejected_total", [("reason", "invalid_entry")]).totalValue == 4)
         #expect(try factory.expectCounter("oplog_sync_connections_refused_total", [("reason", "own_node_id")]).totalValue == 8)
         #expect(try factory.expectGauge("oplog_sync_sessions").lastValue == 1)
