@@ -5,7 +5,7 @@
 /// reconciliation under way, if any. It changes only through the methods below.
 struct LinkState: Sendable {
     /// The most entries one link remembers as announced by its peer.
-    static let maximumPeerNotices = 4096
+    static let maximumPeerNotices = 1024
 
     /// The peer holds durably the first `acknowledged` entries of this replica's sequence (or,
     /// while ``Phase/reconciling(_:)``, the progress recorded before the link came up).
@@ -38,9 +38,10 @@ struct LinkState: Sendable {
     var liveFrom: UInt64
     /// The most ever sent on this link: what is sent below it again is not live.
     var highestSent: UInt64
-    /// Entries the peer announced to this replica (by ``NoticeKey``): it holds them, so they
-    /// are not announced back (at most ``maximumPeerNotices``; past it, a notice is only sent
-    /// twice).
+    /// Entries the peer announced to this replica (by ``NoticeKey``) that the link has not
+    /// passed yet: it holds them, so they are not announced back (at most
+    /// ``maximumPeerNotices``; emptied when the link is caught up; past it, a notice may be
+    /// sent both ways).
     var peerNoticed: Set<NoticeKey> = []
     /// How entries are shipped on this link now.
     private(set) var phase: Phase

@@ -39,16 +39,22 @@ extension ReplicationEngine {
             guard self.noticedTally > 0, var noticed = self.sessions[session]?.noticed, !noticed.isEmpty else {
                 continue
             }
+            var forgotten: [NoticeKey] = []
             for (key, var entry) in noticed where entry.announcers.contains(where: { $0.peer == peer }) {
                 entry.announcers.removeAll { $0.peer == peer }
                 if entry.announcers.isEmpty {
-                    noticed[key] = nil
-                    self.noticedTally -= 1
+                    forgotten.append(key)
                 } else {
                     noticed[key] = entry
                 }
             }
             self.sessions[session]?.noticed = noticed
+            // Ranges that waited only for these are acknowledged at the session's next event.
+            if !forgotten.isEmpty, var replica = self.sessions[session] {
+                for key in forgotten { Self.forgetAnnounced(key, in: &replica) }
+                self.sessions[session] = replica
+                self.noticedTally -= forgotten.count
+            }
         }
     }
 
@@ -306,6 +312,9 @@ extension ReplicationEngine {
             state.sent = sequence
             state.highestSent = max(state.highestSent, sequence)
         }
+        // Caught up: what the peer announced is passed (or not held here; announcing such an
+        // entry back later costs a notice).
+        if state.sent == count && !state.peerNoticed.isEmpty { state.peerNoticed = [] }
     }
 
     mutating func pumpAllLinks(

@@ -115,8 +115,8 @@ extension ReplicationEngine {
             let key = NoticeKey(notice)
             if peerNoticed.count < LinkState.maximumPeerNotices { peerNoticed.insert(key) }
             if self.recentEntries.contains(key, in: session) { continue }
-            missing.insert(key)
             if var noticed = replica.noticed[key] {
+                missing.insert(key)
                 if noticed.announcers.count < NoticedEntry.maximumAnnouncers,
                     !noticed.announcers.contains(where: { $0.peer == peer })
                 {
@@ -125,10 +125,14 @@ extension ReplicationEngine {
                 }
                 continue
             }
+            // Past the bound, a notice is acknowledged unheld rather than remembered: what a
+            // peer announces cannot grow this replica's memory without end (the entry still
+            // comes by the tree, or by reconciliation at the next link-up).
             guard self.noticedTally < self.configuration.maximumNoticedEntries else {
                 self.statistics.noticesDropped += 1
                 continue
             }
+            missing.insert(key)
             replica.noticed[key] = NoticedEntry(announcers: [(peer, notice.sequence)], since: now)
             self.noticedTally += 1
         }
@@ -218,7 +222,7 @@ extension ReplicationEngine {
             for (key, var noticed) in replica.noticed where noticed.since + timeout <= now {
                 noticed.announcers.removeAll { self.links[$0.peer] == nil }
                 guard !noticed.announcers.isEmpty, noticed.grafts < NoticedEntry.maximumGrafts else {
-                    replica.noticed[key] = nil
+                    Self.forgetAnnounced(key, in: &replica)
                     self.noticedTally -= 1
                     continue
                 }
@@ -229,6 +233,8 @@ extension ReplicationEngine {
                 noticed.since = now
                 replica.noticed[key] = noticed
             }
+            // Ranges that waited only for forgotten entries are acknowledged.
+            self.acknowledgeSettled(&replica, session: session, into: &actions)
             self.sessions[session] = replica
             for (peer, var sequences) in wanted.sorted(by: { $0.key < $1.key }) {
                 sequences.sort()
@@ -237,6 +243,16 @@ extension ReplicationEngine {
                 self.statistics.graftsSent += 1
                 actions.append(.send(.graft(session: session.rawValue, sequences: sequences), to: peer))
             }
+        }
+    }
+
+    /// Stops waiting for the announced entry `key`: it is no longer asked for, and no range
+    /// waits for it (it was asked for too often, or every peer that announced it went away;
+    /// reconciliation at the next link-up is the backstop).
+    static func forgetAnnounced(_ key: NoticeKey, in replica: inout SessionReplica) {
+        replica.noticed[key] = nil
+        for index in replica.waits.indices where !replica.waits[index].announced.isEmpty {
+            replica.waits[index].announced.remove(key)
         }
     }
 

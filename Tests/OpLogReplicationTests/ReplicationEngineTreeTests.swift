@@ -144,6 +144,35 @@ struct ReplicationEngineTreeTests {
         #expect(bob.engine.statistics.messagesRejected == 2, "two notices cannot fit a range of one")
     }
 
+    @Test func noticesPastTheBoundAreAcknowledgedUnheldAndCounted() {
+        var bob = TestReplica(connectedTo: [self.alice]) { $0.maximumNoticedEntries = 1 }
+        let first = Fixture.entry(lamport: 1)
+        let second = Fixture.entry(lamport: 2, kind: "other")
+        let both = self.announcing([self.notice(of: first, sequence: 1), self.notice(of: second, sequence: 2)], after: 0, through: 2)
+        #expect(bob.handle(.received(both, from: self.alice)) == [], "the first is remembered and waited for")
+        #expect(bob.engine.statistics.noticesDropped == 1)
+        let third = Fixture.entry(lamport: 3, kind: "third")
+        let past = self.announcing([self.notice(of: third, sequence: 3)], after: 2, through: 3)
+        #expect(bob.handle(.received(past, from: self.alice)) == [.send(acknowledge(2, 3), to: self.alice)])
+        #expect(bob.engine.statistics.noticesDropped == 2)
+    }
+
+    @Test func anEntryAskedForTooOftenIsForgottenAndItsRangeAcknowledged() {
+        var bob = TestReplica(connectedTo: [self.alice])
+        let first = Fixture.entry(lamport: 1)
+        _ = bob.handle(.received(self.announcing([self.notice(of: first, sequence: 1)], after: 0, through: 1), from: self.alice))
+        var grafts = 0
+        for second in 1...NoticedEntry.maximumGrafts {
+            bob.now = .seconds(second)
+            grafts += bob.handle(.tick).sent(to: self.alice).filter { if case .graft = $0 { true } else { false } }.count
+        }
+        #expect(grafts == NoticedEntry.maximumGrafts)
+        bob.now = .seconds(NoticedEntry.maximumGrafts + 1)
+        #expect(bob.handle(.tick) == [.send(acknowledge(0, 1), to: self.alice)], "given up: left to reconciliation")
+        bob.now = .seconds(60)
+        #expect(bob.handle(.tick) == [])
+    }
+
     @Test func anAnnouncerThatGoesAwayIsReplacedByTheNext() throws {
         var bob = TestReplica(connectedTo: [self.alice, self.carol])
         let first = Fixture.entry(lamport: 1)
