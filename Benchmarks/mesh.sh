@@ -5,7 +5,8 @@
 # links per entry (TLS records included, from `/status`'s per-peer `bytes_received`) against the
 # bytes of the entry itself, how many copies of each entry a node received
 # (`oplog_sync_entries_received_total`; N-1 would be one per link, 1 is the floor), and the CPU
-# seconds each node spent per 10,000 entries (from /proc). Each size runs twice in the same run:
+# seconds each node spent per 10,000 entries (from /proc), and the prunes and grafts the nodes
+# sent (the tree's repairs). Each size runs twice in the same run:
 # with broadcast trees (`--forwarding tree`, the default: about one copy per node) and with
 # flooding (`--forwarding flood`: every node forwards every entry to every peer but the one it
 # came from), the floor the tree is measured against.
@@ -81,11 +82,12 @@ import json, sys, urllib.request
 port = sys.argv[1]
 status = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=10))
 total = sum(peer.get("bytes_received", 0) for peer in status.get("peers", []))
-entries = 0.0
+counts = {"oplog_sync_entries_received_total": 0.0, "oplog_sync_prunes_sent_total": 0.0, "oplog_sync_grafts_sent_total": 0.0}
 for line in urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode().splitlines():
-    if line.startswith("oplog_sync_entries_received_total"):
-        entries += float(line.rsplit(" ", 1)[1])
-print(total, int(entries))
+    name = line.split(" ", 1)[0].split("{", 1)[0]
+    if name in counts:
+        counts[name] += float(line.rsplit(" ", 1)[1])
+print(total, *(int(value) for value in counts.values()))
 PY
 }
 
@@ -144,9 +146,12 @@ for n in range($entries):
     local entry_bytes tick_rate
     entry_bytes=$(stat -c %s "${roots[0]}/.muse/op_log/mesh/ops.jsonl")
     tick_rate=$(getconf CLK_TCK)
-    local bytes_total=0 copies_total=0 cpu_total=0 bytes copies
-    for ((index = 1; index < count; index++)); do
-        read -r bytes copies < <(received "${http[$index]}")
+    local bytes_total=0 copies_total=0 cpu_total=0 prunes_total=0 grafts_total=0 bytes copies prunes grafts
+    for ((index = 0; index < count; index++)); do
+        read -r bytes copies prunes grafts < <(received "${http[$index]}")
+        prunes_total=$((prunes_total + prunes))
+        grafts_total=$((grafts_total + grafts))
+        ((index == 0)) && continue
         bytes_total=$((bytes_total + bytes))
         copies_total=$((copies_total + copies))
     done
@@ -163,6 +168,7 @@ for n in range($entries):
         "copies of each entry received"
     echo "   CPU: $(echo "scale=3; $cpu_total / $tick_rate / $count * 10000 / $entries" | bc) s per node per 10,000 entries" \
         "(mean over all $count nodes)"
+    echo "   tree: $prunes_total prunes and $grafts_total grafts sent, over all nodes"
     stop_nodes
     rm -rf "$dir"
 }

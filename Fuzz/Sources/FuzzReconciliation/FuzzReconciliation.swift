@@ -175,7 +175,13 @@ struct HostileRun {
         case .checkpoint(let session, var bytes):
             if !bytes.isEmpty { bytes[input.index(below: bytes.count)] = input.byte() }
             return .checkpoint(session: session, bytes: bytes)
-        case .checkpointAcknowledge, .retransmit:
+        case .graft(let session, var sequences):
+            if !sequences.isEmpty {
+                let index = input.index(below: sequences.count)
+                sequences[index] = sequences[index] &+ UInt64(input.byte()) &- 128
+            }
+            return .graft(session: session, sequences: sequences)
+        case .checkpointAcknowledge, .retransmit, .prune:
             return message
         }
     }

@@ -19,8 +19,14 @@ struct HostileMessages {
     }
 
     mutating func message(_ input: inout FuzzInput, from peer: NodeID) -> ReplicationMessage {
-        switch input.byte() % 10 {
+        switch input.byte() % 12 {
         case 0, 1, 2, 3: self.reconcile(&input, from: peer)
+        case 10: .prune(session: self.session(&input))
+        case 11:
+            .graft(
+                session: self.session(&input),
+                sequences: (0..<Int(input.byte() % 16)).map { _ in self.number(&input) }
+            )
         case 4, 5: .entries(self.entries(&input))
         case 6: .checkpoint(session: self.session(&input), bytes: self.checkpointBytes(&input))
         case 7:
@@ -158,7 +164,27 @@ struct HostileMessages {
         let through = input.bool() ? after &+ UInt64(input.byte()) : self.number(&input)
         let lineCount = Int(input.byte() % 12)
         let lines = (0..<lineCount).map { _ in self.line(&input) }
-        return EntryBatch(session: session, after: after, through: through, lines: lines)
+        let notices = (0..<Int(input.byte() % 6)).map { _ in self.notice(&input, after: after, through: through) }
+        return EntryBatch(
+            session: session,
+            after: after,
+            through: through,
+            lines: lines,
+            notices: notices,
+            isLive: input.bool()
+        )
+    }
+
+    /// A notice: of a real entry or of none, numbered inside the batch's range or anywhere.
+    func notice(_ input: inout FuzzInput, after: UInt64, through: UInt64) -> EntryNotice {
+        let sequence =
+            input.bool() && through > after
+            ? after &+ 1 &+ UInt64(input.byte()) % (through - after) : self.number(&input)
+        guard input.bool() else {
+            return EntryNotice(sequence: sequence, hash: input.integer(), contentHash: input.integer())
+        }
+        let (bound, contentHash) = ReconciliationBound.placing(input.pick(prepared.entries))
+        return EntryNotice(sequence: sequence, hash: bound.hash, contentHash: contentHash)
     }
 
     func line(_ input: inout FuzzInput) -> [UInt8] {

@@ -35,6 +35,30 @@ enum Seeds {
                 )
             ),
             ("retransmit", .replication(.retransmit(session: "live-1"))),
+            ("prune", .replication(.prune(session: "live-1"))),
+            ("graft", .replication(.graft(session: "live-1", sequences: [3, 4, 9]))),
+            (
+                "entries-notices",
+                .replication(
+                    .entries(
+                        EntryBatch(
+                            session: "live-1",
+                            after: 4,
+                            through: 7,
+                            lines: [],
+                            notices: [
+                                EntryNotice(
+                                    sequence: 5,
+                                    hash: 0x0123_4567_89AB_CDEF,
+                                    contentHash: 0xFEDC_BA98_7654_3210
+                                ),
+                                EntryNotice(sequence: 7, hash: 42, contentHash: 7),
+                            ],
+                            isLive: false
+                        )
+                    )
+                )
+            ),
             (
                 "checkpoint-muse",
                 .replication(
@@ -52,6 +76,8 @@ enum Seeds {
             case .checkpoint: kind = "checkpoint"
             case .checkpointAcknowledge: kind = "checkpoint-ack-real"
             case .retransmit: kind = "retransmit-real"
+            case .prune: kind = "prune-real"
+            case .graft: kind = "graft-real"
             case .reconcile(_, _, let step, _): kind = "reconcile-step\(step)"
             }
             kinds[kind, default: 0] += 1
