@@ -5,7 +5,7 @@ public import Foundation
 /// catching up, a table of sessions, and any refused IDs with the option that admits each.
 ///
 /// ```
-/// node studio · oplog-sync 0.7.0 · listening on 127.0.0.1:7420 · read-write
+/// node studio · oplog-sync 0.8.0 · listening on 127.0.0.1:7420 · read-write
 ///
 /// PEER    STATE      ADDRESS              LAG  LAG AGE  LAST SEEN      SENT  RECEIVED
 /// backup  connected  127.0.0.1:44144  252,544  53s      2s ago     37.1 MiB   5.7 KiB

@@ -43,6 +43,9 @@ struct Reconciliation: Sendable {
     var expectedStep: UInt32
     /// The entries `1...count` of the session take part; later ones are shipped as usual.
     let count: Int
+    /// The sum of those entries' items under the whole-session key: what the fingerprint of the
+    /// whole range, and only that range, is compared by (see ``init(exchange:linkKey:count:wholeSum:isStartedHere:now:)``).
+    private let wholeSum: UInt64
     private var snapshot: ReconciliationSnapshot?
     /// Where the exchange stands for this side.
     private var phase: Phase = .opening
@@ -124,17 +127,36 @@ struct Reconciliation: Sendable {
         var ids: Range<Int>?
     }
 
+    /// An exchange whose fingerprint of the whole range (the first step, when both sides are
+    /// usually in sync) sums the entries' items under a key that stays the same across
+    /// connections, so that the caller can keep that sum up to date as entries come rather than
+    /// hash every entry at each connect (``ReplicationEngine/wholeSum(of:for:count:exchangeKey:)``);
+    /// every other range hashes with the exchange's own key.
+    ///
     /// - Parameters:
     ///   - exchange: The exchange's id.
-    ///   - linkKey: The link's key; the exchange hashes with one derived from it.
+    ///   - linkKey: The link's key; the exchange hashes with one derived from it
+    ///     (``ReconciliationKey/exchangeKey(_:)``).
     ///   - count: The entries `1...count` of the session take part.
+    ///   - wholeSum: The sum of the items of those entries under the whole-session key: the
+    ///     link's pair key, or the exchange's key when the link has none. Both sides must use the
+    ///     same key for the first step to match; when they do not, the exchange goes the long
+    ///     way, and is still correct.
     ///   - isStartedHere: This side sends the first message.
     ///   - now: The time of the exchange's start.
-    init(exchange: UInt64, linkKey: ReconciliationKey, count: Int, isStartedHere: Bool, now: Duration) {
+    init(
+        exchange: UInt64,
+        linkKey: ReconciliationKey,
+        count: Int,
+        wholeSum: UInt64,
+        isStartedHere: Bool,
+        now: Duration
+    ) {
         self.exchange = exchange
         self.key = linkKey.exchangeKey(exchange)
         self.expectedStep = isStartedHere ? 1 : 0
         self.count = count
+        self.wholeSum = wholeSum
         self.isStartedHere = isStartedHere
         self.lastActivity = now
     }
@@ -158,13 +180,21 @@ struct Reconciliation: Sendable {
         return digest.withUnsafeBytes { bytes in bytes.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) } }
     }
 
-    /// The first message of an exchange this side starts: one fingerprint of everything.
-    mutating func start(_ order: [KnownEntry]) -> [ReconciliationRange] {
+    /// The sum of the items of `entries` under `key`: a fingerprint's sum.
+    static func sum(of entries: ArraySlice<KnownEntry>, key: ReconciliationKey) -> UInt64 {
         var sum: UInt64 = 0
-        for entry in order.prefix(self.count) { sum &+= self.key.item(entry.key.hash, entry.contentHash) }
+        for entry in entries { sum &+= key.item(entry.key.hash, entry.contentHash) }
+        return sum
+    }
+
+    /// The first message of an exchange this side starts: one fingerprint of everything.
+    mutating func start() -> [ReconciliationRange] {
         self.phase = .awaiting([Awaiting(lower: .start, upper: .end, ids: nil)])
         return [
-            ReconciliationRange(upperBound: .end, payload: .fingerprint(count: UInt64(self.count), sum: sum))
+            ReconciliationRange(
+                upperBound: .end,
+                payload: .fingerprint(count: UInt64(self.count), sum: self.wholeSum)
+            )
         ]
     }
 
@@ -189,7 +219,7 @@ struct Reconciliation: Sendable {
             return [ReconciliationRange(upperBound: .end, payload: .lacking([]))]
         }
         if self.snapshot == nil {
-            let shortcut = self.matchWhole(ranges, order: order)
+            let shortcut = self.matchWhole(ranges)
             if shortcut.isTaken { return shortcut.reply }
         }
         if self.snapshot == nil { self.snapshot = ReconciliationSnapshot(order.prefix(self.count), key: self.key) }
@@ -251,7 +281,9 @@ struct Reconciliation: Sendable {
                 if let asked, asked.ids != nil {
                     throw ReconciliationError(message: "a fingerprint where an answer to our ids was due")
                 }
-                let ours = snapshot.fingerprint(indices)
+                let ours =
+                    lower == .start && upper == .end
+                    ? (count: UInt64(self.count), sum: self.wholeSum) : snapshot.fingerprint(indices)
                 if ours.count == count && ours.sum == sum {
                     reply.add(upper, .matched)
                 } else if indices.count <= Self.idThreshold {
@@ -281,8 +313,8 @@ struct Reconciliation: Sendable {
         return reply.isOnlySkips ? nil : reply.ranges
     }
 
-    /// The answer to a fingerprint of everything that equals ours, found with one pass over
-    /// `order` and no sort (two replicas in sync, reconnecting); not taken when the message is
+    /// The answer to a fingerprint of everything that equals ours, found from the whole sum
+    /// with no sort (two replicas in sync, reconnecting); not taken when the message is
     /// something else or the fingerprints differ, and ``answer(_:order:)`` goes the long way.
     /// A whole-range fingerprint is a valid message only while nothing or exactly the whole
     /// range is awaited, as the long way checks too.
@@ -290,8 +322,7 @@ struct Reconciliation: Sendable {
     /// The starter's side of the same: "matched" for the fingerprint of everything it sent ends
     /// the exchange (with no reply), again without a sort.
     private mutating func matchWhole(
-        _ ranges: [ReconciliationRange],
-        order: [KnownEntry]
+        _ ranges: [ReconciliationRange]
     ) -> (isTaken: Bool, reply: [ReconciliationRange]?) {
         let isWholeAwaited =
             self.awaiting.count == 1 && self.awaiting[0].lower == .start && self.awaiting[0].upper == .end
@@ -302,11 +333,8 @@ struct Reconciliation: Sendable {
             return (true, nil)
         }
         guard case .fingerprint(let count, let sum) = ranges[0].payload, count == UInt64(self.count),
-            self.awaiting.isEmpty || isWholeAwaited
+            self.awaiting.isEmpty || isWholeAwaited, sum == self.wholeSum
         else { return (false, nil) }
-        var ours: UInt64 = 0
-        for entry in order.prefix(self.count) { ours &+= self.key.item(entry.key.hash, entry.contentHash) }
-        guard ours == sum else { return (false, nil) }
         self.phase = .complete
         return (true, [ReconciliationRange(upperBound: .end, payload: .matched)])
     }

@@ -1,14 +1,20 @@
 internal import Crypto
 
-/// The secret that keys one link's reconciliations: both replicas of the link contribute a
-/// random nonce at the handshake, and each derives the same key from the two.
+/// A secret that keys reconciliations: a link's key, to which both replicas of the link
+/// contribute a random nonce at the handshake (``init(nonce:peerNonce:)``), or a pair's key,
+/// which two nodes derive from their identities and which stays the same at each of their
+/// connections (``init(pairSecret:)``).
 ///
 /// Reconciliation compares keyed hashes of the entries (``ReconciliationKey/item(_:_:)``), not
 /// fixed ones: with fixed hashes, two op ids whose hashes collide (cheap to arrange, about 2^32
 /// work for 64-bit hashes of UUID-style ids) are taken for one entry and never exchanged, at
-/// every reconnect. With a key that no third party knows, and a new one for every exchange,
-/// such a pair cannot be prepared ahead; making the hashes of one exchange collide takes about
-/// 2^64 online guesses.
+/// every reconnect. With a key that no third party knows, such a pair cannot be prepared ahead.
+/// Every range below the whole session hashes with a key new for each exchange, derived from
+/// the link's, so making the hashes of one exchange collide takes about 2^64 online guesses,
+/// and a collision does not repeat at the next. The whole session's fingerprint, the first step,
+/// hashes with the pair's key when the link has one: only the two nodes know it, so a third
+/// party cannot prepare a collision of it either, and the engine can keep it up to date as
+/// entries come instead of hashing every entry at each connect.
 public struct ReconciliationKey: Sendable, Hashable {
     let k0: UInt64
     let k1: UInt64
@@ -26,6 +32,19 @@ public struct ReconciliationKey: Sendable, Hashable {
             hasher.update(data: [UInt8(truncatingIfNeeded: part.count)])
             hasher.update(data: part)
         }
+        let words = hasher.finalize().withUnsafeBytes { bytes in
+            (Self.littleEndian(bytes.prefix(8)), Self.littleEndian(bytes.dropFirst(8).prefix(8)))
+        }
+        self.init(k0: words.0, k1: words.1)
+    }
+
+    /// The pair key of two nodes that share `pairSecret` (OpLogIdentity's
+    /// `Identity.pairSecret(withPeerCertificate:)`, 32 bytes): the same on both sides and at
+    /// each of their connections.
+    public init(pairSecret: [UInt8]) {
+        var hasher = SHA256()
+        hasher.update(data: Array("oplog-sync pair key".utf8))
+        hasher.update(data: pairSecret)
         let words = hasher.finalize().withUnsafeBytes { bytes in
             (Self.littleEndian(bytes.prefix(8)), Self.littleEndian(bytes.dropFirst(8).prefix(8)))
         }

@@ -5,13 +5,14 @@ extension ReplicationEngine {
     mutating func connect(
         _ peer: NodeID,
         key: ReconciliationKey,
+        pairKey: ReconciliationKey?,
         rules: PeerRules,
         now: Duration,
         into actions: inout [ReplicationAction]
     ) {
         if self.links[peer] != nil { self.disconnect(peer) }
         _ = self.origin(of: peer)
-        self.links[peer] = PeerLink(key: key, rules: rules)
+        self.links[peer] = PeerLink(key: key, pairKey: pairKey, rules: rules)
         for session in self.sessions.keys.sorted() where rules.shares(session) {
             guard let replica = self.sessions[session] else { continue }
             if self.shouldReconcile(peer, session: session, replica: replica) {

@@ -4,7 +4,9 @@ import OpLog
 // it ships. Recorded progress alone cannot be trusted for that: a peer restored from a backup,
 // or one whose state folder was lost, holds less than it once acknowledged, or nothing is
 // known at all. When the peer holds all that the progress says (the usual case), the exchange
-// is one fingerprint each way.
+// is one fingerprint each way; with a pair key on the link, that fingerprint's sum is kept per
+// peer and session between connections, so two replicas in sync reconnect in O(sessions) and
+// hash nothing (``wholeSum(of:for:count:exchangeKey:)``).
 extension ReplicationEngine {
     /// Whether `peer`'s link of `session` starts with a reconciliation: this replica knows its
     /// own node id (to break ties) and holds entries of the session.
@@ -32,14 +34,21 @@ extension ReplicationEngine {
         let serial = Reconciliation.serial(
             Reconciliation.exchangeSeed(of: self.configuration.localNode) &+ self.exchangesStarted
         )
+        let exchange = isReset ? serial | Reconciliation.resetFlag : serial
         var reconciliation = Reconciliation(
-            exchange: isReset ? serial | Reconciliation.resetFlag : serial,
+            exchange: exchange,
             linkKey: linkKey,
             count: replica.order.count,
+            wholeSum: self.wholeSum(
+                of: session,
+                for: peer,
+                count: replica.order.count,
+                exchangeKey: linkKey.exchangeKey(exchange)
+            ),
             isStartedHere: true,
             now: now
         )
-        let ranges = reconciliation.start(replica.order)
+        let ranges = reconciliation.start()
         var state = LinkState(
             reconciling: reconciliation,
             recorded: recorded,
@@ -142,6 +151,12 @@ extension ReplicationEngine {
                 exchange: exchange,
                 linkKey: linkKey,
                 count: order.count,
+                wholeSum: self.wholeSum(
+                    of: session,
+                    for: peer,
+                    count: order.count,
+                    exchangeKey: linkKey.exchangeKey(exchange)
+                ),
                 isStartedHere: false,
                 now: now
             )
@@ -160,6 +175,12 @@ extension ReplicationEngine {
         guard var reconciliation = state.reconciliation, reconciliation.exchange == exchange,
             reconciliation.expectedStep == step
         else { return }  // a late or repeated message, or one of an exchange given up
+        let hadSorted = reconciliation.hasSortedEntries
+        defer {
+            if !hadSorted && reconciliation.hasSortedEntries {
+                self.statistics.reconciliationHashes += reconciliation.count
+            }
+        }
         do {
             if let reply = try reconciliation.answer(ranges, order: order) {
                 let message = ReplicationMessage.reconcile(
@@ -193,6 +214,35 @@ extension ReplicationEngine {
             return
         }
         self.applyOutcome(of: reconciliation, to: &state, peer: peer, session: session, into: &actions)
+    }
+
+    /// The sum of the items of `session`'s entries `1...count` under the key of whole-session
+    /// fingerprints on `peer`'s link: its pair key, with the sum kept from the last time and
+    /// brought up to date by hashing only the entries numbered since; or, on a link without one,
+    /// `exchangeKey`, hashing every entry.
+    ///
+    /// - Complexity: O(entries numbered since the last call for this peer and session) with a
+    ///   pair key; O(`count`) without.
+    mutating func wholeSum(
+        of session: SessionID,
+        for peer: NodeID,
+        count: Int,
+        exchangeKey: ReconciliationKey
+    ) -> UInt64 {
+        guard let order = self.sessions[session]?.order, count > 0 else { return 0 }
+        guard let pairKey = self.links[peer]?.pairKey else {
+            self.statistics.reconciliationHashes += count
+            return Reconciliation.sum(of: order[0..<count], key: exchangeKey)
+        }
+        var kept = self.sessions[session]?.wholeSums[peer] ?? WholeSum(key: pairKey, count: 0, sum: 0)
+        if kept.key != pairKey || kept.count > count { kept = WholeSum(key: pairKey, count: 0, sum: 0) }
+        if kept.count < count {
+            kept.sum &+= Reconciliation.sum(of: order[kept.count..<count], key: pairKey)
+            self.statistics.reconciliationHashes += count - kept.count
+            kept.count = count
+        }
+        self.sessions[session]?.wholeSums[peer] = kept
+        return kept.sum
     }
 
     /// Ships what the peer lacks: from the first entry it lacks, skipping the rest it holds.

@@ -45,6 +45,7 @@ extension ReplicationEngine {
             origins[known.key] = known.origin
         }
         replica.order = []
+        replica.wholeSums = [:]
         // Written entries not yet read back keep their status (and origin) through the re-read;
         // those the file no longer holds are forgotten after it.
         replica.status.removeAll { status in

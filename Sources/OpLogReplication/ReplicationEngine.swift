@@ -108,6 +108,11 @@ public struct ReplicationEngine: Sendable {
         /// Links this replica turned lazy for a session, and asked to turn eager again.
         public var prunesSent = 0
         public var graftsSent = 0
+        /// Entries hashed for reconciliation: to bring a whole-session sum up to date, or to
+        /// sort a session for an exchange that went past its first step. Two nodes in sync that
+        /// reconnect hash only the entries numbered since they last met (none when nothing
+        /// came), when their links have a pair key.
+        public var reconciliationHashes = 0
     }
 
     public let configuration: Configuration
@@ -186,8 +191,8 @@ public struct ReplicationEngine: Sendable {
             self.resetLocalFile(session, entries: entries, now: now, into: &actions)
         case .localCheckpoint(let session, let checkpoint):
             self.adoptLocalCheckpoint(checkpoint, session: session, now: now, into: &actions)
-        case .peerConnected(let peer, let key, let rules):
-            self.connect(peer, key: key, rules: rules, now: now, into: &actions)
+        case .peerConnected(let peer, let key, let pairKey, let rules):
+            self.connect(peer, key: key, pairKey: pairKey, rules: rules, now: now, into: &actions)
         case .peerDisconnected(let peer):
             self.disconnect(peer)
         case .received(let message, let peer):
@@ -237,6 +242,18 @@ struct SessionReplica: Sendable {
     var shared: SharedCheckpoint?
     /// Entries peers announced that this replica does not hold yet.
     var noticed: [NoticeKey: NoticedEntry] = [:]
+    /// Per peer with a pair key, the fingerprint sum of the entries numbered so far under that
+    /// key (``ReplicationEngine/wholeSum(of:for:count:exchangeKey:)``); kept while the peer is
+    /// away, dropped with the numbering when the file is reset.
+    var wholeSums: [NodeID: WholeSum] = [:]
+}
+
+/// The sum of the items (``ReconciliationKey/item(_:_:)``) of a session's entries `1...count`
+/// under a link's pair key.
+struct WholeSum: Sendable {
+    var key: ReconciliationKey
+    var count: Int
+    var sum: UInt64
 }
 
 struct SharedCheckpoint: Sendable {

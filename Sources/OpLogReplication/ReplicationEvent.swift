@@ -19,8 +19,19 @@ public enum ReplicationEvent: Sendable {
     case localCheckpoint(session: SessionID, Checkpoint)
     /// A link to `peer` finished its handshake; from now on messages can go to it. `key` keys
     /// its reconciliations: both sides of the link must be given the same one (see
-    /// ``ReconciliationKey/init(nonce:peerNonce:)``). `rules` say what the peer may do on it.
-    case peerConnected(NodeID, key: ReconciliationKey, rules: PeerRules = .everything)
+    /// ``ReconciliationKey/init(nonce:peerNonce:)``). `pairKey`, when given, is a secret only
+    /// the two nodes know and the same at each of their connections
+    /// (``ReconciliationKey/init(pairSecret:)``): it keys the fingerprint of each whole session,
+    /// which the engine then keeps up to date from one connect to the next, so that two nodes
+    /// in sync reconnect without hashing their entries again. Both sides must be given it, or
+    /// neither: with one, the first step of every exchange differs and reconciliation goes the
+    /// long way (still correct). `rules` say what the peer may do on it.
+    case peerConnected(
+        NodeID,
+        key: ReconciliationKey,
+        pairKey: ReconciliationKey? = nil,
+        rules: PeerRules = .everything
+    )
     /// The link to `peer` is gone; nothing more is sent to it until it connects again.
     case peerDisconnected(NodeID)
     /// A message arrived from a connected peer.

@@ -4,7 +4,7 @@
 /// changes the CLI contract (DESIGN §5), the files or the wire protocol.
 enum OpLogSyncVersion {
     /// The release number, `MAJOR.MINOR.PATCH`.
-    static let number = "0.7.0"
+    static let number = "0.8.0"
 
     /// The line `--version` prints: the command's name and the number.
     static let line = "oplog-sync \(number)"

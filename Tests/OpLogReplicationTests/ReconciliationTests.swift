@@ -49,15 +49,9 @@ struct ReconciliationTests {
     }
 
     static func exchangeNow(_ a: [KnownEntry], _ b: [KnownEntry]) throws -> Outcome {
-        var starter = Reconciliation(exchange: 7, linkKey: .testing, count: a.count, isStartedHere: true, now: .zero)
-        var responder = Reconciliation(
-            exchange: 7,
-            linkKey: .testing,
-            count: b.count,
-            isStartedHere: false,
-            now: .zero
-        )
-        var messages = [starter.start(a)]
+        var starter = Reconciliation(exchange: 7, linkKey: .testing, order: a, isStartedHere: true)
+        var responder = Reconciliation(exchange: 7, linkKey: .testing, order: b, isStartedHere: false)
+        var messages = [starter.start()]
         var isStarterNext = false
         while let last = messages.last, messages.count < 200 {
             let reply =
@@ -172,12 +166,12 @@ struct ReconciliationTests {
 
     @Test func aMessageThatAnswersNothingWeAskedIsRefused() {
         let order = Self.entries([ReconciliationBound(lamport: 1, hash: 1)])
-        var responder = Reconciliation(exchange: 7, linkKey: .testing, count: 1, isStartedHere: false, now: .zero)
+        var responder = Reconciliation(exchange: 7, linkKey: .testing, order: order, isStartedHere: false)
         #expect(throws: ReconciliationError.self) {
             try responder.answer([ReconciliationRange(upperBound: .end, payload: .matched)], order: order)
         }
-        var starter = Reconciliation(exchange: 7, linkKey: .testing, count: 1, isStartedHere: true, now: .zero)
-        _ = starter.start(order)
+        var starter = Reconciliation(exchange: 7, linkKey: .testing, order: order, isStartedHere: true)
+        _ = starter.start()
         // A skip leaves our fingerprint unanswered.
         #expect(throws: ReconciliationError.self) {
             try starter.answer([ReconciliationRange(upperBound: .end, payload: .skip)], order: order)
@@ -186,7 +180,7 @@ struct ReconciliationTests {
 
     @Test func rangesOutOfOrderOrShortOfTheEndAreRefused() {
         let order = Self.entries([ReconciliationBound(lamport: 1, hash: 1)])
-        var side = Reconciliation(exchange: 7, linkKey: .testing, count: 1, isStartedHere: false, now: .zero)
+        var side = Reconciliation(exchange: 7, linkKey: .testing, order: order, isStartedHere: false)
         let high = ReconciliationBound(lamport: 9, hash: 0)
         let low = ReconciliationBound(lamport: 2, hash: 0)
         #expect(throws: ReconciliationError.self) {
@@ -202,8 +196,8 @@ struct ReconciliationTests {
 
     @Test func aLackingBitmapOfTheWrongSizeIsRefused() throws {
         let keys = (1...3).map { ReconciliationBound(lamport: UInt64($0), hash: UInt64($0)) }
-        var starter = Reconciliation(exchange: 7, linkKey: .testing, count: 3, isStartedHere: true, now: .zero)
-        _ = starter.start(Self.entries(keys))
+        var starter = Reconciliation(exchange: 7, linkKey: .testing, order: Self.entries(keys), isStartedHere: true)
+        _ = starter.start()
         // The peer differs, and we hold few enough to answer with our ids…
         let reply = try starter.answer(
             [ReconciliationRange(upperBound: .end, payload: .fingerprint(count: 1, sum: 1))],
@@ -225,5 +219,20 @@ struct ReconciliationTests {
         #expect(key.hash == ReconciliationBound.hash(of: entry.opID))
         // SHA-256("u1") starts with 0xbb82030dbc2bcaba (checked with sha256sum).
         #expect(ReconciliationBound.hash(of: try OpID(validating: "u1")) == 0xbb82_030d_bc2b_caba)
+    }
+}
+
+extension Reconciliation {
+    /// A side of an exchange of all of `order`, whose whole-session fingerprint hashes with the
+    /// exchange's own key, as on a link without a pair key.
+    init(exchange: UInt64, linkKey: ReconciliationKey, order: [KnownEntry], isStartedHere: Bool) {
+        self.init(
+            exchange: exchange,
+            linkKey: linkKey,
+            count: order.count,
+            wholeSum: Self.sum(of: order[...], key: linkKey.exchangeKey(exchange)),
+            isStartedHere: isStartedHere,
+            now: .zero
+        )
     }
 }

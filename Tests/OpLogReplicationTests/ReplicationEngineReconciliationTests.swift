@@ -20,11 +20,14 @@ struct ReplicationEngineReconciliationTests {
         /// Reconcile messages each side sent, by sender.
         var reconcileMessages: [NodeID: Int] = [:]
         var reports: [NodeID: [ReplicationReport]] = [:]
+        /// The pair key each side is given at connect (alice's, bob's), as their identities make
+        /// it; none by default.
+        var pairKeys: (alice: ReconciliationKey?, bob: ReconciliationKey?) = (nil, nil)
 
         /// Connects both sides and carries out everything until neither has more to do.
         mutating func connect() {
-            let fromAlice = self.alice.handle(.peerConnected(Fixture.bob, key: .testing))
-            let fromBob = self.bob.handle(.peerConnected(Fixture.alice, key: .testing))
+            let fromAlice = self.alice.handle(.peerConnected(Fixture.bob, key: .testing, pairKey: self.pairKeys.alice))
+            let fromBob = self.bob.handle(.peerConnected(Fixture.alice, key: .testing, pairKey: self.pairKeys.bob))
             self.run([(Fixture.alice, fromAlice), (Fixture.bob, fromBob)])
         }
 

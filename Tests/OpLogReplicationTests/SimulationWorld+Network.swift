@@ -30,10 +30,19 @@ extension SimulationWorld {
         // that the seeds' runs do not move.
         var keys = SplitMix64(seed: UInt64(link) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(self.links[link].epoch))
         let key = ReconciliationKey(k0: keys.next(), k1: keys.next())
+        // The pair key is the link's for good, as two nodes' identities make it. One link in
+        // seven gives it to its low end only (a node of an older release at the other end), so
+        // the first steps there never match and reconciliation goes the long way.
+        var pairKeys = SplitMix64(seed: UInt64(link) &* 0xD1B5_4A32_D192_ED03)
+        let pairKey = ReconciliationKey(k0: pairKeys.next(), k1: pairKeys.next())
         let ends = self.random.chance(0.5) ? [(low, high), (high, low)] : [(high, low), (low, high)]
         for (end, other) in ends {
             let peer = self.replicas[other].node
-            self.feed(shouldConnect ? .peerConnected(peer, key: key) : .peerDisconnected(peer), to: end)
+            let givenPairKey = link % 7 == 3 && end == high ? nil : pairKey
+            self.feed(
+                shouldConnect ? .peerConnected(peer, key: key, pairKey: givenPairKey) : .peerDisconnected(peer),
+                to: end
+            )
         }
     }
 

@@ -161,6 +161,103 @@ extension RunProcessTests {
             }
         }
 
+        @Test(
+            """
+            Two nodes in sync reconnect without hashing their logs again: 20 sessions of 500 entries; \
+            a cut and healed link leaves oplog_sync_reconciliation_hashes_total where it was on both, 10 \
+            entries written live add exactly 10 on each, and a restarted node hashes its log once while \
+            its peer, which kept its sums, hashes nothing
+            """
+        )
+        func nodesInSyncReconnectWithoutHashingTheirLogs() async throws {
+            let sessions = (1...20).map { "kept-\($0)" }
+            let lines = (1...500).map { museLine(opID: Self.id("shared", $0), actor: "studio", lamportTimestamp: $0) }
+            let entries = sessions.count * lines.count
+            try await withAgentCluster { cluster in
+                let b = try cluster.add("B")
+                for session in sessions { try Self.write(lines, to: b.files(session)) }
+                try await b.start()
+                try await TCPProxy.run(forwardingTo: b.port) { proxy in
+                    let a = try cluster.add("A", peers: [try b.peerArgument(via: proxy.address)])
+                    for session in sessions { try Self.write(lines, to: a.files(session)) }
+                    try await a.start()
+                    try await Self.waitUntilLinked([a, b], connected: true)
+                    _ = try await proxy.waitUntilQuiet()
+                    let first = try await Self.reconciliationHashes(a, b)
+                    #expect(first.a >= entries && first.b >= entries, "the first connect hashes each log once: \(first)")
+                    #expect(first.a < 2 * entries && first.b < 2 * entries, "and only once: \(first)")
+
+                    for round in 1...3 {
+                        try await Self.reconnect(a, b, through: proxy)
+                        let now = try await Self.reconciliationHashes(a, b)
+                        #expect(now == first, "reconnect \(round): \(first) before, \(now) after")
+                    }
+
+                    _ = try await appendOps(a, session: "kept-1", actor: "writer-a", count: 10)
+                    try await cluster.expectConverged("kept-1", on: [a, b], minimumLines: lines.count + 10)
+                    try await Self.reconnect(a, b, through: proxy)
+                    let afterLive = try await Self.reconciliationHashes(a, b)
+                    #expect(
+                        afterLive.a - first.a == 10 && afterLive.b - first.b == 10,
+                        "only the 10 new entries hashed: \(first) before, \(afterLive) after"
+                    )
+
+                    // A restarts: its sums are gone, and it hashes its log once; B kept its sums
+                    // for A (the same pair key, as the identities are the same).
+                    try await a.stop()
+                    try await Self.waitUntilLinked([b], connected: false)
+                    try await a.start()
+                    try await Self.waitUntilLinked([a, b], connected: true)
+                    _ = try await proxy.waitUntilQuiet()
+                    let afterRestart = try await Self.reconciliationHashes(a, b)
+                    #expect(afterRestart.a >= entries + 10, "A hashed its log again after its restart: \(afterRestart)")
+                    #expect(afterRestart.b == afterLive.b, "B hashed nothing: \(afterLive) before, \(afterRestart) after")
+                    for session in sessions {
+                        cluster.expectNoProblems(
+                            replicaProblems([a.replica(session), b.replica(session)]),
+                            "\(session) after the reconnects"
+                        )
+                    }
+                    try await cluster.stopAll()
+                    print(
+                        """
+                        nodesInSyncReconnectWithoutHashingTheirLogs: \(entries) entries; hashes after the first \
+                        connect \(first), after 3 reconnects in sync the same, after 10 live entries and a \
+                        reconnect \(afterLive), after A's restart \(afterRestart)
+                        """
+                    )
+                }
+            }
+        }
+
+        /// `oplog_sync_reconciliation_hashes_total` on each node.
+        static func reconciliationHashes(_ a: AgentProcess, _ b: AgentProcess) async throws -> (a: Int, b: Int) {
+            let onA = try await a.metrics().value("oplog_sync_reconciliation_hashes_total")
+            let onB = try await b.metrics().value("oplog_sync_reconciliation_hashes_total")
+            return (Int(try #require(onA)), Int(try #require(onB)))
+        }
+
+        /// Waits until every one of `agents` shows one peer connected (`connected`), or none.
+        static func waitUntilLinked(_ agents: [AgentProcess], connected: Bool) async throws {
+            for agent in agents {
+                try await waitFor("\(agent.name) to show its peer \(connected ? "connected" : "gone")") {
+                    let linked = try await agent.metrics().series("oplog_sync_peer_connected").reduce(0) { $0 + $1.value }
+                    return linked == (connected ? 1 : 0) ? nil : "\(linked) peers connected"
+                }
+            }
+        }
+
+        /// Cuts the proxied link, waits until both nodes see it gone, heals it, and waits until
+        /// they linked again and the link fell quiet (the status, at most a second old, then
+        /// counts the reconciliation).
+        static func reconnect(_ a: AgentProcess, _ b: AgentProcess, through proxy: TCPProxy) async throws {
+            proxy.cut()
+            try await Self.waitUntilLinked([a, b], connected: false)
+            proxy.heal()
+            try await Self.waitUntilLinked([a, b], connected: true)
+            _ = try await proxy.waitUntilQuiet()
+        }
+
         /// A UUID-shaped op id, the same on every replica for the same arguments.
         static func id(_ actor: String, _ lamport: Int) -> String {
             let tag = actor == "shared" ? 0 : actor == "laptop-a" ? 0xA : 0xB

@@ -11,7 +11,8 @@ import OpLogReplication
 // - the engine never traps, and every location it ships from is a whole line of its file;
 // - every reconcile message alice sends is well-formed: no ranges (given up), or bounds
 //   strictly increasing up to the end;
-// - afterwards the engine is still usable: bob's link, broken and made again, reconciles and
+// - afterwards the engine is still usable: bob's link, broken and made again (with the pair key
+//   whose whole-session sums the engine keeps between connections), reconciles and
 //   each side ends up with every entry the other held; no file holds an op id twice; and no
 //   entry waits for parents once the hold timeout has passed.
 
@@ -50,8 +51,10 @@ struct HostileRun {
     var seenElsewhere = 0
 
     init() {
-        _ = self.conversation.left.handle(.peerConnected(PreparedWorld.mallory, key: PreparedWorld.key))
-        self.conversation.connect(key: PreparedWorld.key)
+        _ = self.conversation.left.handle(
+            .peerConnected(PreparedWorld.mallory, key: PreparedWorld.key, pairKey: PreparedWorld.pairKey)
+        )
+        self.conversation.connect(key: PreparedWorld.key, pairKey: PreparedWorld.pairKey)
         self.noteAliceSent()
     }
 
@@ -83,7 +86,8 @@ struct HostileRun {
                 self.conversation.disconnect()
                 self.seenToBob = 0
                 self.conversation.connect(
-                    key: ReconciliationKey(k0: input.integer(), k1: input.integer())
+                    key: ReconciliationKey(k0: input.integer(), k1: input.integer()),
+                    pairKey: input.bool() ? PreparedWorld.pairKey : nil
                 )
                 self.noteAliceSent()
             default:
@@ -205,7 +209,7 @@ struct HostileRun {
     /// they converged on what each held before the run.
     mutating func checkStillUsable() {
         self.conversation.disconnect()
-        self.conversation.connect(key: PreparedWorld.key)
+        self.conversation.connect(key: PreparedWorld.key, pairKey: PreparedWorld.pairKey)
         require(self.conversation.run(), "the exchange after the hostile run did not end")
         // Entries that wait for parents are written once their hold runs out; an orphan one side
         // writes then reaches the other, which holds it in turn, so time moves on a few times,

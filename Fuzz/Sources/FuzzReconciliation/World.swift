@@ -15,6 +15,8 @@ struct PreparedWorld: Sendable {
     /// A second peer of alice's whose every message is made from the fuzz input.
     static let mallory = NodeID("mallory")
     static let key = ReconciliationKey(k0: 0x0123_4567_89AB_CDEF, k1: 0xFEDC_BA98_7654_3210)
+    /// The pair key of alice's links: the same at every connection, as two identities make it.
+    static let pairKey = ReconciliationKey(k0: 0x0F1E_2D3C_4B5A_6978, k1: 0x8796_A5B4_C3D2_E1F0)
 
     let alice: MemoryReplica
     let bob: MemoryReplica

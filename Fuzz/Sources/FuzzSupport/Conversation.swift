@@ -24,9 +24,9 @@ public struct Conversation: Sendable {
     }
 
     /// Links the two sides with `key` and queues what each sends.
-    public mutating func connect(key: ReconciliationKey) {
-        let fromLeft = self.left.handle(.peerConnected(self.right.name, key: key))
-        let fromRight = self.right.handle(.peerConnected(self.left.name, key: key))
+    public mutating func connect(key: ReconciliationKey, pairKey: ReconciliationKey? = nil) {
+        let fromLeft = self.left.handle(.peerConnected(self.right.name, key: key, pairKey: pairKey))
+        let fromRight = self.right.handle(.peerConnected(self.left.name, key: key, pairKey: pairKey))
         self.route(fromLeft, fromLeftSide: true)
         self.route(fromRight, fromLeftSide: false)
     }

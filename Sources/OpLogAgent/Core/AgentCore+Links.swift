@@ -27,7 +27,7 @@ extension AgentCore {
         }
         self.status.peers.linked(link)
         self.logger.info("peer connected", metadata: ["peer": "\(link.peer)", "address": "\(link.address)"])
-        self.apply(.peerConnected(link.peer, key: link.reconciliationKey, rules: link.rules))
+        self.apply(.peerConnected(link.peer, key: link.reconciliationKey, pairKey: link.pairKey, rules: link.rules))
         return true
     }
 

@@ -144,6 +144,7 @@ extension AgentCore {
         counters.noticesReceived = statistics.noticesReceived
         counters.prunesSent = statistics.prunesSent
         counters.graftsSent = statistics.graftsSent
+        counters.reconciliationHashes = statistics.reconciliationHashes
         counters.entriesRejected = statistics.entriesRejected + self.files.rejectedLines
         counters.entriesRejectedByReason = self.status.rejectedByReason
         counters.messagesRejected = statistics.messagesRejected

@@ -15,6 +15,9 @@ final class LinkHandle: Sendable {
     let rules: PeerRules
     /// What the link's reconciliations are keyed with: made from both sides' hello nonces.
     let reconciliationKey: ReconciliationKey
+    /// What keys the fingerprints of whole sessions, the same at each connection to this peer:
+    /// made from the two nodes' identities; `nil` where none was agreed (tests' links).
+    let pairKey: ReconciliationKey?
     /// The configured address this node dialled for the link; `nil` for an accepted one.
     let dialled: PeerAddress?
     /// What waits to be written to the peer (bounded in bytes).
@@ -26,6 +29,7 @@ final class LinkHandle: Sendable {
     init(
         peer: NodeID,
         reconciliationKey: ReconciliationKey,
+        pairKey: ReconciliationKey? = nil,
         dialer: NodeID,
         address: String,
         rules: PeerRules = .everything,
@@ -37,6 +41,7 @@ final class LinkHandle: Sendable {
         self.rules = rules
         self.peer = peer
         self.reconciliationKey = reconciliationKey
+        self.pairKey = pairKey
         self.dialer = dialer
         self.address = address
         self.dialled = dialled

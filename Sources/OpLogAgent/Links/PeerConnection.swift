@@ -15,6 +15,8 @@ enum PeerConnection {
     /// nonce of its own for this connection, so that each link has its own reconciliation key,
     /// and `takesEntries` false for a peer whose rules say `receive: false`), checks that the
     /// peer's hello names the node ID its certificate proved (``LinkTLS/verifiedPeer(of:)``),
+    /// agrees the pair's key with it (``LinkTLS/pairSecret(on:)``, the same at every
+    /// connection to this peer, for the fingerprints the engine keeps between them),
     /// admits it (``LinkAdmission/admit()``: full-size frames, no deadline), registers the link
     /// with the core, then pumps
     /// messages both ways until either side closes it. Returns the peer's node id once the
@@ -32,6 +34,7 @@ enum PeerConnection {
     static func run(
         _ adopted: LinkPipeline.Adopted,
         admission: LinkAdmission,
+        tls: LinkTLS,
         dialled: PeerAddress?,
         core: AgentCore,
         hello: Hello,
@@ -72,6 +75,7 @@ enum PeerConnection {
                     throw AgentError(code: .handshake, message: "refusing peer at \(address): \(Self.describe(error))")
                 }
                 let verified = try await Self.checkIdentity(of: peerHello, on: underlying, address: address, core: core)
+                let pairKey = try await tls.pairSecret(on: underlying).map(ReconciliationKey.init(pairSecret:))
                 admission.admit()
                 let peer = verified.nodeID
                 peerID = peer
@@ -80,6 +84,7 @@ enum PeerConnection {
                 let link = LinkHandle(
                     peer: peer,
                     reconciliationKey: hello.reconciliationKey(with: peerHello),
+                    pairKey: pairKey,
                     dialer: dialled != nil ? core.nodeID : peer,
                     address: address,
                     rules: PeerRules(

@@ -153,7 +153,7 @@ public struct ReplicationNode: Service {
             [
                 ReplicatorService(core: core, tickInterval: .milliseconds(100), logger: logger),
                 SessionWatcherService(layout: self.configuration.layout, core: core, logger: logger),
-                ListenerService(server: server, core: core, hello: hello, logger: logger),
+                ListenerService(server: server, tls: security.tls, core: core, hello: hello, logger: logger),
                 DiallerService(
                     peers: self.configuration.peers,
                     security: security,

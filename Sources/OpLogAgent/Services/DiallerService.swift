@@ -78,6 +78,7 @@ struct DiallerService: Service {
                 if let peer = await PeerConnection.run(
                     connection,
                     admission: channel.admission,
+                    tls: self.security.tls,
                     dialled: address,
                     core: self.core,
                     hello: self.hello,

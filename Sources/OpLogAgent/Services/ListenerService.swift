@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import OpLogIdentity
 import OpLogWire
 import ServiceLifecycle
 
@@ -11,6 +12,8 @@ import ServiceLifecycle
 /// the status says so (``NodeStatus/Health/isListening``).
 struct ListenerService: Service {
     let server: NIOAsyncChannel<LinkPipeline.Connection, Never>
+    /// The node's TLS, for the pair key of each link.
+    let tls: LinkTLS
     let core: AgentCore
     let hello: Hello
     let logger: Logger
@@ -55,6 +58,7 @@ struct ListenerService: Service {
         _ = await PeerConnection.run(
             connection,
             admission: accepted.admission,
+            tls: self.tls,
             dialled: nil,
             core: self.core,
             hello: self.hello,

@@ -38,6 +38,7 @@ struct NodeMetrics: Sendable {
     private let noticesReceived: Counter
     private let prunesSent: Counter
     private let graftsSent: Counter
+    private let reconciliationHashes: Counter
     private let sessions: Gauge
     private var rejected: [String: Counter] = [:]
     private var refused: [String: Counter] = [:]
@@ -55,6 +56,7 @@ struct NodeMetrics: Sendable {
         self.noticesReceived = Counter(label: "oplog_sync_notices_received_total", factory: factory)
         self.prunesSent = Counter(label: "oplog_sync_prunes_sent_total", factory: factory)
         self.graftsSent = Counter(label: "oplog_sync_grafts_sent_total", factory: factory)
+        self.reconciliationHashes = Counter(label: "oplog_sync_reconciliation_hashes_total", factory: factory)
         self.sessions = Gauge(label: "oplog_sync_sessions", factory: factory)
         // The known reasons exist from the start at 0, so a rate over them needs no first event.
         for reason in NodeStatus.RefusalReason.allCases {
@@ -82,6 +84,9 @@ struct NodeMetrics: Sendable {
         self.noticesReceived.increment(by: max(0, counters.noticesReceived - self.last.noticesReceived))
         self.prunesSent.increment(by: max(0, counters.prunesSent - self.last.prunesSent))
         self.graftsSent.increment(by: max(0, counters.graftsSent - self.last.graftsSent))
+        self.reconciliationHashes.increment(
+            by: max(0, counters.reconciliationHashes - self.last.reconciliationHashes)
+        )
         for (reason, count) in counters.entriesRejectedByReason {
             let counter =
                 self.rejected[reason] ?? Self.counter("oplog_sync_entries_rejected_total", reason, self.factory)

@@ -191,6 +191,10 @@ public struct NodeStatus: Sendable, Equatable {
         public var noticesReceived = 0
         public var prunesSent = 0
         public var graftsSent = 0
+        /// Entries hashed for reconciliation
+        /// (``OpLogReplication/ReplicationEngine/Statistics/reconciliationHashes``): two nodes in
+        /// sync that reconnect add only what was numbered since they last met.
+        public var reconciliationHashes = 0
         /// Entries refused: peers' entries that failed validation, and local lines that do not
         /// parse.
         public var entriesRejected = 0

@@ -19,6 +19,8 @@ public import NIOSSL
 public struct LinkTLS: Sendable {
     /// This node's ID, refused in every handshake.
     public let ownID: NodeFingerprint
+    /// The identity the contexts were made from, for ``pairSecret(on:)``.
+    private let identity: Identity
     /// The listener's context.
     let serverContext: NIOSSLContext
     /// The dialler's context.
@@ -53,6 +55,7 @@ public struct LinkTLS: Sendable {
             )
         }
         self.ownID = identity.nodeID
+        self.identity = identity
     }
 
     /// `base` (which holds the certificate and key) restricted to links: TLS 1.3 only, the
@@ -153,6 +156,27 @@ public struct LinkTLS: Sendable {
             return nil
         }
         return NodeFingerprint(certificateDER: der)
+    }
+
+    /// The secret this node shares with the peer the pinning check admitted on `channel`
+    /// (``Identity/pairSecret(withPeerCertificate:)``), or `nil` when it admitted none (yet).
+    /// Ask, from any thread, once ``verifiedPeer(of:)`` named the peer.
+    ///
+    /// - Throws: ``IdentityError`` `.tls` when the pipeline has no NIOSSL handler (or the
+    ///   channel's event loop is shut down), `.invalidCertificate` when the peer's certificate
+    ///   holds no P-256 key.
+    public func pairSecret(on channel: any Channel) async throws(IdentityError) -> [UInt8]? {
+        let der: [UInt8]?
+        do {
+            der = try await channel.eventLoop.submit { () throws -> [UInt8]? in
+                let handler = try channel.pipeline.syncOperations.handler(type: NIOSSLHandler.self)
+                return try handler.peerValidatedCertificateChain?.leaf.toDERBytes()
+            }.get()
+        } catch {
+            throw IdentityError(code: .tls, message: "cannot ask the channel for its peer: \(error)", cause: error)
+        }
+        guard let der else { return nil }
+        return try self.identity.pairSecret(withPeerCertificate: der)
     }
 
     /// ``verifiedPeer(in:)`` from any thread: runs it on `channel`'s event loop.

@@ -19,6 +19,7 @@ import Testing
         counters.noticesReceived = 4 * received
         counters.prunesSent = received - 1
         counters.graftsSent = received / 2
+        counters.reconciliationHashes = 10 * received
         counters.entriesRejectedByReason = rejected
         counters.connectionsRefused = [.ownNodeID: received]
         return NodeStatus(
@@ -57,6 +58,7 @@ import Testing
         #expect(try factory.expectCounter("oplog_sync_notices_received_total").totalValue == 32)
         #expect(try factory.expectCounter("oplog_sync_prunes_sent_total").totalValue == 7)
         #expect(try factory.expectCounter("oplog_sync_grafts_sent_total").totalValue == 4)
+        #expect(try factory.expectCounter("oplog_sync_reconciliation_hashes_total").totalValue == 80)
         #expect(try factory.expectCounter("oplog_sync_entries_rejected_total", [("reason", "invalid_entry")]).totalValue == 4)
         #expect(try factory.expectCounter("oplog_sync_connections_refused_total", [("reason", "own_node_id")]).totalValue == 8)
         #expect(try factory.expectGauge("oplog_sync_sessions").lastValue == 1)

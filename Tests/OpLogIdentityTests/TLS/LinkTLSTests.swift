@@ -24,7 +24,7 @@ struct LinkTLSTests {
         let diallerRefusals = Recorder<PeerRefusal>()
         let listenerID = self.listener.nodeID
         try await LoopbackLinks.withListener(listening, accepting: .only(self.dialler.nodeID)) { server in
-            let dialled = await LoopbackLinks.dial(port: server.port) {
+            let dialled = await LoopbackLinks.dial(port: server.port, tls: dialling) {
                 try dialling.makeClientHandler(expecting: listenerID) { diallerRefusals.append($0) }
             }
             #expect(dialled.received == Array(LoopbackLinks.serverGreeting.utf8), "\(dialled)")
@@ -32,6 +32,10 @@ struct LinkTLSTests {
             let served = try await server.nextServed()
             #expect(served.received == Array(LoopbackLinks.clientGreeting.utf8), "\(served)")
             #expect(served.peer == self.dialler.nodeID)
+            // Both ends agree the pair's secret from the certificates the handshake verified.
+            let expected = try self.listener.pairSecret(withPeerCertificate: self.dialler.certificateDER)
+            #expect(served.pairSecret == expected)
+            #expect(dialled.pairSecret == expected)
             #expect(server.refusals.all.isEmpty)
             #expect(diallerRefusals.all.isEmpty)
         }

@@ -25,6 +25,8 @@ enum LoopbackLinks {
         var received: [UInt8] = []
         /// The peer ``LinkTLS/verifiedPeer(in:)`` named once bytes arrived.
         var peer: NodeFingerprint?
+        /// The secret ``LinkTLS/pairSecret(on:)`` agreed with that peer then.
+        var pairSecret: [UInt8]?
         /// How the connection failed, if it did (the TLS alert, mostly).
         var error: String?
     }
@@ -33,6 +35,8 @@ enum LoopbackLinks {
     struct Dialled: Sendable {
         var received: [UInt8] = []
         var peer: NodeFingerprint?
+        /// The pair secret, when ``dial(port:tls:_:)`` was given the dialler's `LinkTLS`.
+        var pairSecret: [UInt8]?
         var error: String?
     }
 
@@ -76,7 +80,7 @@ enum LoopbackLinks {
                 try await withThrowingDiscardingTaskGroup { connections in
                     try await server.executeThenClose { inbound in
                         for try await connection in inbound {
-                            connections.addTask { servedSink.yield(await Self.serve(connection)) }
+                            connections.addTask { servedSink.yield(await Self.serve(connection, tls: tls)) }
                         }
                     }
                 }
@@ -89,7 +93,7 @@ enum LoopbackLinks {
     /// Greets at once, reads the dialler's greeting, asks who the peer is, answers, then reads
     /// until the peer closes (the dialler closes once it has the answer, so the channel is still
     /// open when the peer is asked).
-    private static func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async -> Served {
+    private static func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, tls: LinkTLS) async -> Served {
         do {
             return try await connection.executeThenClose { inbound, outbound in
                 var served = Served()
@@ -100,6 +104,7 @@ enum LoopbackLinks {
                         served.received += chunk.readableBytesView
                         if !hadGreeting && served.received.count >= Self.clientGreeting.utf8.count {
                             served.peer = try await LinkTLS.verifiedPeer(of: connection.channel)
+                            served.pairSecret = try await tls.pairSecret(on: connection.channel)
                             try await outbound.write(ByteBuffer(string: Self.serverAnswer))
                         }
                     }
@@ -114,8 +119,13 @@ enum LoopbackLinks {
     }
 
     /// Dials `port` with the TLS handler `makeHandler` makes (on the channel's event loop), sends
-    /// the dialler's greeting and reads until the listener's greeting is in or the link ends.
-    static func dial(port: Int, _ makeHandler: @escaping @Sendable () throws -> any ChannelHandler) async -> Dialled {
+    /// the dialler's greeting and reads until the listener's greeting is in or the link ends;
+    /// with `tls`, asks it for the pair secret then.
+    static func dial(
+        port: Int,
+        tls: LinkTLS? = nil,
+        _ makeHandler: @escaping @Sendable () throws -> any ChannelHandler
+    ) async -> Dialled {
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: port) { channel in
@@ -137,6 +147,7 @@ enum LoopbackLinks {
                         dialled.error = "\(error)"
                     }
                     dialled.peer = try? await LinkTLS.verifiedPeer(of: channel.channel)
+                    if let tls { dialled.pairSecret = try? await tls.pairSecret(on: channel.channel) }
                     return dialled
                 }
             }
