@@ -29,10 +29,9 @@ entries="${OPLOG_BENCH_MESH_ENTRIES:-10000}"
 timeout_seconds="${OPLOG_BENCH_MESH_TIMEOUT:-600}"
 policies="${OPLOG_BENCH_MESH_FORWARDING:-tree flood}"
 
-fail() {
-    echo "mesh.sh: $*" >&2
-    exit 1
-}
+bench=mesh
+# shellcheck source=Benchmarks/nodes.sh
+source "$here/nodes.sh"
 for size in $sizes; do
     [[ "$size" =~ ^[0-9]+$ ]] && ((size >= 2 && size <= 32)) || fail "each size must be 2 to 32 nodes, not '$size'"
 done
@@ -44,35 +43,10 @@ for setting in entries timeout_seconds; do
 done
 command -v python3 >/dev/null 2>&1 || fail "python3 is required (it reads /status); it is not on PATH"
 
-work="$(mktemp -d /tmp/oplog-bench-mesh.XXXXXX)"
-pids=()
-stop_nodes() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    pids=()
-}
-trap 'stop_nodes; rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM HUP
+make_work
 
 # shellcheck source=Benchmarks/release-binary.sh
 source "$here/release-binary.sh"
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-seconds() { date +%s.%N; }
-
-start_node() { # DIR ARGS...
-    local dir="$1"
-    shift
-    "$binary" run --root "$dir" --listen 127.0.0.1:0 --http 127.0.0.1:0 --log-level warning "$@" \
-        >"$dir.out" 2>"$dir.log" &
-    pids+=("$!")
-    for _ in $(seq 1 600); do
-        if grep -q "^http on " "$dir.out" 2>/dev/null; then return 0; fi
-        kill -0 "${pids[-1]}" 2>/dev/null || fail "$dir exited: $(tail -3 "$dir.log")"
-        sleep 0.1
-    done
-    fail "$dir did not start within 60 s"
-}
 
 # The sum of bytes_received over the node's peers in its /status, and its
 # oplog_sync_entries_received_total.

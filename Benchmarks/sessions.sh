@@ -23,24 +23,16 @@ per_session="${OPLOG_BENCH_SESSION_LINES:-5}"
 idle_seconds="${OPLOG_BENCH_IDLE_SECONDS:-30}"
 timeout_seconds="${OPLOG_BENCH_SESSIONS_TIMEOUT:-600}"
 
-fail() {
-    echo "sessions.sh: $*" >&2
-    exit 1
-}
+bench=sessions
+node_log_level=info
+# shellcheck source=Benchmarks/nodes.sh
+source "$here/nodes.sh"
 for setting in sessions per_session idle_seconds timeout_seconds; do
     [[ "${!setting}" =~ ^[1-9][0-9]*$ ]] || fail "$setting must be a positive integer, not '${!setting}'"
 done
 command -v python3 >/dev/null 2>&1 || fail "python3 is required (it writes the logs); it is not on PATH"
 
-work="$(mktemp -d /tmp/oplog-bench-sessions.XXXXXX)"
-pids=()
-stop_nodes() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    pids=()
-}
-trap 'stop_nodes; rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM HUP
+make_work
 
 # shellcheck source=Benchmarks/release-binary.sh
 source "$here/release-binary.sh"
@@ -50,22 +42,6 @@ status_field() { # PID FIELD (kB)
 }
 descriptors() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 threads() { find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-seconds() { date +%s.%N; }
-
-start_node() { # DIR ARGS...
-    local dir="$1"
-    shift
-    "$binary" run --root "$dir" --listen 127.0.0.1:0 --http 127.0.0.1:0 --log-level info "$@" \
-        >"$dir.out" 2>"$dir.log" &
-    pids+=("$!")
-    for _ in $(seq 1 600); do
-        if grep -q "^http on " "$dir.out" 2>/dev/null; then return 0; fi
-        kill -0 "${pids[-1]}" 2>/dev/null || fail "$dir exited: $(tail -3 "$dir.log")"
-        sleep 0.1
-    done
-    fail "$dir did not start within 60 s"
-}
 
 # run COUNT: one measurement; sets idle_rss_a and idle_rss_b (kB).
 run() {

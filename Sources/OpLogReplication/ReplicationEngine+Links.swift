@@ -36,27 +36,25 @@ extension ReplicationEngine {
         }
         // Ranges still being written for it are sent again on reconnect; what it announced is
         // asked for from another announcer, or left to reconciliation.
-        for session in self.sessions.keys {
-            self.sessions[session]?.waits.removeAll { $0.peer == peer }
-            guard self.noticedTally > 0, var noticed = self.sessions[session]?.noticed, !noticed.isEmpty else {
-                continue
+        for session in Array(self.sessions.keys) {
+            var replica = self.takeSession(session)
+            defer { self.sessions[session] = replica }
+            replica.waits.removeAll { $0.peer == peer }
+            guard self.noticedTally > 0, !replica.noticed.isEmpty else { continue }
+            let announced = replica.noticed.compactMap { key, entry in
+                entry.announcers.contains { $0.peer == peer } ? key : nil
             }
             var forgotten: [NoticeKey] = []
-            for (key, var entry) in noticed where entry.announcers.contains(where: { $0.peer == peer }) {
+            for key in announced {
+                guard var entry = replica.noticed[key] else { continue }
                 entry.announcers.removeAll { $0.peer == peer }
                 if entry.announcers.isEmpty {
                     forgotten.append(key)
                 } else {
-                    noticed[key] = entry
+                    replica.noticed[key] = entry
                 }
             }
-            self.sessions[session]?.noticed = noticed
-            // Ranges that waited only for these are acknowledged at the session's next event.
-            if !forgotten.isEmpty, var replica = self.sessions[session] {
-                for key in forgotten { Self.forgetAnnounced(key, in: &replica) }
-                self.sessions[session] = replica
-                self.noticedTally -= forgotten.count
-            }
+            self.forgetAnnounced(forgotten, in: &replica)
         }
     }
 

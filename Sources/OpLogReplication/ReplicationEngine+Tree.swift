@@ -218,12 +218,14 @@ extension ReplicationEngine {
         }
         for session in due.sorted() {
             var replica = self.takeSession(session)
+            let dueKeys = replica.noticed.compactMap { key, noticed in noticed.since + timeout <= now ? key : nil }
             var wanted: [NodeID: [UInt64]] = [:]
-            for (key, var noticed) in replica.noticed where noticed.since + timeout <= now {
+            var forgotten: [NoticeKey] = []
+            for key in dueKeys {
+                guard var noticed = replica.noticed[key] else { continue }
                 noticed.announcers.removeAll { self.links[$0.peer] == nil }
                 guard !noticed.announcers.isEmpty, noticed.grafts < NoticedEntry.maximumGrafts else {
-                    Self.forgetAnnounced(key, in: &replica)
-                    self.noticedTally -= 1
+                    forgotten.append(key)
                     continue
                 }
                 let announcer = noticed.announcers.removeFirst()
@@ -233,6 +235,7 @@ extension ReplicationEngine {
                 noticed.since = now
                 replica.noticed[key] = noticed
             }
+            self.forgetAnnounced(forgotten, in: &replica)
             // Ranges that waited only for forgotten entries are acknowledged.
             self.acknowledgeSettled(&replica, session: session, into: &actions)
             self.sessions[session] = replica
@@ -246,13 +249,18 @@ extension ReplicationEngine {
         }
     }
 
-    /// Stops waiting for the announced entry `key`: it is no longer asked for, and no range
-    /// waits for it (it was asked for too often, or every peer that announced it went away;
-    /// reconciliation at the next link-up is the backstop).
-    static func forgetAnnounced(_ key: NoticeKey, in replica: inout SessionReplica) {
-        replica.noticed[key] = nil
-        for index in replica.waits.indices where !replica.waits[index].announced.isEmpty {
-            replica.waits[index].announced.remove(key)
+    /// Stops waiting for the announced entries `keys` of `replica` (taken out of ``sessions``),
+    /// and counts them off ``noticedTally``: they are no longer asked for, and no range waits for
+    /// them (each was asked for too often, or every peer that announced it went away;
+    /// reconciliation at the next link-up is the backstop). Ranges that waited only for them are
+    /// acknowledged at the session's next ``acknowledgeSettled(_:session:into:)``.
+    mutating func forgetAnnounced(_ keys: [NoticeKey], in replica: inout SessionReplica) {
+        for key in keys {
+            guard replica.noticed.removeValue(forKey: key) != nil else { continue }
+            self.noticedTally -= 1
+            for index in replica.waits.indices where !replica.waits[index].announced.isEmpty {
+                replica.waits[index].announced.remove(key)
+            }
         }
     }
 

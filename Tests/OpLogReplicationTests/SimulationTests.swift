@@ -8,7 +8,8 @@ import Testing
 /// 320 seeds by default (160 lossy, 80 stream, 60 orphans, 20 topologies; about one in a hundred
 /// with a history of a few thousand entries), plus one with such a history always. `OPLOG_SIM_SEEDS=N` runs seeds
 /// `0..<N` of each sweep (from `OPLOG_SIM_FIRST_SEED` if set); `OPLOG_SIM_SEED=N` runs seed N alone; `OPLOG_SIM_VERBOSE=1` adds the
-/// end state of a failed run to its message; `OPLOG_SIM_FILE_CUTS=0` turns off the files cut back
+/// end state of a failed run to its message (and, with `OPLOG_SIM_TRACE=1` as well, prints every
+/// message sent as the run goes); `OPLOG_SIM_FILE_CUTS=0` turns off the files cut back
 /// while their replica is down or under it while it runs (on by default).
 /// A failure names the seed, the variant and the invariant broken.
 ///

@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# What the benchmarks that run several nodes from one binary share (mesh.sh, sessions.sh).
+# Source it first; set `bench` (the script's name, for messages and its temporary folder)
+# before, and `node_log_level` (default warning) before the first start_node.
+
+# fail MESSAGE: prints "BENCH.sh: MESSAGE" and exits 1.
+fail() {
+    echo "$bench.sh: $*" >&2
+    exit 1
+}
+
+pids=()
+# Stops every node this run started, by pid, and waits for each.
+stop_nodes() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pids=()
+}
+
+# Makes the run's temporary folder, `$work`, removed with the nodes stopped however the run
+# ends (exit, ^C, TERM, HUP).
+make_work() {
+    work="$(mktemp -d "/tmp/oplog-bench-$bench.XXXXXX")"
+    trap 'stop_nodes; rm -rf "$work"' EXIT
+    trap 'exit 130' INT TERM HUP
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+seconds() { date +%s.%N; }
+
+# start_node DIR ARGS...: runs `$binary run` on root DIR with ARGS, on free ports (listener and
+# control endpoint), output in DIR.out and DIR.log; returns once it printed its `http on` line.
+start_node() {
+    local dir="$1"
+    shift
+    "$binary" run --root "$dir" --listen 127.0.0.1:0 --http 127.0.0.1:0 \
+        --log-level "${node_log_level:-warning}" "$@" >"$dir.out" 2>"$dir.log" &
+    pids+=("$!")
+    for _ in $(seq 1 600); do
+        if grep -q "^http on " "$dir.out" 2>/dev/null; then return 0; fi
+        kill -0 "${pids[-1]}" 2>/dev/null || fail "$dir exited: $(tail -3 "$dir.log")"
+        sleep 0.1
+    done
+    fail "$dir did not start within 60 s"
+}
