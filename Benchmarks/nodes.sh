@@ -28,18 +28,22 @@ make_work() {
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 seconds() { date +%s.%N; }
 
+# What start_node runs the binary under (valgrind, say); nothing by default.
+node_wrapper=()
 # start_node DIR ARGS...: runs `$binary run` on root DIR with ARGS, on free ports (listener and
-# control endpoint), output in DIR.out and DIR.log; returns once it printed its `http on` line.
+# control endpoint), output in DIR.out and DIR.log; returns once it printed its `http on` line
+# (within `node_start_seconds`, default 60).
 start_node() {
     local dir="$1"
     shift
-    "$binary" run --root "$dir" --listen 127.0.0.1:0 --http 127.0.0.1:0 \
+    "${node_wrapper[@]}" "$binary" run --root "$dir" --listen 127.0.0.1:0 --http 127.0.0.1:0 \
         --log-level "${node_log_level:-warning}" "$@" >"$dir.out" 2>"$dir.log" &
     pids+=("$!")
-    for _ in $(seq 1 600); do
+    local waits=$((${node_start_seconds:-60} * 10))
+    for _ in $(seq 1 "$waits"); do
         if grep -q "^http on " "$dir.out" 2>/dev/null; then return 0; fi
         kill -0 "${pids[-1]}" 2>/dev/null || fail "$dir exited: $(tail -3 "$dir.log")"
         sleep 0.1
     done
-    fail "$dir did not start within 60 s"
+    fail "$dir did not start within ${node_start_seconds:-60} s"
 }
