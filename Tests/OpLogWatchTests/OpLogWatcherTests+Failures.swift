@@ -16,7 +16,7 @@ extension OpLogWatcherTests {
     /// A session folder that exists at start but cannot be watched (ENOSPC) is logged with the
     /// limit to raise, polled meanwhile, and watched once the watch can be added.
     @Test func aSessionFolderThatCannotBeWatchedIsLoggedPolledAndRetried() async throws {
-        let logs = InMemoryLogHandler()
+        let logs = WatchedLogs()
         let watches = FailingWatches()
         watches.fail(suffix: "/op_log/stuck", with: .noSpace)
         let session = try SessionID(validating: "stuck")
@@ -56,7 +56,7 @@ extension OpLogWatcherTests {
     /// folder whose name is not a session id that appears asks for a rescan (whose listing names
     /// it for the consumer to log).
     @Test func aNewSessionFolderThatCannotBeWatchedIsRetried() async throws {
-        let logs = InMemoryLogHandler()
+        let logs = WatchedLogs()
         let watches = FailingWatches()
         watches.fail(suffix: "/op_log/late", with: .permissionDenied)
         let session = try SessionID(validating: "late")
@@ -96,10 +96,10 @@ extension OpLogWatcherTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let watches = FailingWatches()
         watches.fail(suffix: "/op_log/", with: .noSpace)
-        let logs = InMemoryLogHandler()
+        let logs = WatchedLogs()
         let watcher = OpLogWatcher(
             layout: OpLogLayout(root: FilePath(root)),
-            logger: Logger(label: "test.watch", factory: { _ in logs }),
+            logger: logs.logger,
             retryPolicy: WatchRetryPolicy(),
             addWatch: watches.adder
         )
@@ -113,7 +113,7 @@ extension OpLogWatcherTests {
         // libinotifytools is free again for the next watcher.
         let next = OpLogWatcher(
             layout: OpLogLayout(root: FilePath(root)),
-            logger: Logger(label: "test.watch", factory: { _ in logs })
+            logger: logs.logger
         )
         let watching = Task { try await next.run { _ in } }
         watching.cancel()
@@ -122,7 +122,7 @@ extension OpLogWatcherTests {
 
     /// The op log folder removed while watched is made and watched again, and a rescan asked.
     @Test func anOpLogFolderRemovedWhileWatchedIsWatchedAgain() async throws {
-        let logs = InMemoryLogHandler()
+        let logs = WatchedLogs()
         try await self.withWatcher(logs: logs) { root, batches in
             let session = try SessionID(validating: "s")
             do {
@@ -186,21 +186,59 @@ final class FailingWatches: Sendable {
     }
 }
 
-extension InMemoryLogHandler {
-    /// The first entry logged so far that satisfies `predicate`, waiting for one (polling
-    /// every 10 ms) and failing after `timeout`.
+/// A watcher's log: every entry kept (``InMemoryLogHandler``), and each one signalled as it is
+/// logged, so that a test awaits the one it expects instead of polling for it.
+final class WatchedLogs: Sendable {
+    let handler = InMemoryLogHandler()
+    private let logged: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (self.logged, self.continuation) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    /// A logger that writes here.
+    var logger: Logger {
+        let handler = self.handler
+        let signal = LoggedSignal(continuation: self.continuation)
+        return Logger(label: "test.watch") { _ in MultiplexLogHandler([handler, signal]) }
+    }
+
+    var entries: [InMemoryLogHandler.Entry] { self.handler.entries }
+
+    /// The first entry logged that satisfies `predicate`, already or once it is; fails after
+    /// `timeout`.
     func next(
         within timeout: Duration,
-        where predicate: (InMemoryLogHandler.Entry) -> Bool
+        where predicate: @escaping @Sendable (InMemoryLogHandler.Entry) -> Bool
     ) async throws -> InMemoryLogHandler.Entry {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let found = self.entries.first(where: predicate) { return found }
-            guard ContinuousClock.now < deadline else {
-                Issue.record("no matching log entry within \(timeout): \(self.entries)")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        let handler = self.handler
+        // Checked again at each entry logged; the signals are buffered, so none logged between
+        // this first look and the wait is missed.
+        if let found = handler.entries.first(where: predicate) { return found }
+        let signalled: Void? = try await firstElement(of: self.logged, within: timeout) { _ in
+            handler.entries.contains(where: predicate)
         }
+        guard signalled != nil, let found = handler.entries.first(where: predicate) else {
+            Issue.record("no matching log entry within \(timeout): \(handler.entries)")
+            throw CancellationError()
+        }
+        return found
+    }
+}
+
+/// A log handler that writes nothing and signals each entry.
+private struct LoggedSignal: LogHandler {
+    let continuation: AsyncStream<Void>.Continuation
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        self.continuation.yield()
     }
 }

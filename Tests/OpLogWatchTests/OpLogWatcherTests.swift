@@ -16,7 +16,7 @@ struct OpLogWatcherTests {
     /// Runs a watcher on a fresh root while `body` runs, handing it the stream of batches;
     /// each of `sessionsBefore` gets one entry before the watcher starts.
     func withWatcher(
-        logs: InMemoryLogHandler = InMemoryLogHandler(),
+        logs: WatchedLogs = WatchedLogs(),
         retryPolicy: WatchRetryPolicy = WatchRetryPolicy(),
         addWatch: WatchAdder = .inotifyTools,
         sessionsBefore: [SessionID] = [],
@@ -32,7 +32,7 @@ struct OpLogWatcherTests {
         let batches = Batches()
         let watcher = OpLogWatcher(
             layout: OpLogLayout(root: FilePath(root)),
-            logger: Logger(label: "test.watch", factory: { _ in logs }),
+            logger: logs.logger,
             retryPolicy: retryPolicy,
             addWatch: addWatch
         )
@@ -121,35 +121,51 @@ struct OpLogWatcherTests {
     }
 }
 
-/// Batches from a running watcher, collected as they come and awaited with a deadline.
+/// Batches from a running watcher, in the order it reports them, each awaited as it comes.
 final class Batches: Sendable {
-    private let received = Mutex<[SessionChanges]>([])
+    private let stream: AsyncStream<SessionChanges>
+    private let continuation: AsyncStream<SessionChanges>.Continuation
+
+    init() {
+        (self.stream, self.continuation) = AsyncStream.makeStream(of: SessionChanges.self)
+    }
 
     /// Called by the watcher's body.
     func add(_ batch: SessionChanges) {
-        self.received.withLock { $0.append(batch) }
+        self.continuation.yield(batch)
     }
 
-    /// Removes and returns the first batch satisfying `predicate`, dropping the ones before it;
-    /// polls every 10 ms and fails after `timeout`.
-    func next(within timeout: Duration, where predicate: (SessionChanges) -> Bool) async throws -> SessionChanges {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let found = self.received.withLock { batches -> SessionChanges? in
-                guard let index = batches.firstIndex(where: predicate) else {
-                    batches.removeAll()
-                    return nil
-                }
-                let batch = batches[index]
-                batches.removeFirst(index + 1)
-                return batch
-            }
-            if let found { return found }
-            guard ContinuousClock.now < deadline else {
-                Issue.record("no matching batch within \(timeout)")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(10))
+    /// The first batch not yet taken that satisfies `predicate`, once the watcher reports it
+    /// (the ones before it are dropped); fails after `timeout`.
+    func next(
+        within timeout: Duration,
+        where predicate: @escaping @Sendable (SessionChanges) -> Bool
+    ) async throws -> SessionChanges {
+        guard let batch = try await firstElement(of: self.stream, within: timeout, where: predicate) else {
+            Issue.record("no matching batch within \(timeout)")
+            throw CancellationError()
         }
+        return batch
+    }
+}
+
+/// The first element of `stream` that satisfies `predicate`, or nil when `timeout` passes (or
+/// the stream ends) before one comes. A stream whose wait ran out is finished: it was cancelled.
+func firstElement<Element: Sendable>(
+    of stream: AsyncStream<Element>,
+    within timeout: Duration,
+    where predicate: @escaping @Sendable (Element) -> Bool
+) async throws -> Element? {
+    try await withThrowingTaskGroup(of: Element?.self) { group in
+        group.addTask {
+            for await element in stream where predicate(element) { return element }
+            return nil
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)  // the deadline, not a wait for the watcher
+            return nil
+        }
+        defer { group.cancelAll() }
+        return try await group.next() ?? nil
     }
 }
