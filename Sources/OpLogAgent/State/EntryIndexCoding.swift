@@ -16,40 +16,52 @@ struct IndexWriter {
     }
 
     mutating func fixed(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { self.bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        withUnsafeBytes(of: value.littleEndian) { self.bytes.append(contentsOf: $0) }
     }
 
     mutating func fixed32(_ value: UInt32) {
-        for shift in stride(from: 0, to: 32, by: 8) { self.bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        withUnsafeBytes(of: value.littleEndian) { self.bytes.append(contentsOf: $0) }
     }
 
     /// A content id as its 32 digest bytes, any other id verbatim.
     mutating func opID(_ id: OpID) {
         var text = id.rawValue
         text.withUTF8 { utf8 in
-            let prefixLength = Self.contentPrefix.count
-            let hex = UnsafeBufferPointer(rebasing: utf8[min(prefixLength, utf8.count)...])
-            if utf8.count == prefixLength + 64, utf8.starts(with: Self.contentPrefix),
-                hex.allSatisfy({ Self.hexValue($0) != nil })
-            {
+            let isContentID = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+                guard Self.decodeContentID(utf8, into: digest) else { return false }
                 self.bytes.append(0)
-                var index = hex.startIndex
-                while index < hex.endIndex {
-                    guard let high = Self.hexValue(hex[index]), let low = Self.hexValue(hex[index + 1]) else {
-                        preconditionFailure("checked above: every digit is lowercase hex")
-                    }
-                    self.bytes.append(high << 4 | low)
-                    index += 2
-                }
-            } else {
-                self.bytes.append(1)
-                self.varint(UInt64(utf8.count))
-                self.bytes.append(contentsOf: utf8)
+                self.bytes.append(contentsOf: digest)
+                return true
             }
+            guard !isContentID else { return }
+            self.bytes.append(1)
+            self.varint(UInt64(utf8.count))
+            self.bytes.append(contentsOf: utf8)
         }
     }
 
-    private static let contentPrefix = Array(OpID.contentPrefix.utf8)
+    /// Writes the 32 bytes that a content id's 64 lowercase hex digits spell into `digest` and
+    /// returns true; false for any other id (one with an uppercase or a missing digit included,
+    /// which the index keeps verbatim). One pass, no allocation.
+    static func decodeContentID(
+        _ utf8: UnsafeBufferPointer<UInt8>,
+        into digest: UnsafeMutableBufferPointer<UInt8>
+    ) -> Bool {
+        let prefixLength = 7  // "sha256:"
+        guard utf8.count == prefixLength + 64, digest.count == 32,
+            UnsafeBufferPointer(rebasing: utf8[..<prefixLength]).elementsEqual(Self.contentPrefix)
+        else { return false }
+        for index in 0..<32 {
+            let position = prefixLength + 2 * index
+            guard let high = Self.hexValue(utf8[position]), let low = Self.hexValue(utf8[position + 1]) else {
+                return false
+            }
+            digest[index] = high << 4 | low
+        }
+        return true
+    }
+
+    private static let contentPrefix: [UInt8] = Array(OpID.contentPrefix.utf8)
 
     /// The value of a lowercase hex digit.
     static func hexValue(_ byte: UInt8) -> UInt8? {

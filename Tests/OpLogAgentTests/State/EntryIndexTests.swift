@@ -178,4 +178,32 @@ import Testing
         #expect(throws: AgentError.self) { try index.append(record, session: self.session) }
         #expect(try self.contents(index).records.isEmpty)
     }
+
+    /// A content id is kept as its 32 digest bytes (tag 0), byte for byte what its digits spell;
+    /// any other id, one that only looks like a content id included, verbatim (tag 1); both read
+    /// back as the same id.
+    @Test(arguments: [
+        ("sha256:" + String(repeating: "0123456789abcdef", count: 4), true),
+        ("sha256:" + String(repeating: "f", count: 63) + "0", true),
+        ("sha256:" + String(repeating: "0123456789ABCDEF", count: 4), false),
+        ("sha256:" + String(repeating: "a", count: 63), false),
+        ("sha256:" + String(repeating: "a", count: 63) + "g", false),
+        ("sha257:" + String(repeating: "a", count: 64), false),
+        ("caf\u{E9}-" + String(repeating: "a", count: 64), false),
+    ])
+    func opIDsAreStoredAsTheirDigestOrVerbatim(_ text: String, isDigest: Bool) throws {
+        let id = try OpID(validating: text)
+        var writer = IndexWriter()
+        writer.opID(id)
+        if isDigest {
+            let digits = Array(text.utf8.dropFirst(7))
+            let expected = stride(from: 0, to: 64, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+            #expect(writer.bytes == [0] + expected)
+        } else {
+            #expect(writer.bytes == [1, UInt8(text.utf8.count)] + Array(text.utf8))
+        }
+        var reader = IndexReader(writer.bytes[...])
+        #expect(reader.opID() == id)
+        #expect(reader.isAtEnd)
+    }
 }
