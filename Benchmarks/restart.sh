@@ -72,7 +72,7 @@ start_and_stop() { # LABEL
     local began indexed
     began=$(seconds)
     /usr/bin/time -v -o "$work/time-$run.txt" \
-        "$binary" run --root "$work/A" --listen 127.0.0.1:0 --log-level info \
+        "$binary" run --root "$work/A" --listen 127.0.0.1:0 --http 127.0.0.1:0 --log-level info \
         >"$work/out-$run.txt" 2>"$work/log-$run.txt" &
     pid=$!
     until grep -q "from_index=" "$work/log-$run.txt" 2>/dev/null; do
