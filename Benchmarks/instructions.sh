@@ -90,30 +90,8 @@ for n in range($1):
 
 # A session log of COUNT entries as Muse's writer leaves it, each the child of the one before.
 write_log() { # ROOT COUNT
-    python3 - "$1" "$2" "$op_ids" <<'PY'
-import hashlib, json, os, sys, uuid
-root, count, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-folder = os.path.join(root, ".muse", "op_log", "bench")
-os.makedirs(folder, exist_ok=True)
-previous = None
-with open(os.path.join(folder, "ops.jsonl"), "w") as out:
-    for index in range(count):
-        entry = {
-            "actor_id": "writer-a", "lamport_ts": index + 1,
-            "parent_op_ids": [previous] if previous else [], "domain": "music",
-            "domain_op": {"op": "insert", "seq": index, "pitch": 60 + index % 12, "text": "caf\u00e9 \u266b"},
-            "created_at": "2026-12-04T00:00:00+00:00", "intent_id": "", "reservation_id": "",
-        }
-        if kind == "uuid":
-            op_id = str(uuid.uuid4())
-        else:
-            # RFC 8785 of these fields: keys sorted, compact, UTF-8 as is.
-            canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            op_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-        line = {"op_id": op_id, **entry}
-        out.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n")
-        previous = op_id
-PY
+    mkdir -p "$1/.muse/op_log/bench"
+    write_muse_lines "$1/.muse/op_log/bench/ops.jsonl" "$2" "$op_ids"
 }
 
 declare -A counted=()

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# What the benchmarks that run several nodes from one binary share (mesh.sh, sessions.sh).
+# What the benchmarks that run several nodes from one binary share (mesh.sh, sessions.sh,
+# instructions.sh, profile.sh).
 # Source it first; set `bench` (the script's name, for messages and its temporary folder)
 # before, and `node_log_level` (default warning) before the first start_node.
 
@@ -46,4 +47,31 @@ start_node() {
         sleep 0.1
     done
     fail "$dir did not start within ${node_start_seconds:-60} s"
+}
+
+# write_muse_lines FILE COUNT [uuid|content]: COUNT entries as Muse's writer leaves them, each
+# the child of the one before, about 300 bytes a line (a non-ASCII `text`), with `uuid` op ids
+# (the default) or `content` ids (`sha256:` of the entry's RFC 8785 form, verified on receipt).
+write_muse_lines() {
+    python3 - "$1" "$2" "${3:-uuid}" <<'PY'
+import hashlib, json, sys, uuid
+path, count, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+previous = None
+with open(path, "w") as out:
+    for index in range(count):
+        entry = {
+            "actor_id": "writer-a", "lamport_ts": index + 1,
+            "parent_op_ids": [previous] if previous else [], "domain": "music",
+            "domain_op": {"op": "insert", "seq": index, "pitch": 60 + index % 12, "text": "caf\u00e9 \u266b"},
+            "created_at": "2026-12-04T00:00:00+00:00", "intent_id": "", "reservation_id": "",
+        }
+        if kind == "uuid":
+            op_id = str(uuid.uuid4())
+        else:
+            # RFC 8785 of these fields: keys sorted, compact, UTF-8 as is.
+            canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            op_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        out.write(json.dumps({"op_id": op_id, **entry}, separators=(",", ":"), ensure_ascii=False) + "\n")
+        previous = op_id
+PY
 }

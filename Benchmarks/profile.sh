@@ -55,34 +55,10 @@ stop_samplers() {
 }
 trap 'stop_samplers; stop_nodes; rm -rf "$work"' EXIT
 
-# A session log of COUNT entries as Muse's writer leaves it, each the child of the one before.
-write_log() { # FILE COUNT
-    python3 - "$1" "$2" "$op_ids" <<'PY'
-import hashlib, json, sys, uuid
-path, count, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-previous = None
-with open(path, "w") as out:
-    for index in range(count):
-        entry = {
-            "actor_id": "writer-a", "lamport_ts": index + 1,
-            "parent_op_ids": [previous] if previous else [], "domain": "music",
-            "domain_op": {"op": "insert", "seq": index, "pitch": 60 + index % 12, "text": "caf\u00e9 \u266b"},
-            "created_at": "2026-12-04T00:00:00+00:00", "intent_id": "", "reservation_id": "",
-        }
-        if kind == "uuid":
-            op_id = str(uuid.uuid4())
-        else:
-            canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            op_id = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-        out.write(json.dumps({"op_id": op_id, **entry}, separators=(",", ":"), ensure_ascii=False) + "\n")
-        previous = op_id
-PY
-}
-
 a="$work/A" b="$work/B"
 mkdir -p "$a/.muse/op_log/bench" "$b"
 echo "== writing $lines lines ($op_ids op ids)"
-write_log "$work/lines" "$lines"
+write_muse_lines "$work/lines" "$lines" "$op_ids"
 a_id=$("$binary" id --root "$a") && b_id=$("$binary" id --root "$b") || fail "oplog-sync id failed"
 start_node "$a" --accept "$b_id"
 a_pid=${pids[-1]}
